@@ -1,0 +1,1 @@
+"""Calendar invitations (iTIP, RFC 5546) sent to consultation invitees."""

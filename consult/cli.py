@@ -1,0 +1,321 @@
+"""The secretariat's commands. Thin: parse arguments, call a service or a flow, show the result."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from consult.settings import load_settings
+
+app = typer.Typer(
+    help="consult: themed consultation rounds of the Commissie Werken in de Zorg.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Database.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registry of organisations and people.", no_args_is_help=True)
+round_app = typer.Typer(help="Consultation rounds.", no_args_is_help=True)
+input_app = typer.Typer(help="Contributions from invitees.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(registry_app, name="registry")
+app.add_typer(round_app, name="round")
+app.add_typer(input_app, name="input")
+app.add_typer(outbox_app, name="outbox")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Fout:[/] {message}")
+    return typer.Exit(code)
+
+
+def _flows() -> ModuleType:
+    # Prefect is imported only by commands that run flows; its own INFO lines would drown ours.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows import round_cycle
+
+    return round_cycle
+
+
+def _round_id(slug: str) -> int:
+    from consult.rounds.status import UnknownRound, find_round
+    from consult.wiring import open_app
+
+    with open_app() as ctx, ctx.db.unit_of_work() as session:
+        try:
+            return find_round(session, slug).id
+        except UnknownRound as exc:
+            raise _fail(str(exc)) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all database migrations."""
+    from models.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    console.print(f"Database bijgewerkt: [bold]{settings.database_url}[/]")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or .xlsx with organisation, sector, region, name, email, role, language"
+        ),
+    ],
+    language: Annotated[str, typer.Option(help="Language of the error report (nl/en)")] = "nl",
+) -> None:
+    """Import the registry; stores valid rows and reports every rejected row (exit 1 if any)."""
+    from consult.registry.parsing import RegistryFileError, format_error, read_registry
+    from consult.registry.store import store_rows, sync_reference_data
+    from consult.wiring import open_app
+
+    with open_app() as ctx:
+        try:
+            parsed = read_registry(
+                file, sectors=ctx.taxonomy.sector_codes, regions=ctx.taxonomy.region_names
+            )
+        except RegistryFileError as exc:
+            raise _fail(str(exc), 2) from exc
+        with ctx.db.unit_of_work() as session:
+            sync_reference_data(session, ctx.taxonomy)
+            counts = store_rows(session, parsed.rows)
+    lang: Literal["nl", "en"] = "en" if language == "en" else "nl"
+    console.print(
+        f"{len(parsed.rows)} geldige rijen: {counts.created} nieuw, {counts.updated} bijgewerkt, "
+        f"{counts.unchanged} ongewijzigd."
+    )
+    if parsed.errors:
+        table = Table(title=f"{len(parsed.rejected_rows())} rijen afgewezen")
+        table.add_column("rij", justify="right")
+        table.add_column("kolom")
+        table.add_column("reden")
+        for error in parsed.errors:
+            table.add_row(str(error.row), error.column, format_error(error, lang))
+        err.print(table)
+        raise typer.Exit(1)
+
+
+@round_app.command("launch")
+def round_launch(
+    spec: Annotated[Path, typer.Argument(help="Round spec (TOML)")],
+    seed: Annotated[int, typer.Option(help="Tie-breaker for the invitee selection")] = 0,
+) -> None:
+    """Create a round, its candidate slots and its invitations."""
+    from consult.rounds.launch import LaunchError
+    from consult.rounds.spec import RoundSpecError, load_round_spec
+
+    try:
+        load_round_spec(spec)
+    except RoundSpecError as exc:
+        raise _fail(str(exc), 2) from exc
+    try:
+        round_id = _flows().launch_round(str(spec), seed=seed)
+    except LaunchError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Ronde gestart (id {round_id}).")
+
+
+@round_app.command("invite")
+def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
+    """Send the invitation emails that have not gone out yet."""
+    _show(asyncio.run(_flows().send_invitations(_round_id(round_slug))))
+
+
+@round_app.command("schedule")
+def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
+    """Place accepted invitees into sessions and send their calendar invitations."""
+    flows = _flows()
+    round_id = _round_id(round_slug)
+    _show(flows.schedule_sessions(round_id))
+    _show(asyncio.run(flows.send_calendar_invites(round_id)))
+
+
+@round_app.command("synthesise")
+def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
+    """Group contributions per theme into draft building blocks."""
+    _show(_flows().synthesise_round(_round_id(round_slug)))
+
+
+@round_app.command("report")
+def round_report(
+    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
+    language: Annotated[str, typer.Option(help="nl or en")] = "nl",
+) -> None:
+    """Write the building-block report (HTML, Markdown, JSON)."""
+    _show(_flows().compile_report(_round_id(round_slug), "en" if language == "en" else "nl"))
+
+
+@round_app.command("status")
+def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
+    """Per theme: invited, answered, accepted, scheduled, input and blocks."""
+    from consult.rounds.status import round_status
+    from consult.wiring import open_app
+
+    round_id = _round_id(round_slug)
+    with open_app() as ctx, ctx.db.unit_of_work() as session:
+        view = round_status(session, round_id)
+    table = Table(title=f"{view.name} ({view.slug}): {view.status}")
+    for column in (
+        "thema",
+        "uitgenodigd",
+        "geantwoord",
+        "doet mee",
+        "ingedeeld",
+        "inbreng",
+        "bouwstenen",
+    ):
+        table.add_column(column, justify="left" if column == "thema" else "right")
+    for t in view.themes:
+        table.add_row(
+            t.theme,
+            *(
+                str(x)
+                for x in (t.invited, t.answered, t.accepted, t.scheduled, t.contributions, t.blocks)
+            ),
+        )
+    console.print(table)
+    if view.failed_addresses:
+        failed = Table(title="Niet afgeleverd")
+        failed.add_column("adres")
+        failed.add_column("antwoord van de server")
+        for email, reply in view.failed_addresses:
+            failed.add_row(email, reply)
+        console.print(failed)
+
+
+@input_app.command("import")
+def input_import(
+    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV or .jsonl: email, theme, kind, text, language, quote_permission"),
+    ],
+) -> None:
+    """Store contributions from a file; reports every rejected row (exit 1 if any)."""
+    if not file.is_file():
+        raise _fail(f"{file}: bestand niet gevonden", 2)
+    result = _flows().collect_input(_round_id(round_slug), str(file))
+    console.print(
+        f"{result['stored']} bijdragen opgeslagen, {result['already_present']} waren er al."
+    )
+    if result["errors"]:
+        table = Table(title="Afgewezen rijen")
+        for column in ("rij", "kolom", "reden"):
+            table.add_column(column)
+        for e in result["errors"]:
+            table.add_row(str(e["row"]), e["column"], e["reason"])
+        err.print(table)
+        raise typer.Exit(1)
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Send every message that is due."""
+    from consult.mail.outbox import send_due
+    from consult.wiring import open_app
+
+    with open_app() as ctx:
+        s = ctx.settings
+        counts = asyncio.run(send_due(ctx.db, s.smtp, s.organiser))
+    console.print(
+        f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
+    )
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        Path, typer.Option(help="Folder for the demo's config, database, mail and reports")
+    ] = Path("var/demo"),
+    smtp: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of an SMTP server to send to instead of the built-in one"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the generated registry and answers")] = 7,
+) -> None:
+    """Run a complete consultation round on this machine, with simulated invitees."""
+    from consult.demo.run import WorkspaceError, prepare_workspace, run_demo
+    from consult.mail.sink import EmlSink
+
+    workspace = workspace.resolve()
+    host, port = "127.0.0.1", 0
+    if smtp:
+        host, _, port_text = smtp.rpartition(":")
+        if not host or not port_text.isdigit():
+            raise _fail(f"--smtp verwacht HOST:PORT, niet '{smtp}'", 2)
+        port = int(port_text)
+    try:
+        prepare_workspace(workspace)
+    except WorkspaceError as exc:
+        raise _fail(str(exc), 2) from exc
+    _flows()
+    sink = None if smtp else EmlSink(workspace / "mail")
+    if sink:
+        sink.start()
+        port = sink.port
+    labels = {
+        "database": "Database aangemaakt",
+        "registry": "Register gegenereerd en geïmporteerd",
+        "launch": "Ronde gestart",
+        "invitations": "Uitnodigingen verstuurd",
+        "answers": "Antwoorden van genodigden gesimuleerd",
+        "schedule": "Sessies ingedeeld",
+        "calendar": "Agenda-uitnodigingen verstuurd",
+        "input": "Inbreng verzameld",
+        "synthesis": "Bouwstenen samengesteld",
+        "report": "Rapport geschreven",
+    }
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            bar = progress.add_task("Demo-ronde", total=len(labels))
+
+            def on_stage(name: str, figures: dict[str, Any]) -> None:
+                progress.console.print(f"[green]✓[/] {labels[name]}: {_figures(figures)}")
+                progress.advance(bar)
+
+            result = run_demo(workspace, host, port, seed, on_stage)
+    finally:
+        if sink:
+            sink.stop()
+    summary = Table(title="Samenvatting demo-ronde", show_header=False)
+    summary.add_column(style="bold")
+    summary.add_column()
+    for name, figures in result.stages.items():
+        summary.add_row(labels[name], _figures(figures))
+    summary.add_row("Mail", str(result.mail_dir) if not smtp else f"verzonden naar {smtp}")
+    summary.add_row("Rapport", result.report_files["html"])
+    summary.add_row("Configuratie", f"CONSULT_CONFIG={workspace / 'consult.toml'}")
+    console.print(summary)
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in figures.items())
+
+
+def _show(figures: dict[str, Any]) -> None:
+    console.print(_figures(figures))
+
+
+def main() -> None:
+    sys.exit(app())

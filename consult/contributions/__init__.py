@@ -1,0 +1,1 @@
+"""Input from invitees: pre-session answers, session notes, lessons learned and proposals."""

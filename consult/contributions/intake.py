@@ -1,0 +1,200 @@
+"""Read contributions from a CSV or JSON-lines file and store them idempotently.
+
+Columns: email, theme, kind, text, language (nl/en, default nl), quote_permission
+(attributable / role_only / not_quotable, default role_only). Every bad row is reported with its
+row number and column; valid rows are stored; re-reading the same file stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    AttendeeStatus,
+    ConsultationSession,
+    Contribution,
+    ContributionKind,
+    Invitation,
+    Person,
+    QuotePermission,
+    SessionAttendee,
+    Theme,
+)
+
+MAX_TEXT = 5000
+REQUIRED = ("email", "theme", "kind", "text")
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    row: int
+    email: str
+    theme: str
+    kind: ContributionKind
+    text: str
+    language: str
+    quote_permission: QuotePermission
+
+
+@dataclass(frozen=True)
+class InputError:
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class IntakeResult:
+    rows: list[ContributionRow] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def _cell(record: Mapping[str, object], key: str) -> str:
+    value = record.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def parse_contributions(
+    numbered_records: Iterable[tuple[int, Mapping[str, object]]], themes: Collection[str]
+) -> IntakeResult:
+    """Validate (row number, record) pairs; the row number is what the user sees in the file."""
+    result = IntakeResult()
+    for row_number, raw in numbered_records:
+        record = {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
+        errors = [InputError(row_number, c, "missing") for c in REQUIRED if not _cell(record, c)]
+        theme = _cell(record, "theme")
+        if theme and theme not in themes:
+            errors.append(InputError(row_number, "theme", f"unknown theme '{theme}'"))
+        kind = _cell(record, "kind")
+        if kind and kind not in ContributionKind.__members__.values():
+            errors.append(InputError(row_number, "kind", f"unknown kind '{kind}'"))
+        language = _cell(record, "language").lower() or "nl"
+        if language not in ("nl", "en"):
+            errors.append(InputError(row_number, "language", f"unknown language '{language}'"))
+        permission = _cell(record, "quote_permission") or QuotePermission.ROLE_ONLY.value
+        if permission not in QuotePermission.__members__.values():
+            errors.append(
+                InputError(row_number, "quote_permission", f"unknown permission '{permission}'")
+            )
+        text = _cell(record, "text")
+        if len(text) > MAX_TEXT:
+            errors.append(InputError(row_number, "text", f"longer than {MAX_TEXT} characters"))
+        if errors:
+            result.errors.extend(errors)
+            continue
+        result.rows.append(
+            ContributionRow(
+                row=row_number,
+                email=_cell(record, "email").lower(),
+                theme=theme,
+                kind=ContributionKind(kind),
+                text=text,
+                language=language,
+                quote_permission=QuotePermission(permission),
+            )
+        )
+    return result
+
+
+def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
+    """Read a .jsonl file (row = line number) or a CSV file with a header (row 1)."""
+    if path.suffix.lower() != ".jsonl":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return parse_contributions(enumerate(csv.DictReader(fh), start=2), themes)
+    records: list[tuple[int, Mapping[str, object]]] = []
+    bad_lines: list[InputError] = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad_lines.append(InputError(number, "", f"not valid JSON ({exc.msg})"))
+                continue
+            if not isinstance(value, dict):
+                bad_lines.append(InputError(number, "", "not a JSON object"))
+                continue
+            records.append((number, value))
+    result = parse_contributions(records, themes)
+    result.errors = sorted(bad_lines + result.errors, key=lambda e: e.row)
+    return result
+
+
+def source_key(round_id: int, row: ContributionRow) -> str:
+    digest = hashlib.sha256(
+        "\x1f".join((row.email, row.theme, row.kind.value, row.text)).encode("utf-8")
+    ).hexdigest()
+    return f"round {round_id}:{digest}"
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    stored: int
+    already_present: int
+    errors: list[InputError]
+
+
+def store_contributions(
+    session: Session, round_id: int, rows: Iterable[ContributionRow]
+) -> StoreResult:
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    invited = {
+        email: person_id
+        for email, person_id in session.execute(
+            select(Person.email, Person.id)
+            .join(Invitation, Invitation.person_id == Person.id)
+            .where(Invitation.round_id == round_id)
+        ).tuples()
+    }
+    seats = {
+        (person_id, theme_id): session_id
+        for person_id, theme_id, session_id in session.execute(
+            select(SessionAttendee.person_id, ConsultationSession.theme_id, ConsultationSession.id)
+            .join(SessionAttendee.session)
+            .where(
+                ConsultationSession.round_id == round_id,
+                SessionAttendee.status == AttendeeStatus.SCHEDULED,
+            )
+        ).tuples()
+    }
+    present = set(
+        session.scalars(select(Contribution.source_key).where(Contribution.round_id == round_id))
+    )
+    stored = already = 0
+    errors: list[InputError] = []
+    for row in rows:
+        person_id = invited.get(row.email)
+        if person_id is None:
+            errors.append(InputError(row.row, "email", "not invited to this round"))
+            continue
+        key = source_key(round_id, row)
+        if key in present:
+            already += 1
+            continue
+        theme = themes[row.theme]
+        session.add(
+            Contribution(
+                round_id=round_id,
+                person_id=person_id,
+                theme_id=theme.id,
+                session_id=seats.get((person_id, theme.id)),
+                kind=row.kind,
+                text=row.text,
+                language=row.language,
+                quote_permission=row.quote_permission,
+                source_key=key,
+            )
+        )
+        present.add(key)
+        stored += 1
+    session.flush()
+    return StoreResult(stored, already, errors)

@@ -1,0 +1,1 @@
+"""`consult demo`: a whole round on one machine with a generated registry and simulated people."""

@@ -1,0 +1,1 @@
+"""Registry of invitees: reading the secretariat's CSV or Excel file."""

@@ -1,0 +1,542 @@
+"""Parse the secretariat's registry of invitees (CSV or Excel) into validated rows.
+
+Bad rows never stop an import: every problem becomes a `RowError` the secretariat can fix in
+the spreadsheet, and only rows without any problem end up in `ParseResult.rows`. Only problems
+with the file as a whole (unreadable, unknown type, required columns absent) raise
+`RegistryFileError`.
+
+Row numbers are the ones a spreadsheet user sees: the header is row 1 and the first data row
+is row 2, empty rows included, so that "rij 5" in a message points at row 5 in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+
+COLUMNS = ("organisation", "sector", "region", "name", "email", "role", "language")
+REQUIRED_COLUMNS = ("organisation", "sector", "region", "name", "email")
+MAX_FIELD_LENGTH = 200
+DEFAULT_LANGUAGE = "nl"
+
+# Header spellings seen in registries kept by Dutch secretariats; compared after _header_key().
+HEADER_ALIASES: Mapping[str, str] = {
+    "organisation": "organisation",
+    "organization": "organisation",
+    "organisatie": "organisation",
+    "sector": "sector",
+    "region": "region",
+    "regio": "region",
+    "name": "name",
+    "naam": "name",
+    "email": "email",
+    "e-mail": "email",
+    "e-mailadres": "email",
+    "emailadres": "email",
+    "email address": "email",
+    "e-mail address": "email",
+    "role": "role",
+    "rol": "role",
+    "functie": "role",
+    "language": "language",
+    "taal": "language",
+}
+
+LANGUAGE_ALIASES: Mapping[str, str] = {
+    "nl": "nl",
+    "nederlands": "nl",
+    "dutch": "nl",
+    "en": "en",
+    "engels": "en",
+    "english": "en",
+}
+
+# Labels used in the Dutch messages, so they match the headers the secretariat typically uses.
+_COLUMN_LABELS_NL: Mapping[str, str] = {
+    "organisation": "organisatie",
+    "sector": "sector",
+    "region": "regio",
+    "name": "naam",
+    "email": "email",
+    "role": "functie",
+    "language": "taal",
+}
+
+_DUPLICATE_DETAIL = "also on row {row}"
+_DUPLICATE_DETAIL_RE = re.compile(r"^also on row (\d+)$")
+
+# Invisible characters that survive copy-paste from Word/Outlook and would otherwise end up in
+# email headers or make two identical-looking values differ.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)],
+    None,
+)
+_DISPLAY_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    row: int
+    organisation: str
+    sector: str
+    region: str
+    name: str
+    email: str
+    role: str
+    language: str
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one cell (or, with `column == ""`, in a whole row).
+
+    `detail` depends on `reason`: for duplicate_in_file "also on row N" (N = the first
+    occurrence); for unknown_sector / unknown_region the closest known value, if any; for
+    too_long the length of the value; for bad_email the validator's (English) explanation.
+    """
+
+    row: int
+    column: str
+    reason: str
+    value: str
+    detail: str = ""
+
+
+@dataclass
+class ParseResult:
+    rows: list[RegistryRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def rejected_rows(self) -> set[int]:
+        return {error.row for error in self.errors}
+
+
+class RegistryFileError(Exception):
+    """The file as a whole cannot be used; the message is Dutch and meant for the secretariat."""
+
+    def __init__(
+        self, message: str, *, path: Path | None = None, missing_columns: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.missing_columns: tuple[str, ...] = tuple(missing_columns)
+
+
+# --------------------------------------------------------------------------------------------
+# Cell values
+
+
+def _cell_text(value: object) -> str:
+    """Turn a cell from csv or openpyxl into the text the user sees in the spreadsheet."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    # Excel stores every number as a float; 3.0 was typed as "3".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == time(0, 0):
+        return value.date().isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean_text(text: str) -> str:
+    """Remove line breaks, control and invisible characters; collapse runs of whitespace.
+
+    Line breaks become spaces rather than vanishing so "Jan<Alt+Enter>Jansen" stays readable.
+    """
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    return " ".join(text.split())
+
+
+def _match_key(text: str) -> str:
+    # Spaces are ignored altogether: "Steden vierkant" and "Stedenvierkant" are the same region
+    # to the secretariat, and _canonical_lookup refuses configurations where that would clash.
+    return "".join(_clean_text(text).casefold().split())
+
+
+def _header_key(text: str) -> str:
+    return _clean_text(text.lstrip("\ufeff")).casefold()
+
+
+def _display(value: str) -> str:
+    shown = _clean_text(value)
+    if len(shown) > _DISPLAY_LIMIT:
+        shown = shown[: _DISPLAY_LIMIT - 1] + "…"
+    return shown
+
+
+def _canonical_lookup(values: Collection[str], what: str) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for value in values:
+        key = _match_key(value)
+        if key in lookup and lookup[key] != value:
+            raise ValueError(f"{what} {lookup[key]!r} and {value!r} only differ in case/spacing")
+        lookup[key] = value
+    return lookup
+
+
+def _suggestion(key: str, lookup: Mapping[str, str]) -> str:
+    matches = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.7)
+    return lookup[matches[0]] if matches else ""
+
+
+def _column_for_header(header: object) -> str | None:
+    """The column in COLUMNS a header cell stands for, or None for a column we do not use."""
+    return HEADER_ALIASES.get(_header_key(_cell_text(header)))
+
+
+# --------------------------------------------------------------------------------------------
+# Records -> rows
+
+
+def _canonical_record(record: Mapping[str, object]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in record.items():
+        column = _column_for_header(key)
+        if column is None:
+            continue
+        if column in result:
+            raise ValueError(f"record has more than one key for column {column!r}")
+        result[column] = _cell_text(value)
+    return result
+
+
+def _check_value(
+    column: str, text: str, sector_lookup: Mapping[str, str], region_lookup: Mapping[str, str]
+) -> tuple[str, str, str]:
+    """Validate one non-empty, cleaned cell: (clean value, "", "") or ("", reason, detail)."""
+    if len(text) > MAX_FIELD_LENGTH:
+        return "", "too_long", str(len(text))
+    key = _match_key(text)
+    if column == "sector":
+        if key in sector_lookup:
+            return sector_lookup[key], "", ""
+        return "", "unknown_sector", _suggestion(key, sector_lookup)
+    if column == "region":
+        if key in region_lookup:
+            return region_lookup[key], "", ""
+        return "", "unknown_region", _suggestion(key, region_lookup)
+    if column == "language":
+        if key in LANGUAGE_ALIASES:
+            return LANGUAGE_ALIASES[key], "", ""
+        return "", "bad_language", ""
+    if column == "email":
+        try:
+            info = validate_email(text, check_deliverability=False)
+        except EmailNotValidError as exc:
+            return "", "bad_email", str(exc)
+        return info.normalized.lower(), "", ""
+    return text, "", ""
+
+
+def parse_records(
+    records: Iterable[Mapping[str, object]],
+    *,
+    sectors: Collection[str],
+    regions: Collection[str],
+    first_row: int = 2,
+) -> ParseResult:
+    """Validate records (one per spreadsheet row, keys = COLUMNS or their header aliases).
+
+    Every record counts for numbering, empty ones included, so pass empty rows through rather
+    than filtering them out: otherwise every row number after the gap would be off.
+    Keys that are not a known column are ignored; an absent key reads as an empty cell.
+    """
+    sector_lookup = _canonical_lookup(sectors, "sectors")
+    region_lookup = _canonical_lookup(regions, "regions")
+    result = ParseResult()
+    first_seen: dict[str, int] = {}
+
+    for row, record in enumerate(records, start=first_row):
+        cells = _canonical_record(record)
+        raw = {column: cells.get(column, "") for column in COLUMNS}
+        if not any(value.strip() for value in raw.values()):
+            continue
+        errors: list[RowError] = []
+        clean: dict[str, str] = {}
+        for column in COLUMNS:
+            text = _clean_text(raw[column])
+            if not text:
+                if column in REQUIRED_COLUMNS:
+                    errors.append(RowError(row, column, "missing", raw[column]))
+                else:
+                    clean[column] = DEFAULT_LANGUAGE if column == "language" else ""
+                continue
+            value, reason, detail = _check_value(column, text, sector_lookup, region_lookup)
+            if column == "email" and not reason:
+                if value in first_seen:
+                    reason, detail = (
+                        "duplicate_in_file",
+                        _DUPLICATE_DETAIL.format(row=first_seen[value]),
+                    )
+                else:
+                    # Recorded even if this row fails on another column: the secretariat fixes
+                    # that row, and the later copies are still duplicates of it.
+                    first_seen[value] = row
+            if reason:
+                errors.append(RowError(row, column, reason, raw[column], detail))
+            else:
+                clean[column] = value
+
+        if errors:
+            result.errors.extend(errors)
+        else:
+            result.rows.append(RegistryRow(row=row, **clean))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def _read_csv_rows(path: Path) -> list[list[str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryFileError(
+            f"Het bestand {path.name} kan niet worden geopend ({exc.strerror or exc}).", path=path
+        ) from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Excel's plain "CSV" export uses Windows-1252; only "CSV UTF-8" is accepted so that
+        # accented names are never silently mangled.
+        raise RegistryFileError(
+            f"Het bestand {path.name} is geen UTF-8-tekst. Sla het in Excel op als "
+            "'CSV UTF-8 (door komma's gescheiden)' of als .xlsx en probeer het opnieuw.",
+            path=path,
+        ) from exc
+    delimiter = _sniff_delimiter(text)
+    try:
+        # newline="" lets the csv module handle line breaks inside quoted cells.
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RegistryFileError(
+            f"Het bestand {path.name} is geen leesbaar CSV-bestand ({exc}).", path=path
+        ) from exc
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Pick , or ; by which one splits the header into more cells.
+
+    csv.Sniffer guesses from the whole sample and is easily fooled by commas inside names
+    or addresses; the header row has no such content.
+    """
+    best, best_count = ",", 0
+    for delimiter in (",", ";"):
+        try:
+            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+                if any(cell.strip() for cell in record):
+                    if len(record) > best_count:
+                        best, best_count = delimiter, len(record)
+                    break
+        except csv.Error:
+            continue
+    return best
+
+
+def _read_xlsx_rows(path: Path) -> list[tuple[object, ...]]:
+    # Imported here so that CSV-only use does not pay for loading openpyxl.
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    # openpyxl raises a wide range of exception types for damaged or mislabelled files (zip,
+    # XML, KeyError, ...); for the secretariat they all mean the same thing.
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise RegistryFileError(
+            f"Het bestand {path.name} kan niet als Excel-bestand (.xlsx) worden gelezen.",
+            path=path,
+        ) from exc
+    try:
+        sheets = workbook.worksheets
+        if not sheets or not isinstance(sheets[0], ReadOnlyWorksheet):
+            raise RegistryFileError(
+                f"Het eerste blad van {path.name} is geen werkblad met gegevens.", path=path
+            )
+        sheet = sheets[0]
+        # Some programs write a wrong size into the file; trusting it would silently drop rows.
+        sheet.reset_dimensions()
+        return list(sheet.iter_rows(values_only=True))
+    except RegistryFileError:
+        raise
+    except Exception as exc:
+        raise RegistryFileError(
+            f"Het bestand {path.name} kan niet als Excel-bestand (.xlsx) worden gelezen.",
+            path=path,
+        ) from exc
+    finally:
+        workbook.close()
+
+
+def _header_columns(header: Sequence[object], path: Path) -> dict[int, str]:
+    positions: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    for index, cell in enumerate(header):
+        column = _column_for_header(cell)
+        if column is None:
+            continue
+        text = _clean_text(_cell_text(cell))
+        if column in seen:
+            raise RegistryFileError(
+                f"De kopregel van {path.name} bevat twee kolommen voor hetzelfde gegeven: "
+                f"'{seen[column]}' en '{text}'. Verwijder of hernoem er één.",
+                path=path,
+            )
+        seen[column] = text
+        positions[index] = column
+    missing = [column for column in REQUIRED_COLUMNS if column not in seen]
+    if missing:
+        names = ", ".join(f"{_COLUMN_LABELS_NL[c]} ({c})" for c in missing)
+        raise RegistryFileError(
+            f"In de kopregel van {path.name} ontbreken verplichte kolommen: {names}.",
+            path=path,
+            missing_columns=missing,
+        )
+    return positions
+
+
+def _records(
+    rows: Sequence[Sequence[object]], path: Path, *, check_extra_cells: bool
+) -> tuple[int, list[dict[str, object]], list[RowError]]:
+    """Split raw rows into (first data row number, records, whole-row errors)."""
+    header_index = next(
+        (i for i, cells in enumerate(rows) if any(_cell_text(c).strip() for c in cells)), None
+    )
+    if header_index is None:
+        raise RegistryFileError(f"Het bestand {path.name} is leeg.", path=path)
+    header = rows[header_index]
+    positions = _header_columns(header, path)
+    first_row = header_index + 2
+    records: list[dict[str, object]] = []
+    row_errors: list[RowError] = []
+    for row, cells in enumerate(rows[header_index + 1 :], start=first_row):
+        records.append(
+            {column: cells[index] for index, column in positions.items() if index < len(cells)}
+        )
+        if not check_extra_cells:
+            continue
+        # In a CSV, cells right of the header almost always mean an unquoted delimiter inside
+        # a value shifted the row; reading it as-is would put values in the wrong columns.
+        # (In Excel they are just notes in a column without a header.)
+        extra = [_clean_text(_cell_text(c)) for c in cells[len(header) :]]
+        if any(extra):
+            row_errors.append(RowError(row, "", "extra_cells", "; ".join(e for e in extra if e)))
+    return first_row, records, row_errors
+
+
+def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[str]) -> ParseResult:
+    """Read a registry from .csv (UTF-8, `,` or `;`) or .xlsx (first sheet).
+
+    The header is the first non-empty row; columns with other headers (notes, phone numbers)
+    are ignored.
+    """
+    suffix = path.suffix.lower()
+    rows: Sequence[Sequence[object]]
+    if suffix == ".csv":
+        rows = _read_csv_rows(path)
+    elif suffix == ".xlsx":
+        rows = _read_xlsx_rows(path)
+    else:
+        raise RegistryFileError(
+            f"Het bestand {path.name} heeft een onbekend type ('{path.suffix}'). "
+            "Gebruik een .csv- of .xlsx-bestand.",
+            path=path,
+        )
+    first_row, records, row_errors = _records(rows, path, check_extra_cells=suffix == ".csv")
+    result = parse_records(records, sectors=sectors, regions=regions, first_row=first_row)
+    if row_errors:
+        shifted = {error.row for error in row_errors}
+        result.rows = [r for r in result.rows if r.row not in shifted]
+        order = {column: i for i, column in enumerate(("", *COLUMNS))}
+        result.errors = sorted(
+            [*result.errors, *row_errors], key=lambda e: (e.row, order.get(e.column, 0))
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Messages
+
+
+def _message(error: RowError, language: Literal["nl", "en"]) -> str:
+    value = f"'{_display(error.value)}'"
+    nl = language == "nl"
+    reason = error.reason
+    if reason == "missing":
+        return "verplicht veld is leeg" if nl else "required field is empty"
+    if reason == "bad_email":
+        if nl:
+            return f"ongeldig e-mailadres {value}"
+        return f"invalid email address {value}" + (f" ({error.detail})" if error.detail else "")
+    if reason in ("unknown_sector", "unknown_region"):
+        what = {
+            ("unknown_sector", True): "onbekende sector",
+            ("unknown_sector", False): "unknown sector",
+            ("unknown_region", True): "onbekende regio",
+            ("unknown_region", False): "unknown region",
+        }[(reason, nl)]
+        if not error.detail:
+            return f"{what} {value}"
+        hint = "bedoelt u" if nl else "did you mean"
+        return f"{what} {value} ({hint} '{error.detail}'?)"
+    if reason == "bad_language":
+        if nl:
+            return f"onbekende taal {value} (gebruik nl of en)"
+        return f"unknown language {value} (use nl or en)"
+    if reason == "duplicate_in_file":
+        match = _DUPLICATE_DETAIL_RE.match(error.detail)
+        if match is None:
+            other = error.detail
+        else:
+            other = f"rij {match.group(1)}" if nl else f"row {match.group(1)}"
+        if nl:
+            return f"e-mailadres {value} staat al eerder in het bestand ({other})"
+        return f"email address {value} appears earlier in the file ({other})"
+    if reason == "too_long":
+        length = error.detail or str(len(_clean_text(error.value)))
+        if nl:
+            return f"te lang ({length} tekens, maximaal {MAX_FIELD_LENGTH})"
+        return f"too long ({length} characters, maximum {MAX_FIELD_LENGTH})"
+    if reason == "extra_cells":
+        if nl:
+            return (
+                f"meer cellen dan kolommen in de kopregel ({value}); staat er een komma of "
+                "puntkomma in een waarde zonder aanhalingstekens?"
+            )
+        return (
+            f"more cells than header columns ({value}); is there an unquoted comma or "
+            "semicolon in a value?"
+        )
+    text = f"{reason} {value}"
+    return f"{text} ({error.detail})" if error.detail else text
+
+
+def format_error(error: RowError, language: Literal["nl", "en"] = "nl") -> str:
+    """One line for the secretariat, e.g. "rij 5, kolom email: ongeldig e-mailadres 'jan@@x'"."""
+    if language == "nl":
+        where = f"rij {error.row}"
+        if error.column:
+            where += f", kolom {_COLUMN_LABELS_NL.get(error.column, error.column)}"
+    else:
+        where = f"row {error.row}"
+        if error.column:
+            where += f", column {error.column}"
+    return f"{where}: {_message(error, language)}"

@@ -1,0 +1,1 @@
+"""Round lifecycle: the spec a round is launched from, launching, answers and status."""

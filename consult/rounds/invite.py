@@ -1,0 +1,79 @@
+"""Write invitation emails to the outbox, one per invitation, with a fresh link token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from consult.i18n import format_datetime
+from consult.mail.context import MailContext
+from consult.mail.outbox import Recipient, enqueue
+from consult.templating import render_email
+from consult.tokens import mint_link
+from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Theme
+
+
+def invitation_key(invitation_id: int) -> str:
+    return f"invitation:{invitation_id}"
+
+
+def pending_invitation_ids(session: Session, round_id: int) -> list[int]:
+    """Invitations of the round that have no invitation email yet."""
+    queued = select(OutboxMessage.invitation_id).where(
+        OutboxMessage.kind == OutboxKind.INVITATION, OutboxMessage.round_id == round_id
+    )
+    return list(
+        session.scalars(
+            select(Invitation.id)
+            .where(Invitation.round_id == round_id, Invitation.id.not_in(queued))
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    invitations = session.scalars(
+        select(Invitation)
+        .where(Invitation.id.in_(invitation_ids))
+        .options(joinedload(Invitation.person), joinedload(Invitation.round))
+        .order_by(Invitation.id)
+    ).all()
+    queued = 0
+    for invitation in invitations:
+        key = invitation_key(invitation.id)
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+            continue
+        if invitation.status != InvitationStatus.PENDING:
+            continue
+        answer_url = mint_link(session, ctx.base_url, invitation.id, "invitation")
+        person, rnd = invitation.person, invitation.round
+        theme = themes[invitation.theme_preferences[0]]
+        lang = person.language
+        rendered = render_email(
+            ctx.env,
+            "invitation",
+            lang,
+            {
+                "person_name": person.name,
+                "round_name": rnd.name,
+                "theme_title": theme.title(lang),
+                "questions": theme.questions(lang),
+                "answer_deadline": format_datetime(rnd.answer_deadline, lang),
+                "answer_url": answer_url,
+                "organiser_name": ctx.organiser_name,
+            },
+        )
+        queued += enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.INVITATION,
+            recipient=Recipient(person.email, person.name, person.id, invitation.id),
+            rendered=rendered,
+            domain=ctx.domain,
+            round_id=rnd.id,
+        )
+    session.flush()
+    return queued

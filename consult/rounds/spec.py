@@ -1,0 +1,86 @@
+"""The round spec: what the secretariat writes in TOML to launch a round."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def _as_amsterdam(value: datetime) -> datetime:
+    # A TOML local datetime has no offset; the secretariat means Dutch time.
+    return value.replace(tzinfo=AMSTERDAM) if value.tzinfo is None else value
+
+
+class SlotSpec(BaseModel):
+    start: datetime
+    end: datetime
+
+    _aware = field_validator("start", "end")(_as_amsterdam)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SlotSpec:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ThemeSpec(BaseModel):
+    slug: str
+    slots: list[SlotSpec] = Field(min_length=1)
+
+
+class RoundSpec(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,98}$")
+    name: str = Field(min_length=1, max_length=200)
+    answer_deadline: datetime
+    input_deadline: datetime
+    meeting_url: str = Field(
+        description="Template with {round}, {theme}, {slot} and {group}",
+        default="https://meet.example.org/{round}/{theme}-{slot}-{group}",
+    )
+    invitees_per_theme: int = Field(default=40, ge=1)
+    group_min: int = Field(default=4, ge=1)
+    group_max: int = Field(default=8, ge=1)
+    regions: list[str] = Field(default_factory=list, description="Empty: every region")
+    themes: list[ThemeSpec] = Field(min_length=1)
+
+    _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RoundSpec:
+        if self.input_deadline <= self.answer_deadline:
+            raise ValueError("input_deadline must be after answer_deadline")
+        if self.group_max < self.group_min:
+            raise ValueError("group_max must be at least group_min")
+        slugs = [t.slug for t in self.themes]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("a theme is listed twice")
+        return self
+
+
+class RoundSpecError(ValueError):
+    """A spec file that cannot be used; the message names the file and every bad field."""
+
+
+def load_round_spec(path: Path) -> RoundSpec:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise RoundSpecError(f"{path}: kan het bestand niet lezen ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RoundSpecError(f"{path}: geen geldige TOML ({exc})") from exc
+    try:
+        return RoundSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(spec)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise RoundSpecError(f"{path}: {problems}") from exc

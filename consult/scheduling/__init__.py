@@ -1,0 +1,1 @@
+"""Placing accepted invitees into theme sessions."""

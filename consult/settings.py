@@ -1,0 +1,95 @@
+"""Configuration: defaults < TOML file (path in CONSULT_CONFIG) < CONSULT_* environment variables.
+
+Nested keys use a double underscore in the environment: CONSULT_SMTP__HOST=relay.example.org.
+Nothing here is created at import time; call `load_settings()` where the program is wired.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "CONSULT_CONFIG"
+
+
+class TlsMode(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    IMPLICIT = "implicit"
+
+
+class SmtpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=1, le=65535)
+    tls: TlsMode = TlsMode.NONE
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_s: float = Field(default=30.0, gt=0)
+    connections: int = Field(default=2, ge=1, le=32)
+    rate_per_minute: int = Field(default=0, ge=0, description="0 means no limit")
+    batch_size: int = Field(default=200, ge=1)
+
+
+class Organiser(BaseModel):
+    name: str = "Secretariaat Commissie Werken in de Zorg"
+    email: str = "secretariaat@commissie-wiz.example"
+    reply_to: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONSULT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{PROJECT_ROOT / 'var' / 'consult.db'}"
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    default_language: Literal["nl", "en"] = "nl"
+    organiser: Organiser = Organiser()
+    smtp: SmtpSettings = SmtpSettings()
+    config_dir: Path = PROJECT_ROOT / "config"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    reports_dir: Path = PROJECT_ROOT / "var" / "reports"
+    batch_size: int = Field(default=250, ge=1, description="Rows handled per Prefect task")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_path = os.environ.get(CONFIG_ENV)
+        if config_path:
+            path = Path(config_path)
+            if not path.is_file():
+                raise FileNotFoundError(f"{CONFIG_ENV}={config_path}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now (file and environment); keyword overrides win over both."""
+    return Settings(**overrides)  # type: ignore[arg-type]

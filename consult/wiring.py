@@ -1,0 +1,42 @@
+"""The one place where settings become live objects: database, templates, taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from jinja2 import Environment
+
+from consult.mail.context import MailContext
+from consult.settings import Settings, load_settings
+from consult.taxonomy import Taxonomy, load_taxonomy
+from consult.templating import make_environment
+from models.db import Database
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    env: Environment
+    taxonomy: Taxonomy
+
+    def mail_context(self) -> MailContext:
+        organiser = self.settings.organiser
+        return MailContext(self.env, self.settings.base_url, organiser.name, organiser.email)
+
+
+@contextmanager
+def open_app(settings: Settings | None = None) -> Iterator[App]:
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    try:
+        yield App(
+            settings=settings,
+            db=db,
+            env=make_environment(settings.templates_dir),
+            taxonomy=load_taxonomy(settings.config_dir),
+        )
+    finally:
+        db.dispose()

@@ -1,0 +1,51 @@
+"""SQLAlchemy models of consult; importing this package registers every table on Base.metadata."""
+
+from models.base import Base
+from models.contribution import (
+    BlockStatus,
+    BuildingBlock,
+    Contribution,
+    ContributionKind,
+    QuotePermission,
+    block_contribution,
+)
+from models.invitation import AccessToken, Invitation, InvitationStatus
+from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from models.registry import Organisation, Person, Region
+from models.round import (
+    AttendeeStatus,
+    CandidateSlot,
+    ConsultationSession,
+    Round,
+    RoundStatus,
+    SessionAttendee,
+    SessionStatus,
+)
+from models.theme import Theme
+
+__all__ = [
+    "AccessToken",
+    "AttendeeStatus",
+    "Base",
+    "BlockStatus",
+    "BuildingBlock",
+    "CandidateSlot",
+    "ConsultationSession",
+    "Contribution",
+    "ContributionKind",
+    "Invitation",
+    "InvitationStatus",
+    "Organisation",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "QuotePermission",
+    "Region",
+    "Round",
+    "RoundStatus",
+    "SessionAttendee",
+    "SessionStatus",
+    "Theme",
+    "block_contribution",
+]

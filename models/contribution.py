@@ -1,0 +1,88 @@
+"""What invitees bring in, and the building blocks staff distil from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, enum_column, utcnow
+from models.registry import Person
+from models.round import ConsultationSession
+from models.theme import Theme
+
+
+class ContributionKind(StrEnum):
+    PRE_SESSION_ANSWER = "pre_session_answer"
+    SESSION_NOTE = "session_note"
+    LESSON_LEARNED = "lesson_learned"
+    PROPOSAL = "proposal"
+
+
+class QuotePermission(StrEnum):
+    ATTRIBUTABLE = "attributable"
+    ROLE_ONLY = "role_only"
+    NOT_QUOTABLE = "not_quotable"
+
+
+class BlockStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# A contribution rests in at most one block (unique contribution_id); one that is in none is
+# "unassigned" and reports list it as such.
+block_contribution = Table(
+    "block_contribution",
+    Base.metadata,
+    Column("block_id", ForeignKey("building_block.id", ondelete="CASCADE"), primary_key=True),
+    Column("contribution_id", ForeignKey("contribution.id"), primary_key=True, unique=True),
+)
+
+
+class Contribution(Base):
+    __tablename__ = "contribution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("consultation_session.id"))
+    kind: Mapped[ContributionKind] = mapped_column(enum_column(ContributionKind))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    quote_permission: Mapped[QuotePermission] = mapped_column(
+        enum_column(QuotePermission), default=QuotePermission.ROLE_ONLY
+    )
+    # Where it came from (e.g. "file.csv#row=12"); unique so importing the same input twice
+    # does not store it twice.
+    source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship()
+    theme: Mapped[Theme] = relationship()
+    session: Mapped[ConsultationSession | None] = relationship()
+    blocks: Mapped[list[BuildingBlock]] = relationship(
+        secondary=block_contribution, back_populates="contributions"
+    )
+
+
+class BuildingBlock(Base):
+    __tablename__ = "building_block"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    key_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[BlockStatus] = mapped_column(enum_column(BlockStatus), default=BlockStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    theme: Mapped[Theme] = relationship()
+    contributions: Mapped[list[Contribution]] = relationship(
+        secondary=block_contribution, back_populates="blocks", order_by="Contribution.id"
+    )
