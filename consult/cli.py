@@ -43,6 +43,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def _flows() -> ModuleType:
     # Prefect is imported only by commands that run flows; its own INFO lines would drown ours.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The local server would otherwise phone home, which fails loudly on closed networks.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows import round_cycle
 
     return round_cycle

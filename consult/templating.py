@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.runtime import Context
 
 
 def make_environment(templates_dir: Path) -> Environment:
@@ -36,8 +38,16 @@ def render_email(
     html_template = env.get_template(f"email/{name}.{lang}.html")
     subject_block = text_template.blocks["subject"]
     subject = "".join(subject_block(text_template.new_context(context))).strip()
+    # The subject block sits at the top of the .txt template; it belongs in the header only,
+    # not glued to the first line of the plain-text body.
+    body_context = text_template.new_context(context)
+    body_context.blocks["subject"] = [_no_output]
     return RenderedEmail(
         subject=" ".join(subject.split()),
-        text=text_template.render(context),
+        text="".join(text_template.root_render_func(body_context)),
         html=html_template.render(context),
     )
+
+
+def _no_output(context: Context) -> Iterator[str]:
+    return iter(())

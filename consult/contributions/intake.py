@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,14 +105,31 @@ def parse_contributions(
     return result
 
 
+def _csv_records(fh: TextIO) -> Iterator[tuple[int, Mapping[str, object]]]:
+    """(row, record) numbered as a spreadsheet shows them: blank rows count but yield nothing.
+
+    csv.DictReader skips blank lines without counting them, which shifted every later row
+    number; a quoted cell spanning lines is still one row.
+    """
+    header: list[str] | None = None
+    for number, cells in enumerate(csv.reader(fh), start=1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if header is None:
+            header = cells
+            continue
+        yield number, dict(zip(header, cells, strict=False))
+
+
 def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
     """Read a .jsonl file (row = line number) or a CSV file with a header (row 1)."""
     if path.suffix.lower() != ".jsonl":
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            return parse_contributions(enumerate(csv.DictReader(fh), start=2), themes)
+            return parse_contributions(_csv_records(fh), themes)
     records: list[tuple[int, Mapping[str, object]]] = []
     bad_lines: list[InputError] = []
-    with path.open(encoding="utf-8") as fh:
+    # utf-8-sig: editors on Windows often start the file with a byte-order mark.
+    with path.open(encoding="utf-8-sig") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -153,7 +171,7 @@ def store_contributions(
             select(Person.email, Person.id)
             .join(Invitation, Invitation.person_id == Person.id)
             .where(Invitation.round_id == round_id)
-        ).tuples()
+        )
     }
     seats = {
         (person_id, theme_id): session_id
@@ -164,7 +182,7 @@ def store_contributions(
                 ConsultationSession.round_id == round_id,
                 SessionAttendee.status == AttendeeStatus.SCHEDULED,
             )
-        ).tuples()
+        )
     }
     present = set(
         session.scalars(select(Contribution.source_key).where(Contribution.round_id == round_id))

@@ -79,7 +79,7 @@ def write_input_file(
         )
         .options(joinedload(SessionAttendee.person), joinedload(ConsultationSession.theme))
         .order_by(SessionAttendee.id)
-    ).tuples()
+    )
     for cs, attendee in rows:
         attendees[cs.theme.slug].append((attendee.person.email, attendee.person.language))
     written = 0

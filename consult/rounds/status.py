@@ -69,7 +69,7 @@ def round_status(session: Session, round_id: int) -> RoundStatusView:
             accepted[first] += 1
 
     def per_theme(query: object) -> Counter[str]:
-        return Counter({slug: n for slug, n in session.execute(query).tuples()})  # type: ignore[call-overload]
+        return Counter({slug: n for slug, n in session.execute(query)})  # type: ignore[call-overload]
 
     scheduled = per_theme(
         select(Theme.slug, func.count(SessionAttendee.id))
@@ -98,7 +98,7 @@ def round_status(session: Session, round_id: int) -> RoundStatusView:
         select(OutboxMessage.recipient_email, OutboxMessage.last_error)
         .where(OutboxMessage.round_id == round_id, OutboxMessage.status == OutboxStatus.FAILED)
         .order_by(OutboxMessage.recipient_email)
-    ).tuples()
+    )
     return RoundStatusView(
         slug=rnd.slug,
         name=rnd.name,

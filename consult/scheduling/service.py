@@ -45,7 +45,7 @@ def schedule_round(session: Session, round_id: int, domain: str) -> ScheduleResu
                 ConsultationSession.round_id == round_id,
                 SessionAttendee.status == AttendeeStatus.SCHEDULED,
             )
-        ).tuples()
+        )
     )
     accepted = session.execute(
         select(Invitation, Organisation.sector, Region.name)
@@ -54,7 +54,7 @@ def schedule_round(session: Session, round_id: int, domain: str) -> ScheduleResu
         .join(Organisation.region)
         .where(Invitation.round_id == round_id, Invitation.status == InvitationStatus.ACCEPTED)
         .order_by(Invitation.id)
-    ).tuples()
+    )
     slug_to_theme = {t.slug: t for t in themes.values()}
     waiting: dict[int, list[Participant]] = defaultdict(list)
     for invitation, sector, region in accepted:

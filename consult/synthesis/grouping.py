@@ -80,7 +80,7 @@ def _cluster(vectors: Sequence[Vector], threshold: float) -> list[list[int]]:
     return clusters
 
 
-def group_items(items: Sequence[Item], threshold: float = 0.08, max_terms: int = 5) -> Grouping:
+def group_items(items: Sequence[Item], threshold: float = 0.04, max_terms: int = 5) -> Grouping:
     forms = SurfaceForms()
     docs: list[list[str]] = []
     for item in items:

@@ -1,0 +1,82 @@
+"""Shared fixtures: a migrated database on SQLite and, where CONSULT_TEST_DATABASE_URL is set,
+on PostgreSQL (one throw-away schema per test), and a config file pointing at it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from consult.settings import CONFIG_ENV, PROJECT_ROOT, Settings, load_settings
+from models.migrate import upgrade
+
+PG_ENV = "CONSULT_TEST_DATABASE_URL"
+# Before Prefect is first imported: no telemetry from the test server on a closed network.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _pg_base_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if url is None and os.environ.get("CI"):
+        raise RuntimeError(f"{PG_ENV} must be set in CI: the suite runs on PostgreSQL too")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database; the PostgreSQL variant lives in its own schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'consult.db'}"
+        upgrade(url)
+        yield url
+        return
+    base = _pg_base_url()
+    if base is None:
+        pytest.skip(f"{PG_ENV} is not set (CI always sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = (
+        make_url(base)
+        .set(drivername="postgresql+psycopg")
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def write_config(directory: Path, database_url: str, **extra: str | int) -> Path:
+    lines = [
+        f'database_url = "{database_url}"',
+        f'reports_dir = "{directory / "reports"}"',
+        f'config_dir = "{PROJECT_ROOT / "config"}"',
+        f'templates_dir = "{PROJECT_ROOT / "templates"}"',
+    ]
+    smtp = {k.removeprefix("smtp_"): v for k, v in extra.items() if k.startswith("smtp_")}
+    if smtp:
+        lines.append("[smtp]")
+        lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in smtp.items()]
+    path = directory / "consult.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Settings read through CONSULT_CONFIG, as every command and flow reads them."""
+    monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path, database_url)))
+    return load_settings()

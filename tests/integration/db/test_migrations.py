@@ -1,0 +1,91 @@
+"""The Alembic migrations build exactly the schema the models describe, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+import models
+from consult.cli import app
+from consult.settings import CONFIG_ENV
+from models.db import make_engine
+from models.migrate import downgrade, upgrade
+
+TABLES = {
+    "access_token",
+    "block_contribution",
+    "building_block",
+    "candidate_slot",
+    "consultation_session",
+    "contribution",
+    "invitation",
+    "organisation",
+    "outbox_message",
+    "person",
+    "region",
+    "round",
+    "session_attendee",
+    "theme",
+}
+
+
+def _differences(url: str) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, models.Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgraded_schema_matches_the_models(database_url: str) -> None:
+    assert _tables(database_url) == TABLES
+    assert _differences(database_url) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
+    downgrade(database_url, "base")
+    assert _tables(database_url) == set()
+
+    upgrade(database_url)
+    assert _tables(database_url) == TABLES
+    assert _differences(database_url) == []
+
+
+def test_db_upgrade_command_creates_the_tables_in_a_new_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "var" / "consult.db"
+    url = f"sqlite:///{database}"
+    config = tmp_path / "consult.toml"
+    config.write_text(f'database_url = "{url}"\n', encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    assert not database.exists()
+
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+
+    assert result.exit_code == 0, result.output
+    assert "Database bijgewerkt" in result.output
+    assert database.is_file()
+    assert _tables(url) == TABLES
+    assert _differences(url) == []
+
+    # Running it again on an up-to-date database is harmless.
+    again = CliRunner().invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0, again.output
+    assert _tables(url) == TABLES

@@ -1,0 +1,133 @@
+"""The round spec the secretariat writes: Dutch local times, and errors that say where."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from consult.rounds.spec import RoundSpec, RoundSpecError, load_round_spec
+
+VALID = """\
+slug = "voorjaar-2025"
+name = "Consultatieronde voorjaar 2025"
+answer_deadline = 2025-02-14T17:00:00
+input_deadline = 2025-04-30T17:00:00
+group_max = 6
+
+[[themes]]
+slug = "innovatie"
+[[themes.slots]]
+start = 2025-03-04T10:00:00
+end = 2025-03-04T11:30:00
+[[themes.slots]]
+start = 2025-04-08T14:00:00
+end = 2025-04-08T15:30:00
+
+[[themes]]
+slug = "behoud"
+[[themes.slots]]
+start = 2025-03-06T10:00:00
+end = 2025-03-06T11:30:00
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "ronde.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(RoundSpecError) as info:
+        load_round_spec(path)
+    message = str(info.value)
+    assert str(path) in message, message
+    return message
+
+
+def test_a_valid_spec_loads_with_defaults_filled_in(tmp_path: Path) -> None:
+    spec = load_round_spec(_write(tmp_path, VALID))
+
+    assert isinstance(spec, RoundSpec)
+    assert spec.slug == "voorjaar-2025"
+    assert [t.slug for t in spec.themes] == ["innovatie", "behoud"]
+    assert len(spec.themes[0].slots) == 2
+    assert spec.group_max == 6
+    assert spec.group_min == 4
+    assert spec.invitees_per_theme == 40
+    assert spec.regions == []
+
+
+def test_local_times_are_dutch_time_in_winter_and_summer(tmp_path: Path) -> None:
+    spec = load_round_spec(_write(tmp_path, VALID))
+
+    # February and early March: CET, UTC+1.
+    assert spec.answer_deadline.utcoffset() == timedelta(hours=1)
+    assert spec.answer_deadline.astimezone(UTC) == datetime(2025, 2, 14, 16, 0, tzinfo=UTC)
+    winter_slot = spec.themes[0].slots[0]
+    assert winter_slot.start.astimezone(UTC) == datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+    # April: CEST, UTC+2 (summer time started 30 March 2025).
+    summer_slot = spec.themes[0].slots[1]
+    assert summer_slot.start.utcoffset() == timedelta(hours=2)
+    assert summer_slot.start.astimezone(UTC) == datetime(2025, 4, 8, 12, 0, tzinfo=UTC)
+    assert spec.input_deadline.astimezone(UTC) == datetime(2025, 4, 30, 15, 0, tzinfo=UTC)
+
+
+def test_an_explicit_offset_is_kept(tmp_path: Path) -> None:
+    text = VALID.replace("2025-02-14T17:00:00", "2025-02-14T17:00:00Z")
+    spec = load_round_spec(_write(tmp_path, text))
+    assert spec.answer_deadline.astimezone(UTC) == datetime(2025, 2, 14, 17, 0, tzinfo=UTC)
+
+
+def test_a_slot_that_ends_before_it_starts_is_named(tmp_path: Path) -> None:
+    text = VALID.replace("end = 2025-03-06T11:30:00", "end = 2025-03-06T09:30:00")
+    message = _error(_write(tmp_path, text))
+    # Second theme, first slot.
+    assert "themes.1.slots.0" in message
+    assert "end must be after start" in message
+
+
+def test_input_deadline_before_answer_deadline_is_named(tmp_path: Path) -> None:
+    text = VALID.replace("input_deadline = 2025-04-30T17:00:00", "input_deadline = 2025-02-01")
+    text = text.replace("2025-02-01", "2025-02-01T09:00:00")
+    message = _error(_write(tmp_path, text))
+    assert "input_deadline must be after answer_deadline" in message
+
+
+def test_a_bad_slug_is_named(tmp_path: Path) -> None:
+    message = _error(_write(tmp_path, VALID.replace('"voorjaar-2025"', '"Voorjaar 2025!"')))
+    assert "slug" in message
+    assert "pattern" in message
+
+
+def test_missing_themes_are_named(tmp_path: Path) -> None:
+    text = VALID.split("[[themes]]")[0]
+    message = _error(_write(tmp_path, text))
+    assert "themes" in message
+    assert "Field required" in message
+
+
+def test_every_bad_field_is_reported_at_once(tmp_path: Path) -> None:
+    text = VALID.replace('"voorjaar-2025"', '"x"').replace("group_max = 6", "group_max = 0")
+    message = _error(_write(tmp_path, text))
+    assert "slug" in message
+    assert "group_max" in message
+
+
+def test_a_theme_listed_twice_is_refused(tmp_path: Path) -> None:
+    message = _error(_write(tmp_path, VALID.replace('slug = "behoud"', 'slug = "innovatie"')))
+    assert "a theme is listed twice" in message
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    message = _error(_write(tmp_path, 'slug = "voorjaar-2025\nname = ', name="kapot.toml"))
+    assert "kapot.toml" in message
+    assert "geen geldige TOML" in message
+
+
+def test_a_missing_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bestaat-niet.toml"
+    message = _error(path)
+    assert "kan het bestand niet lezen" in message

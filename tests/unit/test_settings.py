@@ -1,0 +1,83 @@
+"""Settings come from defaults, then the TOML file in CONSULT_CONFIG, then CONSULT_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from consult.settings import PROJECT_ROOT, TlsMode, load_settings
+
+EXAMPLE = PROJECT_ROOT / "config" / "consult.example.toml"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("CONSULT_"):
+            monkeypatch.delenv(key)
+
+
+def test_defaults_need_no_file() -> None:
+    settings = load_settings()
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'consult.db'}"
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.organiser.email.endswith("@commissie-wiz.example")
+
+
+def test_file_overrides_defaults_and_environment_overrides_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "consult.toml"
+    config.write_text(
+        'base_url = "https://consult.example.org/"\n'
+        "[smtp]\nhost = \"relay.example.org\"\nport = 587\ntls = \"starttls\"\n"
+        "[organiser]\nemail = \"wiz@example.org\"\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    monkeypatch.setenv("CONSULT_SMTP__PORT", "2525")
+    monkeypatch.setenv("CONSULT_SMTP__PASSWORD", "s3cret")
+    settings = load_settings()
+    assert settings.base_url == "https://consult.example.org"  # trailing slash dropped
+    assert settings.smtp.host == "relay.example.org"
+    assert settings.smtp.tls is TlsMode.STARTTLS
+    assert settings.smtp.port == 2525
+    assert settings.smtp.password is not None
+    assert settings.smtp.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(settings)
+    assert settings.organiser.email == "wiz@example.org"
+
+
+def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSULT_CONFIG", str(EXAMPLE))
+    settings = load_settings()
+    documented = EXAMPLE.read_text(encoding="utf-8")
+    for key in ("database_url", "base_url", "default_language", "reports_dir", "batch_size"):
+        assert f"{key} =" in documented
+    for key in settings.smtp.model_dump():
+        assert f"{key} =" in documented, key
+    for key in settings.organiser.model_dump():
+        assert f"{key} =" in documented, key
+
+
+def test_bad_values_and_unknown_keys_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "consult.toml"
+    config.write_text("[smtp]\nport = 70000\n", encoding="utf-8")
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    with pytest.raises(ValidationError, match="port"):
+        load_settings()
+    config.write_text("databse_url = \"typo\"\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="databse_url"):
+        load_settings()
+
+
+def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSULT_CONFIG", "/nonexistent/consult.toml")
+    with pytest.raises(FileNotFoundError, match="/nonexistent/consult.toml"):
+        load_settings()
