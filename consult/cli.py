@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,7 +37,9 @@ err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Fout:[/] {message}")
+    # Messages quote user data (file names, cell values such as "jan[at]zorg.nl"); rich would
+    # read "[at]" as markup and silently drop it.
+    err.print(f"[bold red]Fout:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -68,7 +71,7 @@ def db_upgrade() -> None:
 
     settings = load_settings()
     upgrade(settings.database_url)
-    console.print(f"Database bijgewerkt: [bold]{settings.database_url}[/]")
+    console.print(f"Database bijgewerkt: [bold]{escape(settings.database_url)}[/]")
 
 
 @registry_app.command("import")
@@ -107,7 +110,7 @@ def registry_import(
         table.add_column("kolom")
         table.add_column("reden")
         for error in parsed.errors:
-            table.add_row(str(error.row), error.column, format_error(error, lang))
+            table.add_row(str(error.row), error.column, escape(format_error(error, lang)))
         err.print(table)
         raise typer.Exit(1)
 
@@ -196,7 +199,7 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
         failed.add_column("adres")
         failed.add_column("antwoord van de server")
         for email, reply in view.failed_addresses:
-            failed.add_row(email, reply)
+            failed.add_row(escape(email), escape(reply))
         console.print(failed)
 
 
@@ -220,7 +223,7 @@ def input_import(
         for column in ("rij", "kolom", "reden"):
             table.add_column(column)
         for e in result["errors"]:
-            table.add_row(str(e["row"]), e["column"], e["reason"])
+            table.add_row(str(e["row"]), e["column"], escape(e["reason"]))
         err.print(table)
         raise typer.Exit(1)
 

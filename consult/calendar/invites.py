@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from consult.calendar.itip import CalendarEvent, build_itip
 from consult.i18n import format_time_range
 from consult.mail.context import MailContext
-from consult.mail.outbox import Recipient, enqueue
+from consult.mail.outbox import Recipient, already_queued, enqueue
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import (
@@ -19,7 +19,6 @@ from models import (
     ConsultationSession,
     Invitation,
     OutboxKind,
-    OutboxMessage,
     SessionAttendee,
     SessionStatus,
 )
@@ -77,7 +76,7 @@ def queue_calendar_invites(
                 continue
             person = attendee.person
             key = request_key(cs.id, person.id, cs.calendar_sequence)
-            if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+            if already_queued(session, key):
                 continue
             invitation = session.scalars(
                 select(Invitation).where(

@@ -112,7 +112,11 @@ def _csv_records(fh: TextIO) -> Iterator[tuple[int, Mapping[str, object]]]:
     number; a quoted cell spanning lines is still one row.
     """
     header: list[str] | None = None
-    for number, cells in enumerate(csv.reader(fh), start=1):
+    # Dutch Excel saves "CSV" with semicolons; the header line tells which one this file uses.
+    first_line = fh.readline()
+    fh.seek(0)
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    for number, cells in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
         if not any(cell.strip() for cell in cells):
             continue
         if header is None:

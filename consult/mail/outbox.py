@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,13 @@ class Recipient:
     invitation_id: int | None = None
 
 
+def already_queued(session: Session, key: str) -> bool:
+    return (
+        session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+        is not None
+    )
+
+
 def enqueue(
     session: Session,
     *,
@@ -50,7 +57,7 @@ def enqueue(
     calendar_method: str | None = None,
 ) -> bool:
     """Add a message unless one with this key exists. Returns True if it was added."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+    if already_queued(session, key):
         return False
     row = OutboxMessage(
         kind=kind,
@@ -77,22 +84,47 @@ def enqueue(
 
 
 def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages to this sender (SKIP LOCKED where the backend has it)."""
-    due = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now)
-    rows = list(
+    """Lease up to `limit` due messages to this sender.
+
+    The lease is taken by one UPDATE that checks again that each row is still due, so two
+    senders never hold the same row. On PostgreSQL, SKIP LOCKED already keeps them apart; SQLite
+    has no row locks, but its single writer makes a second sender's UPDATE wait until the first
+    one commits, after which the rows the first one leased no longer match.
+    """
+    due = and_(
+        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+    )
+    candidates = list(
         session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]), due)
+            select(OutboxMessage.id)
+            .where(due)
             .order_by(OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.claimed_until = now + LEASE
-        row.attempts += 1
-    return rows
+    if not candidates:
+        return []
+    leased = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), due)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + LEASE,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(leased))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def retry_delay(attempts: int) -> timedelta:

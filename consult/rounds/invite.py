@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
-from consult.mail.outbox import Recipient, enqueue
+from consult.mail.outbox import Recipient, already_queued, enqueue
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Theme
@@ -44,7 +44,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
     queued = 0
     for invitation in invitations:
         key = invitation_key(invitation.id)
-        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        if already_queued(session, key):
             continue
         if invitation.status != InvitationStatus.PENDING:
             continue

@@ -37,9 +37,11 @@ class ScheduleResult:
 def schedule_round(session: Session, round_id: int, domain: str) -> ScheduleResult:
     rnd = session.get_one(Round, round_id)
     themes = {t.id: t for t in session.scalars(select(Theme))}
-    placed: set[tuple[int, int]] = set(
-        session.execute(
-            select(SessionAttendee.person_id, ConsultationSession.theme_id)
+    # One session per person per round under this rule, whatever theme they now prefer: a
+    # changed preference after scheduling must not seat them twice.
+    placed: set[int] = set(
+        session.scalars(
+            select(SessionAttendee.person_id)
             .join(SessionAttendee.session)
             .where(
                 ConsultationSession.round_id == round_id,
@@ -59,7 +61,7 @@ def schedule_round(session: Session, round_id: int, domain: str) -> ScheduleResu
     waiting: dict[int, list[Participant]] = defaultdict(list)
     for invitation, sector, region in accepted:
         theme = slug_to_theme[invitation.theme_preferences[0]]
-        if (invitation.person_id, theme.id) not in placed:
+        if invitation.person_id not in placed:
             waiting[theme.id].append(Participant(invitation.person_id, sector, region))
 
     slots_by_theme: dict[int, list[CandidateSlot]] = defaultdict(list)

@@ -97,8 +97,11 @@ def group_items(items: Sequence[Item], threshold: float = 0.04, max_terms: int =
         weight: Counter[str] = Counter()
         for i in members:
             weight.update(vectors[i])
-        top = [forms.natural(stem) for stem, _ in weight.most_common(max_terms)]
         centroid = {s: w / len(members) for s, w in weight.items()}
+        # A key term should describe the group, not one member: prefer stems several share.
+        shared = Counter(stem for i in members for stem in vectors[i])
+        ranked = sorted(weight, key=lambda s: (shared[s] < 2, -weight[s], s))
+        top = [forms.natural(stem) for stem in ranked[:max_terms]]
         candidates = [
             (s, items[i].language)
             for i in members

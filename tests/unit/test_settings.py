@@ -79,5 +79,5 @@ def test_bad_values_and_unknown_keys_are_refused(
 
 def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSULT_CONFIG", "/nonexistent/consult.toml")
-    with pytest.raises(FileNotFoundError, match="/nonexistent/consult.toml"):
+    with pytest.raises(FileNotFoundError, match=r"/nonexistent/consult\.toml"):
         load_settings()

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from consult.settings import Settings
+from consult.wiring import App, open_app
 from models.db import Database
 
 
@@ -17,3 +19,10 @@ def db(database_url: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[App]:
+    """The wired application (database, templates, taxonomy) on the test database."""
+    with open_app(settings) as wired:
+        yield wired

@@ -69,7 +69,9 @@ class Ids:
 
 def _seed(session: Session) -> Ids:
     region = Region(name="Achterhoek", network="Oost-Nederland")
-    org = Organisation(name="Zorggroep Sint-Maarten ’s-Heerenberg", sector="vvt", region=region)
+    org = Organisation(
+        name="Zorggroep Sint-Maarten \u2019s-Heerenberg", sector="vvt", region=region
+    )
     person = Person(
         name="Anneke Ødegård-de Vries",
         email="a.devries@zorggroep.example",
@@ -127,7 +129,7 @@ def _seed(session: Session) -> Ids:
         invitation_id=invitation.id,
         recipient_email=person.email,
         recipient_name=person.name,
-        subject="Uitnodiging – Behoud & betrokkenheid",
+        subject="Uitnodiging \u2013 Behoud & betrokkenheid",
         text_body="Beste Anneke,\n\nTot ziens.\n",
         html_body="<p>Beste Anneke, &amp; tot ziens.</p>",
         calendar_ics=ICS,
@@ -203,7 +205,7 @@ def test_every_model_round_trips(db: Database) -> None:
         assert [o.id for o in region.organisations] == [ids.organisation]
 
         org = session.get_one(Organisation, ids.organisation)
-        assert org.name == "Zorggroep Sint-Maarten ’s-Heerenberg"
+        assert org.name == "Zorggroep Sint-Maarten \u2019s-Heerenberg"
         assert org.sector == "vvt"
         assert org.region_id == ids.region
 
@@ -280,7 +282,7 @@ def test_every_model_round_trips(db: Database) -> None:
             ids.invitation,
         )
         assert out.recipient_name == "Anneke Ødegård-de Vries"
-        assert out.subject == "Uitnodiging – Behoud & betrokkenheid"
+        assert out.subject == "Uitnodiging \u2013 Behoud & betrokkenheid"
         assert out.text_body == "Beste Anneke,\n\nTot ziens.\n"
         assert out.html_body == "<p>Beste Anneke, &amp; tot ziens.</p>"
         assert out.calendar_ics == ICS
@@ -370,7 +372,7 @@ def test_outbox_idempotency_key_is_unique(db: Database) -> None:
         )
     with db.unit_of_work() as session:
         assert session.scalars(select(OutboxMessage.subject)).all() == [
-            "Uitnodiging – Behoud & betrokkenheid"
+            "Uitnodiging \u2013 Behoud & betrokkenheid"
         ]
 
 

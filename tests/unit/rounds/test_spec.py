@@ -90,8 +90,7 @@ def test_a_slot_that_ends_before_it_starts_is_named(tmp_path: Path) -> None:
 
 
 def test_input_deadline_before_answer_deadline_is_named(tmp_path: Path) -> None:
-    text = VALID.replace("input_deadline = 2025-04-30T17:00:00", "input_deadline = 2025-02-01")
-    text = text.replace("2025-02-01", "2025-02-01T09:00:00")
+    text = VALID.replace("2025-04-30T17:00:00", "2025-02-01T09:00:00")
     message = _error(_write(tmp_path, text))
     assert "input_deadline must be after answer_deadline" in message
 

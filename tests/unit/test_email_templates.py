@@ -1,0 +1,162 @@
+"""Every email template in both languages, compared with reviewed snapshots.
+
+To accept a deliberate template change, run
+`UPDATE_SNAPSHOTS=1 uv run pytest tests/unit/test_email_templates.py`
+then read the changed files under tests/unit/snapshots/ before committing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jinja2 import Environment, UndefinedError
+
+from consult.settings import PROJECT_ROOT
+from consult.templating import RenderedEmail, make_environment, render_email
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+ANSWER_URL = "https://consult.example.org/a/tok-3f9a1c"
+MEETING_URL = "https://meet.example.org/wiz/voorjaar-2025/innovatie-12-1"
+INPUT_URL = "https://consult.example.org/i/tok-77be02"
+
+CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
+    ("invitation", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "questions": [
+            "Welke innovatie bespaart in uw organisatie aantoonbaar tijd?",
+            "Wat houdt opschaling tegen?",
+        ],
+        "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
+        "answer_url": ANSWER_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("invitation", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "questions": [
+            "Which innovation demonstrably saves time in your organisation?",
+            "What holds back scaling up?",
+        ],
+        "answer_deadline": "Friday 14 February 2025 at 17:00",
+        "answer_url": ANSWER_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("calendar_invite", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "session_when": "dinsdag 4 maart 2025, 10:00\u201311:30",
+        "meeting_url": MEETING_URL,
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("calendar_invite", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "session_when": "Tuesday 4 March 2025, 10:00\u201311:30",
+        "meeting_url": MEETING_URL,
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+}
+CASES = sorted(CONTEXTS)
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return make_environment(PROJECT_ROOT / "templates")
+
+
+def assert_snapshot(name: str, actual: str) -> None:
+    """Compare with tests/unit/snapshots/<name>; UPDATE_SNAPSHOTS=1 (re)writes it instead."""
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(actual.encode("utf-8"))
+        return
+    if not path.exists():
+        pytest.fail(f"no snapshot {path}; run with UPDATE_SNAPSHOTS=1 and review the file")
+    expected = path.read_bytes().decode("utf-8")
+    if actual != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"snapshots/{name}",
+                tofile="rendered",
+            )
+        )
+        pytest.fail(f"{name} differs from its snapshot:\n{diff}", pytrace=False)
+
+
+def _render(env: Environment, name: str, lang: str, **changes: Any) -> RenderedEmail:
+    return render_email(env, name, lang, {**CONTEXTS[(name, lang)], **changes})
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_email_matches_snapshot(env: Environment, name: str, lang: str) -> None:
+    rendered = _render(env, name, lang)
+    assert_snapshot(f"{name}.{lang}.subject.txt", rendered.subject + "\n")
+    assert_snapshot(f"{name}.{lang}.txt", rendered.text)
+    assert_snapshot(f"{name}.{lang}.html", rendered.html)
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_subject_is_one_line_and_the_body_does_not_repeat_it(
+    env: Environment, name: str, lang: str
+) -> None:
+    # A title with a line break (pasted from a document) must not break the Subject header.
+    rendered = _render(env, name, lang, theme_title="Behoud &\nbetrokkenheid")
+    assert "\n" not in rendered.subject
+    assert "\r" not in rendered.subject
+    assert "Behoud & betrokkenheid" in rendered.subject
+    # The text body opens with the greeting, not with the subject.
+    greeting = "Beste" if lang == "nl" else "Dear"
+    person = CONTEXTS[(name, lang)]["person_name"]
+    assert rendered.text.splitlines()[0] == f"{greeting} {person},"
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None:
+    rendered = _render(env, name, lang)
+    links = [ANSWER_URL] if name == "invitation" else [MEETING_URL, INPUT_URL]
+    for link in links:
+        assert link in rendered.text
+        assert f'href="{link}"' in rendered.html
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_html_escapes_a_name_while_the_text_part_keeps_it_as_typed(
+    env: Environment, name: str, lang: str
+) -> None:
+    hostile = "<script>alert(1)</script> & Co"
+    rendered = _render(env, name, lang, person_name=hostile)
+
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in rendered.html
+    assert hostile in rendered.text
+
+
+@pytest.mark.parametrize(("name", "lang"), CASES)
+def test_a_missing_variable_raises_instead_of_rendering_blank(
+    env: Environment, name: str, lang: str
+) -> None:
+    context = dict(CONTEXTS[(name, lang)])
+    del context["person_name"]
+    with pytest.raises(UndefinedError):
+        render_email(env, name, lang, context)
+
+
+def test_unknown_language_falls_back_to_dutch(env: Environment) -> None:
+    context = CONTEXTS[("invitation", "nl")]
+    assert render_email(env, "invitation", "de", context) == render_email(
+        env, "invitation", "nl", context
+    )
