@@ -74,9 +74,7 @@ def write_config(directory: Path, database_url: str, **extra: str | int) -> Path
 
 
 @pytest.fixture
-def settings(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Settings:
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings read through CONSULT_CONFIG, as every command and flow reads them."""
     monkeypatch.setenv(CONFIG_ENV, str(write_config(tmp_path, database_url)))
     return load_settings()

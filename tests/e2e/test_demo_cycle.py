@@ -131,7 +131,8 @@ def test_report_accounts_for_every_contribution_exactly_once(demo_run):
     with db.unit_of_work() as session:
         stored = set(session.scalars(select(Contribution.id)))
         not_quotable = [
-            c.text for c in session.scalars(select(Contribution))
+            c.text
+            for c in session.scalars(select(Contribution))
             if c.quote_permission.value == "not_quotable"
         ]
     assert len(stored) >= 100

@@ -34,8 +34,8 @@ def test_file_overrides_defaults_and_environment_overrides_file(
     config = tmp_path / "consult.toml"
     config.write_text(
         'base_url = "https://consult.example.org/"\n'
-        "[smtp]\nhost = \"relay.example.org\"\nport = 587\ntls = \"starttls\"\n"
-        "[organiser]\nemail = \"wiz@example.org\"\n",
+        '[smtp]\nhost = "relay.example.org"\nport = 587\ntls = "starttls"\n'
+        '[organiser]\nemail = "wiz@example.org"\n',
         encoding="utf-8",
     )
     monkeypatch.setenv("CONSULT_CONFIG", str(config))
@@ -72,7 +72,7 @@ def test_bad_values_and_unknown_keys_are_refused(
     monkeypatch.setenv("CONSULT_CONFIG", str(config))
     with pytest.raises(ValidationError, match="port"):
         load_settings()
-    config.write_text("databse_url = \"typo\"\n", encoding="utf-8")
+    config.write_text('databse_url = "typo"\n', encoding="utf-8")
     with pytest.raises(ValidationError, match="databse_url"):
         load_settings()
 

@@ -92,7 +92,7 @@ def test_csv_blank_lines_still_count_as_rows(tmp_path: Path) -> None:
         "\n"
         "b@zorg.example,onbekend,proposal,Tekst\n"
         ",,,\n"
-        "c@zorg.example,behoud,proposal,\"Twee\nregels\"\n"
+        'c@zorg.example,behoud,proposal,"Twee\nregels"\n'
         "d@zorg.example,behoud,idee,Tekst\n",
         encoding="utf-8",
     )
@@ -173,7 +173,7 @@ def test_semicolon_csv_as_dutch_excel_saves_it(tmp_path: Path) -> None:
     path = tmp_path / "inbreng.csv"
     path.write_text(
         "\ufeffemail;theme;kind;text;language;quote_permission\n"
-        "a@example.org;innovatie;proposal;Eén regionaal budget, ook voor zorg; welzijn;nl;role_only\n"
+        "a@example.org;innovatie;proposal;Eén budget, voor zorg; welzijn;nl;role_only\n"
         'b@example.org;innovatie;session_note;"Zorg; welzijn samen";nl;attributable\n',
         encoding="utf-8",
     )

@@ -17,8 +17,7 @@ REGIONS = ("Achterhoek", "Twente", "Zwolle")
 
 def _people(n: int, sectors: tuple[str, ...] = SECTORS) -> list[Participant]:
     return [
-        Participant(100 + i, sectors[i % len(sectors)], REGIONS[i % len(REGIONS)])
-        for i in range(n)
+        Participant(100 + i, sectors[i % len(sectors)], REGIONS[i % len(REGIONS)]) for i in range(n)
     ]
 
 

@@ -157,7 +157,7 @@ def test_nothing_to_group() -> None:
 
 
 def test_dutch_stemming_keeps_compounds_intact() -> None:
-    (stem, surface), = terms("stageplaatsen", "nl")
+    ((stem, surface),) = terms("stageplaatsen", "nl")
     assert surface == "stageplaatsen"
     assert stem.startswith("stageplaats")
     # Plural and singular forms of everyday words meet on one stem.
