@@ -12,7 +12,14 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from consult.settings import load_settings
@@ -177,12 +184,12 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     table = Table(title=f"{view.name} ({view.slug}): {view.status}")
     for column in (
         "thema",
-        "uitgenodigd",
-        "geantwoord",
-        "doet mee",
+        "uitgen.",
+        "antw.",
+        "ja",
         "ingedeeld",
         "inbreng",
-        "bouwstenen",
+        "blokken",
     ):
         table.add_column(column, justify="left" if column == "thema" else "right")
     for t in view.themes:
@@ -289,6 +296,8 @@ def demo(
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
             transient=False,
@@ -307,15 +316,46 @@ def demo(
     summary.add_column(style="bold")
     summary.add_column()
     for name, figures in result.stages.items():
-        summary.add_row(labels[name], _figures(figures))
+        if name not in ("database", "report"):
+            summary.add_row(labels[name], _figures(figures))
     summary.add_row("Mail", str(result.mail_dir) if not smtp else f"verzonden naar {smtp}")
-    summary.add_row("Rapport", result.report_files["html"])
+    summary.add_row("Rapport", str(Path(result.report_files["html"]).parent))
     summary.add_row("Configuratie", f"CONSULT_CONFIG={workspace / 'consult.toml'}")
     console.print(summary)
 
 
+FIGURE_LABELS = {
+    "url": "database",
+    "organisations": "organisaties",
+    "people": "personen",
+    "rejected": "afgewezen",
+    "round_id": "ronde-id",
+    "queued": "klaargezet",
+    "sent": "verzonden",
+    "failed": "mislukt",
+    "retry_later": "later opnieuw",
+    "accepted": "ja",
+    "declined": "nee",
+    "no_answer": "geen antwoord",
+    "sessions_created": "sessies",
+    "attendees_added": "ingedeeld",
+    "unplaced": "niet ingedeeld",
+    "stored": "opgeslagen",
+    "already_present": "al aanwezig",
+    "errors": "fouten",
+    "blocks": "bouwstenen",
+    "assigned": "toegewezen",
+    "unassigned": "niet toegewezen",
+    "folder": "map",
+}
+
+
 def _figures(figures: dict[str, Any]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in figures.items())
+    return ", ".join(
+        f"{FIGURE_LABELS.get(k, k)}: {escape(str(v))}"
+        for k, v in figures.items()
+        if not isinstance(v, list)
+    )
 
 
 def _show(figures: dict[str, Any]) -> None:

@@ -164,5 +164,5 @@ def run_demo(
 
         stage("synthesis", round_cycle.synthesise_round(round_id))
         result.report_files = round_cycle.compile_report(round_id)
-        stage("report", result.report_files)
+        stage("report", {"folder": str(Path(result.report_files["html"]).parent)})
     return result
