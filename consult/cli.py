@@ -167,9 +167,11 @@ def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
 def round_report(
     round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
     language: Annotated[str, typer.Option(help="nl or en")] = "nl",
+    drafts: Annotated[bool, typer.Option(help="Also show blocks not yet approved")] = False,
 ) -> None:
     """Write the building-block report (HTML, Markdown, JSON)."""
-    _show(_flows().compile_report(_round_id(round_slug), "en" if language == "en" else "nl"))
+    lang = "en" if language == "en" else "nl"
+    _show(_flows().compile_report(_round_id(round_slug), lang, include_drafts=drafts))
 
 
 @round_app.command("status")

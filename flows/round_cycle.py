@@ -25,7 +25,7 @@ from consult.rounds.spec import load_round_spec
 from consult.scheduling.service import schedule_round
 from consult.synthesis.service import synthesise
 from consult.wiring import open_app
-from models import Round, RoundStatus
+from models import BlockStatus, Round, RoundStatus
 
 T = TypeVar("T")
 
@@ -167,9 +167,10 @@ def synthesise_round(round_id: int) -> dict[str, int]:
 
 
 @task
-def compile_report_task(round_id: int, language: str) -> dict[str, str]:
+def compile_report_task(round_id: int, language: str, include_drafts: bool) -> dict[str, str]:
+    statuses = [BlockStatus.APPROVED, *([BlockStatus.DRAFT] if include_drafts else [])]
     with open_app() as app, app.db.unit_of_work() as session:
-        report = gather(session, round_id, app.taxonomy, language, _now())
+        report = gather(session, round_id, app.taxonomy, language, _now(), statuses)
         directory = app.settings.reports_dir / report.round_slug
         files = write_report(app.env, report, directory)
         rnd = session.get_one(Round, round_id)
@@ -178,6 +179,8 @@ def compile_report_task(round_id: int, language: str) -> dict[str, str]:
 
 
 @flow(name="compile-report")
-def compile_report(round_id: int, language: str = "nl") -> dict[str, str]:
-    """Write the building-block report (HTML, Markdown, JSON) for a round."""
-    return compile_report_task(round_id, language)
+def compile_report(
+    round_id: int, language: str = "nl", include_drafts: bool = False
+) -> dict[str, str]:
+    """Write the building-block report for a round: approved blocks, and drafts if asked."""
+    return compile_report_task(round_id, language, include_drafts)

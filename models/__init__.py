@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.contribution import (
+    BlockEvent,
     BlockStatus,
     BuildingBlock,
     Contribution,
@@ -27,6 +28,7 @@ __all__ = [
     "AccessToken",
     "AttendeeStatus",
     "Base",
+    "BlockEvent",
     "BlockStatus",
     "BuildingBlock",
     "CandidateSlot",

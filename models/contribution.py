@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +41,8 @@ block_contribution = Table(
     Base.metadata,
     Column("block_id", ForeignKey("building_block.id", ondelete="CASCADE"), primary_key=True),
     Column("contribution_id", ForeignKey("contribution.id"), primary_key=True, unique=True),
+    # "staff" when a person put it there: a re-run of the pipeline never moves it again.
+    Column("placed_by", String(20), nullable=False, server_default="pipeline"),
 )
 
 
@@ -80,9 +83,29 @@ class BuildingBlock(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     key_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[BlockStatus] = mapped_column(enum_column(BlockStatus), default=BlockStatus.DRAFT)
+    # Contribution ids the pipeline picked as representative quotes (quotable ones only).
+    quote_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # True once staff renamed it or edited its summary: a re-run keeps the block and its text.
+    edited_by_staff: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     theme: Mapped[Theme] = relationship()
     contributions: Mapped[list[Contribution]] = relationship(
         secondary=block_contribution, back_populates="blocks", order_by="Contribution.id"
     )
+
+
+class BlockEvent(Base):
+    """The audit trail of building blocks: who changed what, when. Kept when a block is merged
+    away, so block_id is a plain number, not a foreign key."""
+
+    __tablename__ = "block_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    block_id: Mapped[int | None] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

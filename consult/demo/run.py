@@ -163,6 +163,6 @@ def run_demo(
         stage("input", {"stored": collected["stored"], "errors": len(collected["errors"])})
 
         stage("synthesis", round_cycle.synthesise_round(round_id))
-        result.report_files = round_cycle.compile_report(round_id)
+        result.report_files = round_cycle.compile_report(round_id, include_drafts=True)
         stage("report", {"folder": str(Path(result.report_files["html"]).parent)})
     return result

@@ -1,9 +1,11 @@
 """What a report shows, gathered from the database into plain data that respects quote
 permissions: not_quotable text is never included, role_only never names a person or
-organisation."""
+organisation, attributable may show both."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,20 +17,38 @@ from models import (
     BlockStatus,
     BuildingBlock,
     Contribution,
+    Invitation,
     Organisation,
     Person,
     QuotePermission,
+    Region,
     Round,
     Theme,
 )
+
+MAX_QUOTES = 4
 
 
 @dataclass(frozen=True)
 class ContributionView:
     id: int
     kind: str
-    quote: str | None
+    quote: str | None  # None when the contributor did not allow quoting
     attribution: str
+    sector: str
+    region: str
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Support:
+    """Distinct contributors per sector and per region, and who is silent."""
+
+    contributors: int
+    sectors: tuple[tuple[str, int], ...]
+    regions: tuple[tuple[str, int], ...]
+    silent_sectors: tuple[str, ...]
+    silent_regions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,8 @@ class BlockView:
     key_terms: tuple[str, ...]
     status: str
     contributions: tuple[ContributionView, ...]
+    quotes: tuple[ContributionView, ...]
+    support: Support
 
 
 @dataclass(frozen=True)
@@ -60,31 +82,70 @@ class Report:
     generated_at: datetime
     language: str
     themes: tuple[ThemeSection, ...] = field(default_factory=tuple)
+    sector_names: tuple[str, ...] = ()
+
+
+def sector_name(taxonomy: Taxonomy, code: str, language: str) -> str:
+    sector = taxonomy.sector(code)
+    return sector.name_en if language == "en" else sector.name_nl
 
 
 def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> ContributionView:
     person = contribution.person
     org = person.organisation
-    sector = taxonomy.sector(org.sector)
-    sector_name = sector.name_en if language == "en" else sector.name_nl
-    where = f"{sector_name}, {org.region.name}"
+    sector = sector_name(taxonomy, org.sector, language)
+    region = org.region.name
+    where = f"{sector}, {region}"
     permission = contribution.quote_permission
+    text: str | None = contribution.text
     if permission == QuotePermission.ATTRIBUTABLE:
         who = ", ".join(x for x in (person.name, person.role, org.name) if x)
-        return ContributionView(
-            contribution.id, contribution.kind.value, contribution.text, f"{who} ({where})"
-        )
-    if permission == QuotePermission.ROLE_ONLY:
+        attribution = f"{who} ({where})"
+    elif permission == QuotePermission.ROLE_ONLY:
         role = person.role or ("participant" if language == "en" else "deelnemer")
-        return ContributionView(
-            contribution.id, contribution.kind.value, contribution.text, f"{role}, {where}"
-        )
-    return ContributionView(contribution.id, contribution.kind.value, None, where)
+        attribution = f"{role}, {where}"
+    else:
+        text, attribution = None, where
+    return ContributionView(
+        contribution.id, contribution.kind.value, text, attribution, sector, region, person.id
+    )
+
+
+def support_of(
+    members: Sequence[ContributionView], sectors: Collection[str], regions: Collection[str]
+) -> Support:
+    """Count each contributor once per block, however many contributions they made."""
+    people = {m.person_id: m for m in members}
+    by_sector = Counter(m.sector for m in people.values())
+    by_region = Counter(m.region for m in people.values())
+    return Support(
+        contributors=len(people),
+        sectors=tuple(sorted(by_sector.items(), key=lambda kv: (-kv[1], kv[0]))),
+        regions=tuple(sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0]))),
+        silent_sectors=tuple(s for s in sectors if s not in by_sector),
+        silent_regions=tuple(r for r in regions if r not in by_region),
+    )
+
+
+def pick_quotes(
+    members: Sequence[ContributionView], preferred_ids: Sequence[int]
+) -> tuple[ContributionView, ...]:
+    quotable = {m.id: m for m in members if m.quote is not None}
+    chosen = [quotable[i] for i in preferred_ids if i in quotable]
+    chosen += [m for i, m in quotable.items() if i not in preferred_ids]
+    return tuple(chosen[:MAX_QUOTES])
 
 
 def gather(
-    session: Session, round_id: int, taxonomy: Taxonomy, language: str, now: datetime
+    session: Session,
+    round_id: int,
+    taxonomy: Taxonomy,
+    language: str,
+    now: datetime,
+    statuses: Collection[BlockStatus] = (BlockStatus.APPROVED,),
 ) -> Report:
+    """The report's content; blocks with other statuses are left out (their contributions are
+    then listed as not assigned)."""
     rnd = session.get_one(Round, round_id)
     person_opts = (
         joinedload(Contribution.person)
@@ -93,7 +154,7 @@ def gather(
     )
     blocks = session.scalars(
         select(BuildingBlock)
-        .where(BuildingBlock.round_id == round_id, BuildingBlock.status != BlockStatus.REJECTED)
+        .where(BuildingBlock.round_id == round_id, BuildingBlock.status.in_(list(statuses)))
         .options(selectinload(BuildingBlock.contributions).options(person_opts))
         .order_by(BuildingBlock.theme_id, BuildingBlock.id)
     ).all()
@@ -104,21 +165,42 @@ def gather(
         .options(person_opts)
         .order_by(Contribution.id)
     ).all()
+    # The reference for "silent": the sectors and regions this round invited.
+    invited = session.execute(
+        select(Organisation.sector, Region.name)
+        .select_from(Invitation)
+        .join(Person, Person.id == Invitation.person_id)
+        .join(Person.organisation)
+        .join(Organisation.region)
+        .where(Invitation.round_id == round_id)
+        .distinct()
+    ).all()
+    invited_sectors = [
+        sector_name(taxonomy, code, language)
+        for code in taxonomy.sector_codes
+        if code in {s for s, _ in invited}
+    ]
+    invited_regions = sorted({r for _, r in invited})
     themes = session.scalars(select(Theme).order_by(Theme.id)).all()
     sections = []
     for theme in themes:
-        theme_blocks = tuple(
-            BlockView(
-                id=b.id,
-                title=b.title,
-                summary=b.summary,
-                key_terms=tuple(b.key_terms),
-                status=b.status.value,
-                contributions=tuple(view(c, taxonomy, language) for c in b.contributions),
+        theme_blocks = []
+        for b in blocks:
+            if b.theme_id != theme.id:
+                continue
+            members = tuple(view(c, taxonomy, language) for c in b.contributions)
+            theme_blocks.append(
+                BlockView(
+                    id=b.id,
+                    title=b.title,
+                    summary=b.summary,
+                    key_terms=tuple(b.key_terms),
+                    status=b.status.value,
+                    contributions=members,
+                    quotes=pick_quotes(members, b.quote_ids),
+                    support=support_of(members, invited_sectors, invited_regions),
+                )
             )
-            for b in blocks
-            if b.theme_id == theme.id
-        )
         unassigned = tuple(
             view(c, taxonomy, language)
             for c in contributions
@@ -126,6 +208,6 @@ def gather(
         )
         if theme_blocks or unassigned:
             sections.append(
-                ThemeSection(theme.slug, theme.title(language), theme_blocks, unassigned)
+                ThemeSection(theme.slug, theme.title(language), tuple(theme_blocks), unassigned)
             )
-    return Report(rnd.slug, rnd.name, now, language, tuple(sections))
+    return Report(rnd.slug, rnd.name, now, language, tuple(sections), tuple(invited_sectors))

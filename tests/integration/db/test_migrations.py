@@ -20,6 +20,7 @@ from models.migrate import downgrade, upgrade
 TABLES = {
     "access_token",
     "block_contribution",
+    "block_event",
     "building_block",
     "candidate_slot",
     "consultation_session",
@@ -89,3 +90,41 @@ def test_db_upgrade_command_creates_the_tables_in_a_new_sqlite_file(
     again = CliRunner().invoke(app, ["db", "upgrade"])
     assert again.exit_code == 0, again.output
     assert _tables(url) == TABLES
+
+
+def test_upgrade_keeps_building_blocks_made_before_the_audit_trail(database_url: str) -> None:
+    from sqlalchemy import text
+
+    downgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO theme (slug, title_nl, title_en, questions_nl, questions_en) "
+                    "VALUES ('t', 'T', 'T', '[]', '[]')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO round (slug, name, status, answer_deadline, input_deadline, "
+                    "organiser_name, organiser_email, spec, created_at) VALUES ('r', 'R', 'inviting', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'O', 'o@example.org', '{}', "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO building_block (round_id, theme_id, title, summary, key_terms, "
+                    "status, created_at) VALUES (1, 1, 'Oud blok', '', '[]', 'approved', "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(database_url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT title, status, edited_by_staff FROM building_block")
+            ).one()
+        assert (row.title, row.status, bool(row.edited_by_staff)) == ("Oud blok", "approved", False)
+    finally:
+        engine.dispose()
