@@ -108,9 +108,9 @@ def test_upgrade_keeps_building_blocks_made_before_the_audit_trail(database_url:
             conn.execute(
                 text(
                     "INSERT INTO round (slug, name, status, answer_deadline, input_deadline, "
-                    "organiser_name, organiser_email, spec, created_at) VALUES ('r', 'R', 'inviting', "
-                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'O', 'o@example.org', '{}', "
-                    "CURRENT_TIMESTAMP)"
+                    "organiser_name, organiser_email, spec, created_at) "
+                    "VALUES ('r', 'R', 'inviting', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                    "'O', 'o@example.org', '{}', CURRENT_TIMESTAMP)"
                 )
             )
             conn.execute(
