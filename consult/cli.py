@@ -22,6 +22,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from consult.cli_blocks import blocks_app
+from consult.cli_synth import synth_app
 from consult.settings import load_settings
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(round_app, name="round")
 app.add_typer(input_app, name="input")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(blocks_app, name="blocks")
+app.add_typer(synth_app, name="synth")
 
 console = Console()
 err = Console(stderr=True)
@@ -163,15 +167,43 @@ def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     _show(_flows().synthesise_round(_round_id(round_slug)))
 
 
+@app.command("report")
+def report(
+    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
+    language: Annotated[str, typer.Option(help="nl or en")] = "nl",
+    drafts: Annotated[bool, typer.Option(help="Also show blocks not yet approved")] = False,
+) -> None:
+    """Write the building-block report: Word, HTML, Markdown, charts and a JSON export."""
+    _compile_report(round_slug, language, drafts)
+
+
 @round_app.command("report")
 def round_report(
     round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
     language: Annotated[str, typer.Option(help="nl or en")] = "nl",
     drafts: Annotated[bool, typer.Option(help="Also show blocks not yet approved")] = False,
 ) -> None:
-    """Write the building-block report (HTML, Markdown, JSON)."""
-    lang = "en" if language == "en" else "nl"
-    _show(_flows().compile_report(_round_id(round_slug), lang, include_drafts=drafts))
+    """Write the building-block report (same as `consult report`)."""
+    _compile_report(round_slug, language, drafts)
+
+
+def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
+    # One body for `consult report` and the older `consult round report`.
+    if language not in ("nl", "en"):
+        raise _fail(f"--language verwacht nl of en, niet '{language}'", 2)
+    files = _flows().compile_report(_round_id(round_slug), language, include_drafts=drafts)
+    table = Table(title="Rapport geschreven", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for kind in ("docx", "html", "markdown", "json"):
+        if kind in files:
+            table.add_row(REPORT_FILE_LABELS[kind], escape(files[kind]))
+    # The coverage charts (coverage-<theme>.png) sit next to the report files.
+    table.add_row("Map", escape(str(Path(files["html"]).parent)))
+    console.print(table)
+
+
+REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "json": "JSON"}
 
 
 @round_app.command("status")

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +47,16 @@ class Organiser(BaseModel):
     reply_to: str | None = None
 
 
+class SynthesisSettings(BaseModel):
+    # A misspelt key must not silently leave the model off.
+    model_config = ConfigDict(extra="forbid")
+
+    # None keeps the default pipeline, which needs no model. A path must be a local folder with a
+    # sentence-transformers model: nothing is ever downloaded (consult.synthesis.embeddings).
+    embedding_model_dir: Path | None = None
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONSULT_",
@@ -61,6 +71,7 @@ class Settings(BaseSettings):
     default_language: Literal["nl", "en"] = "nl"
     organiser: Organiser = Organiser()
     smtp: SmtpSettings = SmtpSettings()
+    synthesis: SynthesisSettings = SynthesisSettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 
 from consult.calendar.invites import queue_calendar_invites, session_ids_needing_invites
 from consult.contributions.intake import read_contributions, store_contributions
@@ -23,6 +24,8 @@ from consult.rounds.invite import pending_invitation_ids, queue_invitations
 from consult.rounds.launch import launch_round as launch_round_service
 from consult.rounds.spec import load_round_spec
 from consult.scheduling.service import schedule_round
+from consult.synthesis.embeddings import load_embedder
+from consult.synthesis.overview import blocks_markdown
 from consult.synthesis.service import synthesise
 from consult.wiring import open_app
 from models import BlockStatus, Round, RoundStatus
@@ -151,8 +154,19 @@ def collect_input(round_id: int, path: str) -> dict[str, Any]:
 
 @task
 def synthesise_task(round_id: int) -> dict[str, int]:
-    with open_app() as app, app.db.unit_of_work() as session:
-        result = synthesise(session, round_id)
+    with open_app() as app:
+        synthesis = app.settings.synthesis
+        embedder = load_embedder(synthesis.embedding_model_dir, synthesis.embedding_batch_size)
+        with app.db.unit_of_work() as session:
+            result = synthesise(session, round_id, embedder)
+        with app.db.unit_of_work() as session:
+            statuses = (BlockStatus.DRAFT, BlockStatus.APPROVED)
+            report = gather(session, round_id, app.taxonomy, "nl", _now(), statuses)
+        create_markdown_artifact(
+            blocks_markdown(report),
+            key=f"synthesis-{report.round_slug}",
+            description="Bouwstenen per thema met hun draagvlak",
+        )
         return {
             "blocks": result.blocks,
             "assigned": result.assigned,
@@ -175,12 +189,18 @@ def compile_report_task(round_id: int, language: str, include_drafts: bool) -> d
         files = write_report(app.env, report, directory)
         rnd = session.get_one(Round, round_id)
         rnd.status = RoundStatus.REPORTED
-        return {"html": str(files.html), "markdown": str(files.markdown), "json": str(files.json)}
+        return {
+            "html": str(files.html),
+            "markdown": str(files.markdown),
+            "docx": str(files.docx),
+            "json": str(files.json),
+        }
 
 
 @flow(name="compile-report")
 def compile_report(
     round_id: int, language: str = "nl", include_drafts: bool = False
 ) -> dict[str, str]:
-    """Write the building-block report for a round: approved blocks, and drafts if asked."""
+    """Write the building-block report for a round (HTML, Markdown, Word, JSON and a coverage
+    chart per theme): approved blocks, and drafts if asked."""
     return compile_report_task(round_id, language, include_drafts)

@@ -85,6 +85,18 @@ class Report:
     sector_names: tuple[str, ...] = ()
 
 
+def quote_numbers(report: Report) -> dict[int, int]:
+    """Footnote number of each quoted contribution, counted through the whole report in reading
+    order, as Word numbers its footnotes; HTML and Markdown use the same numbers so a quote is
+    "note 3" in every format. A contribution rests in at most one block, so its id is a key."""
+    numbers: dict[int, int] = {}
+    for section in report.themes:
+        for block in section.blocks:
+            for quote in block.quotes:
+                numbers.setdefault(quote.id, len(numbers) + 1)
+    return numbers
+
+
 def sector_name(taxonomy: Taxonomy, code: str, language: str) -> str:
     sector = taxonomy.sector(code)
     return sector.name_en if language == "en" else sector.name_nl

@@ -1,7 +1,15 @@
-"""Group a round's contributions per theme into draft building blocks.
+"""Run the synthesis pipeline over a round and keep the staff's decisions.
 
-Approved and rejected blocks are staff decisions: a re-run keeps them and their contributions
-and regroups only what is left, replacing the previous draft blocks.
+On every run, per theme:
+- approved and rejected blocks are staff decisions: they and their contributions stay as they
+  are, and no new contribution is added to them;
+- a draft block staff renamed or whose summary they edited stays as it is, and may gain
+  new contributions;
+- a draft block staff only placed contributions in stays, with those contributions fixed;
+  what the pipeline had placed there is placed again, so it may move;
+- a draft block nobody touched is made again from scratch;
+- a contribution staff took out of every block stays unassigned.
+Everything else is placed: with an existing draft block, in a new draft block, or unassigned.
 """
 
 from __future__ import annotations
@@ -10,17 +18,27 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
-from consult.synthesis.grouping import Item, group_items
+from consult.synthesis.decisions import staff_unassigned_ids
+from consult.synthesis.describe import Description
+from consult.synthesis.embeddings import Embedder
+from consult.synthesis.pipeline import Params, Unit, run
 from models import (
+    BlockEvent,
     BlockStatus,
     BuildingBlock,
     Contribution,
+    Organisation,
+    Person,
     QuotePermission,
     Round,
     RoundStatus,
+    block_contribution,
 )
+
+PIPELINE = "pipeline"
+STAFF = "staff"
 
 
 @dataclass(frozen=True)
@@ -30,50 +48,138 @@ class SynthesisResult:
     unassigned: int
 
 
-def synthesise(session: Session, round_id: int) -> SynthesisResult:
+def synthesise(
+    session: Session,
+    round_id: int,
+    embedder: Embedder | None = None,
+    params: Params | None = None,
+    language: str = "nl",
+) -> SynthesisResult:
     rnd = session.get_one(Round, round_id)
+    placements = {
+        cid: (bid, placed_by)
+        for bid, cid, placed_by in session.execute(
+            select(
+                block_contribution.c.block_id,
+                block_contribution.c.contribution_id,
+                block_contribution.c.placed_by,
+            )
+            .join(BuildingBlock, BuildingBlock.id == block_contribution.c.block_id)
+            .where(BuildingBlock.round_id == round_id)
+        )
+    }
+    blocks = {
+        b.id: b
+        for b in session.scalars(select(BuildingBlock).where(BuildingBlock.round_id == round_id))
+    }
+    pinned_out = staff_unassigned_ids(session, round_id)
+    contributions = session.scalars(
+        select(Contribution)
+        .where(Contribution.round_id == round_id)
+        .options(joinedload(Contribution.person).joinedload(Person.organisation))
+        .order_by(Contribution.id)
+    ).all()
+
+    # Which contributions are fixed in each draft block that stays.
+    fixed: dict[int, list[int]] = defaultdict(list)
+    for cid, (bid, placed_by) in placements.items():
+        if placed_by == STAFF or blocks[bid].edited_by_staff:
+            fixed[bid].append(cid)
+    drafts = [bid for bid, b in blocks.items() if b.status == BlockStatus.DRAFT]
+    kept_drafts = {bid for bid in drafts if blocks[bid].edited_by_staff or fixed[bid]}
+    dropped = [bid for bid in drafts if bid not in kept_drafts]
+    # What the pipeline placed in a block that stays is placed again; dropped drafts go.
     session.execute(
-        delete(BuildingBlock).where(
-            BuildingBlock.round_id == round_id, BuildingBlock.status == BlockStatus.DRAFT
+        delete(block_contribution).where(
+            block_contribution.c.block_id.in_(kept_drafts),
+            block_contribution.c.contribution_id.not_in([c for v in fixed.values() for c in v]),
         )
     )
-    session.expire_all()
-    kept = session.scalars(
-        select(BuildingBlock)
-        .where(BuildingBlock.round_id == round_id)
-        .options(selectinload(BuildingBlock.contributions))
-    ).all()
-    fixed = {c.id for block in kept for c in block.contributions}
-    by_theme: dict[int, list[Contribution]] = defaultdict(list)
-    for contribution in session.scalars(
-        select(Contribution).where(Contribution.round_id == round_id).order_by(Contribution.id)
-    ):
-        if contribution.id not in fixed:
-            by_theme[contribution.theme_id].append(contribution)
-
-    blocks = assigned = unassigned = 0
-    for theme_id, contributions in sorted(by_theme.items()):
-        by_id = {c.id: c for c in contributions}
-        grouping = group_items(
-            [
-                Item(c.id, c.text, c.language, c.quote_permission != QuotePermission.NOT_QUOTABLE)
-                for c in contributions
-            ]
+    if dropped:
+        session.execute(
+            delete(block_contribution).where(block_contribution.c.block_id.in_(dropped))
         )
-        for group in grouping.groups:
-            session.add(
-                BuildingBlock(
-                    round_id=round_id,
-                    theme_id=theme_id,
-                    title=group.title,
-                    summary=group.summary,
-                    key_terms=list(group.key_terms),
-                    contributions=[by_id[i] for i in group.item_ids],
-                )
-            )
-            blocks += 1
-            assigned += len(group.item_ids)
-        unassigned += len(grouping.unassigned)
-    rnd.status = RoundStatus.SYNTHESISED
+        session.execute(delete(BuildingBlock).where(BuildingBlock.id.in_(dropped)))
+    frozen = {bid for bid, b in blocks.items() if b.status != BlockStatus.DRAFT}
+
+    by_theme: dict[int, list[Contribution]] = defaultdict(list)
+    for c in contributions:
+        placed = placements.get(c.id)
+        if (placed and placed[0] in frozen) or (not placed and c.id in pinned_out):
+            continue
+        by_theme[c.theme_id].append(c)
+
+    created = assigned = unassigned = 0
+    for theme_id, items in sorted(by_theme.items()):
+        anchors = {
+            f"block:{bid}": fixed[bid] for bid in kept_drafts if blocks[bid].theme_id == theme_id
+        }
+        outcome = run([_unit(c) for c in items], anchors, params, embedder, language)
+        for cid, key in outcome.joined.items():
+            _place(session, int(key.split(":")[1]), cid)
+            assigned += 1
+        for key, description in outcome.described_anchors.items():
+            block = blocks[int(key.split(":")[1])]
+            if not block.edited_by_staff:
+                _apply(block, description)
+            elif not block.quote_ids:
+                block.quote_ids = list(description.quote_ids)
+        for group in outcome.groups:
+            block = BuildingBlock(round_id=round_id, theme_id=theme_id)
+            _apply(block, group.description)
+            session.add(block)
+            session.flush()
+            for cid in group.unit_ids:
+                _place(session, block.id, cid)
+            created += 1
+            assigned += len(group.unit_ids)
+        unassigned += len(outcome.unassigned)
+        assigned += sum(len(v) for v in anchors.values())
+
+    session.add(
+        BlockEvent(
+            round_id=round_id,
+            block_id=None,
+            actor=PIPELINE,
+            action="synthesise",
+            details={
+                "new_blocks": created,
+                "kept_drafts": sorted(kept_drafts),
+                "replaced_drafts": sorted(dropped),
+                "assigned": assigned,
+                "unassigned": unassigned,
+            },
+        )
+    )
+    if rnd.status in (RoundStatus.COLLECTING, RoundStatus.SCHEDULED, RoundStatus.INVITING):
+        rnd.status = RoundStatus.SYNTHESISED
     session.flush()
-    return SynthesisResult(blocks + len(kept), assigned + len(fixed), unassigned)
+    total_blocks = len(frozen) + len(kept_drafts) + created
+    return SynthesisResult(total_blocks, assigned, unassigned)
+
+
+def _unit(c: Contribution) -> Unit:
+    org: Organisation = c.person.organisation
+    return Unit(
+        id=c.id,
+        text=c.text,
+        language=c.language,
+        quotable=c.quote_permission != QuotePermission.NOT_QUOTABLE,
+        contributor=str(c.person_id),
+        sector=org.sector,
+    )
+
+
+def _place(session: Session, block_id: int, contribution_id: int) -> None:
+    session.execute(
+        block_contribution.insert().values(
+            block_id=block_id, contribution_id=contribution_id, placed_by=PIPELINE
+        )
+    )
+
+
+def _apply(block: BuildingBlock, description: Description) -> None:
+    block.title = description.title[:300]
+    block.summary = description.summary
+    block.key_terms = list(description.key_terms)
+    block.quote_ids = list(description.quote_ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import snowballstemmer
@@ -46,6 +46,12 @@ def _stemmer(language: str) -> Any:
     return snowballstemmer.stemmer("english" if language == "en" else "dutch_porter")
 
 
+@lru_cache(maxsize=500_000)
+def stem(word: str, language: str) -> str:
+    # Cached: the snowball stemmers are pure Python, and texts repeat their words a lot.
+    return str(_stemmer("en" if language == "en" else "nl").stemWord(word))
+
+
 def words(text: str) -> list[str]:
     return [m.group(0).lower().strip("'-") for m in WORD.finditer(text)]
 
@@ -54,8 +60,7 @@ def terms(text: str, language: str) -> list[tuple[str, str]]:
     """(stem, surface form) for each content word of the text."""
     stop = STOPWORDS_EN if language == "en" else STOPWORDS_NL
     content = [w for w in words(text) if len(w) > 2 and w not in stop]
-    stems = _stemmer(language).stemWords(content)
-    return list(zip(stems, content, strict=True))
+    return [(stem(w, language), w) for w in content]
 
 
 class SurfaceForms:

@@ -62,6 +62,11 @@ def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) 
         assert f"{key} =" in documented, key
     for key in settings.organiser.model_dump():
         assert f"{key} =" in documented, key
+    for key in settings.synthesis.model_dump():
+        assert f"{key} =" in documented, key
+    assert "[synthesis]" in documented
+    # The example leaves the model off: the default pipeline needs none.
+    assert settings.synthesis.embedding_model_dir is None
 
 
 def test_bad_values_and_unknown_keys_are_refused(
@@ -80,4 +85,23 @@ def test_bad_values_and_unknown_keys_are_refused(
 def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSULT_CONFIG", "/nonexistent/consult.toml")
     with pytest.raises(FileNotFoundError, match=r"/nonexistent/consult\.toml"):
+        load_settings()
+
+
+def test_embedding_model_is_off_by_default_and_set_by_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().synthesis.embedding_model_dir is None
+    monkeypatch.setenv("CONSULT_SYNTHESIS__EMBEDDING_MODEL_DIR", str(tmp_path / "model"))
+    monkeypatch.setenv("CONSULT_SYNTHESIS__EMBEDDING_BATCH_SIZE", "16")
+    settings = load_settings()
+    assert settings.synthesis.embedding_model_dir == tmp_path / "model"
+    assert settings.synthesis.embedding_batch_size == 16
+
+
+def test_misspelt_synthesis_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "consult.toml"
+    config.write_text('[synthesis]\nembeding_model_dir = "/models/x"\n', encoding="utf-8")
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    with pytest.raises(ValidationError, match="embeding_model_dir"):
         load_settings()
