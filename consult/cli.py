@@ -283,6 +283,57 @@ def outbox_send() -> None:
     )
 
 
+RoundOption = Annotated[str | None, typer.Option("--round", help="Only this round (slug)")]
+
+
+@outbox_app.command("status")
+def outbox_status(round_slug: RoundOption = None) -> None:
+    """Messages per state, the oldest one waiting, and recent failures with the server's reply."""
+    from consult.i18n import format_datetime
+    from consult.mail.operations import overview
+    from consult.wiring import open_app
+
+    round_id = _round_id(round_slug) if round_slug else None
+    with open_app() as ctx, ctx.db.unit_of_work() as session:
+        view = overview(session, round_id)
+    labels = {"pending": "wachtend", "sending": "bezig", "sent": "verzonden", "failed": "mislukt"}
+    table = Table(title="Uitgaande mail")
+    table.add_column("status")
+    table.add_column("aantal", justify="right")
+    for status, n in view.counts.items():
+        table.add_row(labels.get(status, status), str(n))
+    console.print(table)
+    if view.oldest_pending:
+        console.print(f"Oudste wachtende bericht: {format_datetime(view.oldest_pending, 'nl')}")
+    if view.recent_failures:
+        failed = Table(title="Recent mislukt")
+        for column in ("id", "soort", "adres", "pogingen", "antwoord van de server"):
+            failed.add_column(column)
+        for f in view.recent_failures:
+            failed.add_row(str(f.id), f.kind, escape(f.recipient), str(f.attempts), escape(f.reply))
+        console.print(failed)
+
+
+@outbox_app.command("retry-failed")
+def outbox_retry_failed(round_slug: RoundOption = None) -> None:
+    """Queue failed messages again (for example after fixing an address or the relay)."""
+    from consult.mail.operations import retry_failed
+    from consult.wiring import open_app
+
+    round_id = _round_id(round_slug) if round_slug else None
+    with open_app() as ctx, ctx.db.unit_of_work() as session:
+        n = retry_failed(session, round_id)
+    console.print(
+        f"{n} mislukte berichten staan weer klaar; verstuur ze met `consult outbox send`."
+    )
+
+
+@round_app.command("remind")
+def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
+    """Remind invitees who have not answered (at the moments set in the round spec)."""
+    _show(asyncio.run(_flows().send_reminders(_round_id(round_slug))))
+
+
 @app.command()
 def demo(
     workspace: Annotated[

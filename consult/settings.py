@@ -39,6 +39,15 @@ class SmtpSettings(BaseModel):
     connections: int = Field(default=2, ge=1, le=32)
     rate_per_minute: int = Field(default=0, ge=0, description="0 means no limit")
     batch_size: int = Field(default=200, ge=1)
+    # Transient failures (4xx, dropped connections, timeouts) are retried with exponential
+    # backoff and jitter: about retry_base_s, then twice that, ... capped at retry_max_s.
+    max_attempts: int = Field(default=6, ge=1)
+    retry_base_s: float = Field(default=60.0, gt=0)
+    retry_max_s: float = Field(default=3600.0, gt=0)
+    # How long a sender may hold claimed messages; a sender that dies releases them this late.
+    lease_s: float = Field(default=300.0, gt=0)
+    # A sending run waits this long for retries that fall due, then leaves them for the next.
+    retry_wait_s: float = Field(default=120.0, ge=0)
 
 
 class Organiser(BaseModel):

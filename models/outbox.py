@@ -20,6 +20,9 @@ class OutboxStatus(StrEnum):
 
 class OutboxKind(StrEnum):
     INVITATION = "invitation"
+    REMINDER = "reminder"
+    CONFIRMATION = "confirmation"
+    INPUT_REQUEST = "input_request"
     CALENDAR_REQUEST = "calendar_request"
     CALENDAR_CANCEL = "calendar_cancel"
 

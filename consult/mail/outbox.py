@@ -8,12 +8,12 @@ resend then carries the same Message-ID, so mail clients show it once.
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,6 @@ from consult.templating import RenderedEmail
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from models.base import utcnow
 from models.db import Database
-
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ def enqueue(
     return True
 
 
-def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
+def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list[OutboxMessage]:
     """Lease up to `limit` due messages to this sender.
 
     The lease is taken by one UPDATE that checks again that each row is still due, so two
@@ -111,7 +108,7 @@ def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
         .where(OutboxMessage.id.in_(candidates), due)
         .values(
             status=OutboxStatus.SENDING,
-            claimed_until=now + LEASE,
+            claimed_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(OutboxMessage.id)
@@ -127,26 +124,42 @@ def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter, so throttled relays are not hit in lockstep."""
-    base = min(60.0 * 2 ** (attempts - 1), 3600.0)
-    return timedelta(seconds=base * random.uniform(0.5, 1.0))
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base: timedelta = timedelta(seconds=60)
+    cap: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_settings(cls, smtp: SmtpSettings) -> RetryPolicy:
+        return cls(
+            max_attempts=smtp.max_attempts,
+            base=timedelta(seconds=smtp.retry_base_s),
+            cap=timedelta(seconds=smtp.retry_max_s),
+            lease=timedelta(seconds=smtp.lease_s),
+        )
+
+    def delay(self, attempts: int) -> timedelta:
+        """Exponential backoff with jitter, so throttled relays are not hit in lockstep."""
+        exponential: timedelta = min(self.base * 2 ** (attempts - 1), self.cap)
+        return exponential * random.uniform(0.5, 1.0)
 
 
-def record(row: OutboxMessage, result: DeliveryResult, now: datetime) -> None:
+def record(row: OutboxMessage, result: DeliveryResult, now: datetime, policy: RetryPolicy) -> None:
     if result.ok:
         row.status = OutboxStatus.SENT
         row.sent_at = now
         row.claimed_until = None
         row.last_error = None
-    elif result.permanent or row.attempts >= MAX_ATTEMPTS:
+    elif result.permanent or row.attempts >= policy.max_attempts:
         row.status = OutboxStatus.FAILED
         row.last_error = result.reply
         row.claimed_until = None
     else:
         row.status = OutboxStatus.PENDING
         row.last_error = result.reply
-        row.claimed_until = now + retry_delay(row.attempts)
+        row.claimed_until = now + policy.delay(row.attempts)
 
 
 def to_outgoing(row: OutboxMessage) -> OutgoingMail:
@@ -169,42 +182,114 @@ class SendCounts:
     retry_later: int = 0
 
 
+class _Recorder:
+    """Writes outcomes to the database while the batch is still being sent.
+
+    Marking each message soon after the server accepted it keeps the window for a second
+    delivery (a crash between the server's "250 OK" and the row being marked) to a fraction
+    of a second of mail instead of a whole batch.
+    """
+
+    FLUSH_EVERY_S = 0.2
+
+    def __init__(self, db: Database, policy: RetryPolicy, counts: SendCounts) -> None:
+        self._db, self._policy, self._counts = db, policy, counts
+        self._pending: dict[int, DeliveryResult] = {}
+        self._flusher: asyncio.Task[None] | None = None
+
+    def add(self, row_id: int, result: DeliveryResult) -> None:
+        self._pending[row_id] = result
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.FLUSH_EVERY_S)
+        await self.flush()
+
+    async def flush(self) -> None:
+        self._flusher = None
+        batch, self._pending = self._pending, {}
+        if batch:
+            await asyncio.to_thread(self._write, batch)
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+        await self.flush()
+
+    def _write(self, results: dict[int, DeliveryResult]) -> None:
+        with self._db.unit_of_work() as session:
+            now = utcnow()
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(results)))
+            for row in rows:
+                record(row, results[row.id], now, self._policy)
+                if row.status == OutboxStatus.SENT:
+                    self._counts.sent += 1
+                elif row.status == OutboxStatus.FAILED:
+                    self._counts.failed += 1
+                else:
+                    self._counts.retry_later += 1
+
+
+def next_retry(session: Session) -> datetime | None:
+    """When the earliest message waiting for a retry falls due."""
+    return session.scalar(
+        select(func.min(OutboxMessage.claimed_until)).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
+
+
 async def send_due(
-    db: Database, smtp: SmtpSettings, organiser: Organiser, batch_size: int | None = None
+    db: Database,
+    smtp: SmtpSettings,
+    organiser: Organiser,
+    batch_size: int | None = None,
+    retry_wait: timedelta | None = None,
 ) -> SendCounts:
-    """Send every due message, one claimed batch at a time, until none is due."""
+    """Send every due message, one claimed batch at a time. Messages whose retry falls due
+    within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too."""
+    policy = RetryPolicy.from_settings(smtp)
     counts = SendCounts()
     size = batch_size or smtp.batch_size
+    if retry_wait is None:
+        retry_wait = timedelta(seconds=smtp.retry_wait_s)
+    wait_until = utcnow() + retry_wait
     while True:
         with db.unit_of_work() as session:
-            rows = claim(session, size, utcnow())
+            rows = claim(session, size, utcnow(), policy.lease)
             mails = [(row.id, to_outgoing(row)) for row in rows]
+            upcoming = None if mails else next_retry(session)
         if not mails:
-            return counts
+            if upcoming is None or upcoming > wait_until:
+                counts.retry_later = _count_waiting(db)
+                return counts
+            await asyncio.sleep(max((upcoming - utcnow()).total_seconds(), 0.01))
+            continue
+        recorder = _Recorder(db, policy, counts)
         now = utcnow()
         messages = []
-        unbuildable: dict[int, DeliveryResult] = {}
         for row_id, mail in mails:
             try:
                 messages.append((row_id, build_message(mail, organiser, date=now)))
             except ValueError as exc:
                 # A row that can never become a valid message fails alone, not its batch.
-                unbuildable[row_id] = DeliveryResult(ok=False, permanent=True, reply=str(exc))
-        results = await deliver(messages, smtp) if messages else {}
-        _record_all(db, {**results, **unbuildable}, counts)
+                recorder.add(row_id, DeliveryResult(ok=False, permanent=True, reply=str(exc)))
+        try:
+            if messages:
+                await deliver(messages, smtp, on_result=recorder.add)
+        finally:
+            await recorder.close()
 
 
-def _record_all(db: Database, results: dict[int, DeliveryResult], counts: SendCounts) -> None:
+def _count_waiting(db: Database) -> int:
     with db.unit_of_work() as session:
-        now = utcnow()
-        rows: Sequence[OutboxMessage] = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(results))
-        ).all()
-        for row in rows:
-            record(row, results[row.id], now)
-            if row.status == OutboxStatus.SENT:
-                counts.sent += 1
-            elif row.status == OutboxStatus.FAILED:
-                counts.failed += 1
-            else:
-                counts.retry_later += 1
+        return (
+            session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+                )
+            )
+            or 0
+        )

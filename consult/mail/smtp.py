@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from email.headerregistry import AddressHeader
 from email.message import EmailMessage
@@ -37,22 +37,38 @@ class DeliveryResult:
     reply: str  # the server's reply code and text, or the exception text
 
 
+class _Results(dict[K, DeliveryResult]):
+    """The results so far; tells `on_result` about each one as soon as it is known."""
+
+    def __init__(self, on_result: Callable[[K, DeliveryResult], None] | None) -> None:
+        super().__init__()
+        self._on_result = on_result
+
+    def __setitem__(self, key: K, value: DeliveryResult) -> None:
+        super().__setitem__(key, value)
+        if self._on_result is not None:
+            self._on_result(key, value)
+
+
 async def deliver(
-    messages: Sequence[tuple[K, EmailMessage]], smtp: SmtpSettings
+    messages: Sequence[tuple[K, EmailMessage]],
+    smtp: SmtpSettings,
+    on_result: Callable[[K, DeliveryResult], None] | None = None,
 ) -> dict[K, DeliveryResult]:
     """Send each message to its single To address; return a result for every key, in order.
 
     Envelope sender is the From address. Up to ``smtp.connections`` connections are opened
     (never more than there are messages) and each is reused for as many messages as it can.
     Keys are expected to be unique; with duplicates every message is still sent, but only the
-    last result per key is kept.
+    last result per key is kept. `on_result` hears of each result the moment it is known, so a
+    caller can record deliveries while the rest are still being sent.
     """
     if not messages:
         return {}
     queue: asyncio.Queue[tuple[K, EmailMessage]] = asyncio.Queue()
     for item in messages:
         queue.put_nowait(item)
-    results: dict[K, DeliveryResult] = {}
+    results: _Results[K] = _Results(on_result)
     limiter = _RateLimiter(smtp.rate_per_minute)
     workers = min(smtp.connections, len(messages))
     async with asyncio.TaskGroup() as group:

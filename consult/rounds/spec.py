@@ -48,6 +48,9 @@ class RoundSpec(BaseModel):
     group_min: int = Field(default=4, ge=1)
     group_max: int = Field(default=8, ge=1)
     regions: list[str] = Field(default_factory=list, description="Empty: every region")
+    # Reminders to invitees who have not answered, this many days before the answer deadline.
+    reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
+    max_reminders: int = Field(default=2, ge=0)
     themes: list[ThemeSpec] = Field(min_length=1)
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
@@ -58,6 +61,8 @@ class RoundSpec(BaseModel):
             raise ValueError("input_deadline must be after answer_deadline")
         if self.group_max < self.group_min:
             raise ValueError("group_max must be at least group_min")
+        if any(d <= 0 for d in self.reminder_days_before):
+            raise ValueError("reminder_days_before must be positive numbers of days")
         slugs = [t.slug for t in self.themes]
         if len(set(slugs)) != len(slugs):
             raise ValueError("a theme is listed twice")

@@ -66,8 +66,32 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "input_url": INPUT_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
+    ("reminder", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
+        "answer_url": ANSWER_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("reminder", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "answer_deadline": "Friday 14 February 2025 at 17:00",
+        "answer_url": ANSWER_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
 }
 CASES = sorted(CONTEXTS)
+
+
+def test_every_email_template_has_a_snapshot_case() -> None:
+    on_disk = {
+        tuple(path.name.split(".")[:2])
+        for path in (PROJECT_ROOT / "templates" / "email").glob("*.txt")
+    }
+    assert on_disk == set(CONTEXTS)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +151,7 @@ def test_subject_is_one_line_and_the_body_does_not_repeat_it(
 @pytest.mark.parametrize(("name", "lang"), CASES)
 def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None:
     rendered = _render(env, name, lang)
-    links = [ANSWER_URL] if name == "invitation" else [MEETING_URL, INPUT_URL]
+    links = [ANSWER_URL] if name in ("invitation", "reminder") else [MEETING_URL, INPUT_URL]
     for link in links:
         assert link in rendered.text
         assert f'href="{link}"' in rendered.html

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.contributions.intake import ContributionRow, InputError, store_contributions
-from consult.mail.outbox import LEASE, claim, record
+from consult.mail.outbox import RetryPolicy, claim, record
 from consult.mail.smtp import DeliveryResult
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
@@ -55,6 +55,7 @@ from models import (
 from models.base import utcnow
 
 AMS = ZoneInfo("Europe/Amsterdam")
+LEASE = RetryPolicy().lease
 ANSWER_DEADLINE = datetime(2030, 3, 1, 17, 0, tzinfo=AMS)
 BEFORE_DEADLINE = ANSWER_DEADLINE - timedelta(days=3)
 
@@ -417,11 +418,11 @@ def test_claimed_messages_are_leased_to_one_sender(app: App) -> None:
     now = utcnow()
 
     with app.db.unit_of_work() as session:
-        first = [m.id for m in claim(session, 5, now)]
+        first = [m.id for m in claim(session, 5, now, LEASE)]
     with app.db.unit_of_work() as session:
-        second = [m.id for m in claim(session, 100, now + timedelta(seconds=1))]
+        second = [m.id for m in claim(session, 100, now + timedelta(seconds=1), LEASE)]
     with app.db.unit_of_work() as session:
-        third = claim(session, 100, now + LEASE - timedelta(seconds=1))
+        third = claim(session, 100, now + LEASE - timedelta(seconds=1), LEASE)
 
     assert len(first) == 5
     assert len(second) == total - 5
@@ -431,14 +432,14 @@ def test_claimed_messages_are_leased_to_one_sender(app: App) -> None:
     # One message went out before the sender died; the lease runs out on the others.
     with app.db.unit_of_work() as session:
         sent = session.get_one(OutboxMessage, first[0])
-        record(sent, DeliveryResult(ok=True, permanent=False, reply="250 OK"), now)
+        record(sent, DeliveryResult(ok=True, permanent=False, reply="250 OK"), now, RetryPolicy())
     with app.db.unit_of_work() as session:
-        reclaimed = claim(session, 100, now + LEASE + timedelta(seconds=2))
+        reclaimed = claim(session, 100, now + LEASE + timedelta(seconds=2), LEASE)
         assert sorted(m.id for m in reclaimed) == sorted(first[1:] + second)
         assert {m.attempts for m in reclaimed} == {2}
     with app.db.unit_of_work() as session:
         # A sent message is never handed out again, however long it has been.
-        much_later = [m.id for m in claim(session, 100, now + 10 * LEASE)]
+        much_later = [m.id for m in claim(session, 100, now + 10 * LEASE, LEASE)]
         assert sorted(much_later) == sorted(first[1:] + second)
         assert session.get_one(OutboxMessage, first[0]).status == OutboxStatus.SENT
 
@@ -455,7 +456,7 @@ def test_two_senders_at_the_same_time_never_claim_the_same_message(app: App) -> 
     def first_sender() -> None:
         try:
             with app.db.unit_of_work() as session:
-                first.extend(m.id for m in claim(session, 5, now))
+                first.extend(m.id for m in claim(session, 5, now, LEASE))
                 claimed.set()
                 time.sleep(0.3)  # still holding its transaction while the other one claims
         except BaseException as exc:
@@ -466,7 +467,7 @@ def test_two_senders_at_the_same_time_never_claim_the_same_message(app: App) -> 
     thread.start()
     assert claimed.wait(10)
     with app.db.unit_of_work() as session:
-        second = [m.id for m in claim(session, 100, now)]
+        second = [m.id for m in claim(session, 100, now, LEASE)]
     thread.join(10)
 
     assert failure == []

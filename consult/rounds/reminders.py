@@ -1,0 +1,114 @@
+"""Reminders to invitees who have not answered yet.
+
+Each reminder moment (days before the answer deadline, from the round spec) sends at most one
+reminder per invitation; a person who falls behind several moments gets one, not a pile; no one
+gets more than the spec's maximum, and nobody who has answered gets one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from consult.i18n import format_datetime
+from consult.mail.context import MailContext
+from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.templating import render_email
+from consult.tokens import mint_link
+from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Round, Theme
+
+
+def reminder_key(invitation_id: int, days_before: float) -> str:
+    return f"reminder:{invitation_id}:{days_before:g}d"
+
+
+def current_moment(days_before: Sequence[float], deadline: datetime, now: datetime) -> float | None:
+    """The reminder moment that applies now (the latest one passed), or None."""
+    if now >= deadline:
+        return None
+    passed = [d for d in days_before if now >= deadline - timedelta(days=d)]
+    return min(passed) if passed else None
+
+
+def due_invitation_ids(session: Session, round_id: int, now: datetime) -> list[int]:
+    rnd = session.get_one(Round, round_id)
+    moment = current_moment(rnd.spec.get("reminder_days_before", []), rnd.answer_deadline, now)
+    if moment is None:
+        return []
+    limit = int(rnd.spec.get("max_reminders", 0))
+    sent = (
+        select(OutboxMessage.invitation_id, func.count(OutboxMessage.id).label("n"))
+        .where(OutboxMessage.kind == OutboxKind.REMINDER, OutboxMessage.round_id == round_id)
+        .group_by(OutboxMessage.invitation_id)
+        .subquery()
+    )
+    invited = select(OutboxMessage.invitation_id).where(
+        OutboxMessage.kind == OutboxKind.INVITATION, OutboxMessage.round_id == round_id
+    )
+    rows = session.execute(
+        select(Invitation.id)
+        .outerjoin(sent, sent.c.invitation_id == Invitation.id)
+        .where(
+            Invitation.round_id == round_id,
+            Invitation.status == InvitationStatus.PENDING,
+            Invitation.id.in_(invited),  # only people who got the invitation itself
+            func.coalesce(sent.c.n, 0) < limit,
+        )
+        .order_by(Invitation.id)
+    )
+    return [
+        invitation_id
+        for (invitation_id,) in rows
+        if not already_queued(session, reminder_key(invitation_id, moment))
+    ]
+
+
+def queue_reminders(
+    session: Session, ctx: MailContext, invitation_ids: Sequence[int], now: datetime
+) -> int:
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    invitations = session.scalars(
+        select(Invitation)
+        .where(Invitation.id.in_(invitation_ids))
+        .options(joinedload(Invitation.person), joinedload(Invitation.round))
+        .order_by(Invitation.id)
+    ).all()
+    queued = 0
+    for invitation in invitations:
+        rnd, person = invitation.round, invitation.person
+        moment = current_moment(rnd.spec.get("reminder_days_before", []), rnd.answer_deadline, now)
+        # Checked again here: the person may have answered since the ids were collected.
+        if moment is None or invitation.status != InvitationStatus.PENDING:
+            continue
+        key = reminder_key(invitation.id, moment)
+        if already_queued(session, key):
+            continue
+        lang = person.language
+        theme = themes[invitation.theme_preferences[0]]
+        rendered = render_email(
+            ctx.env,
+            "reminder",
+            lang,
+            {
+                "person_name": person.name,
+                "round_name": rnd.name,
+                "theme_title": theme.title(lang),
+                "answer_deadline": format_datetime(rnd.answer_deadline, lang),
+                "answer_url": mint_link(session, ctx.base_url, invitation.id, "reminder"),
+                "organiser_name": ctx.organiser_name,
+            },
+        )
+        queued += enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.REMINDER,
+            recipient=Recipient(person.email, person.name, person.id, invitation.id),
+            rendered=rendered,
+            domain=ctx.domain,
+            round_id=rnd.id,
+        )
+    session.flush()
+    return queued
