@@ -1,6 +1,7 @@
 """SQLAlchemy models of consult; importing this package registers every table on Base.metadata."""
 
 from models.base import Base
+from models.calendar_reply import CalendarReply, ReplyOutcome
 from models.contribution import (
     BlockEvent,
     BlockStatus,
@@ -31,6 +32,7 @@ __all__ = [
     "BlockEvent",
     "BlockStatus",
     "BuildingBlock",
+    "CalendarReply",
     "CandidateSlot",
     "ConsultationSession",
     "Contribution",
@@ -44,6 +46,7 @@ __all__ = [
     "Person",
     "QuotePermission",
     "Region",
+    "ReplyOutcome",
     "Round",
     "RoundStatus",
     "SessionAttendee",

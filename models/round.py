@@ -107,6 +107,8 @@ class SessionAttendee(Base):
     status: Mapped[AttendeeStatus] = mapped_column(
         enum_column(AttendeeStatus), default=AttendeeStatus.SCHEDULED
     )
+    # The attendee's answer in their calendar (iTIP PARTSTAT), from their latest valid reply.
+    partstat: Mapped[str] = mapped_column(String(30), default="NEEDS-ACTION")
 
     session: Mapped[ConsultationSession] = relationship(back_populates="attendees")
     person: Mapped[Person] = relationship()

@@ -1,5 +1,13 @@
-"""Queue an iTIP REQUEST for every scheduled attendee who has not had one for the current
-version (SEQUENCE) of their session."""
+"""Queue the calendar messages that a session's current state calls for, per attendee:
+
+- a scheduled attendee of a planned session gets a REQUEST for the session's current SEQUENCE
+  (the first one is the invitation, later ones are updates after a move);
+- an attendee of a cancelled session, or one removed from a session, who was sent a REQUEST
+  gets one CANCEL.
+
+Each message has an idempotency key holding session, person, method and SEQUENCE, so running
+this again after any change sends exactly what the change needs and nothing twice.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.calendar.itip import CalendarEvent, build_itip
+from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.i18n import format_time_range
 from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, already_queued, enqueue
@@ -19,23 +27,26 @@ from models import (
     ConsultationSession,
     Invitation,
     OutboxKind,
+    OutboxMessage,
+    Person,
     SessionAttendee,
     SessionStatus,
 )
 
 
+def calendar_key(method: str, session_id: int, person_id: int, sequence: int) -> str:
+    return f"calendar:{method}:session {session_id}:person {person_id}:seq {sequence}"
+
+
 def request_key(session_id: int, person_id: int, sequence: int) -> str:
-    return f"calendar:REQUEST:session {session_id}:person {person_id}:seq {sequence}"
+    return calendar_key("REQUEST", session_id, person_id, sequence)
 
 
 def session_ids_needing_invites(session: Session, round_id: int) -> list[int]:
     return list(
         session.scalars(
             select(ConsultationSession.id)
-            .where(
-                ConsultationSession.round_id == round_id,
-                ConsultationSession.status == SessionStatus.PLANNED,
-            )
+            .where(ConsultationSession.round_id == round_id)
             .order_by(ConsultationSession.id)
         )
     )
@@ -56,6 +67,25 @@ def describe(questions: list[str], meeting_url: str, input_url: str, language: s
     return "\n".join(lines)
 
 
+def _was_invited(session: Session, session_id: int, person_id: int) -> bool:
+    prefix = f"calendar:REQUEST:session {session_id}:person {person_id}:seq "
+    found = session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key.startswith(prefix)).limit(1)
+    )
+    return found is not None
+
+
+def planned_message(cs: ConsultationSession, seat: SessionAttendee) -> tuple[Method, int]:
+    """What this attendee's calendar should be told now: (method, SEQUENCE), before checking
+    what was already sent."""
+    if cs.status == SessionStatus.CANCELLED:
+        return "CANCEL", cs.calendar_sequence
+    if seat.status == AttendeeStatus.REMOVED:
+        # Only this person's copy changes; the next SEQUENCE makes clients accept the CANCEL.
+        return "CANCEL", cs.calendar_sequence + 1
+    return "REQUEST", cs.calendar_sequence
+
+
 def queue_calendar_invites(
     session: Session, ctx: MailContext, session_ids: list[int], now: datetime
 ) -> int:
@@ -71,58 +101,74 @@ def queue_calendar_invites(
     ).unique()
     queued = 0
     for cs in sessions:
-        for attendee in cs.attendees:
-            if attendee.status != AttendeeStatus.SCHEDULED:
-                continue
-            person = attendee.person
-            key = request_key(cs.id, person.id, cs.calendar_sequence)
+        for seat in cs.attendees:
+            method, sequence = planned_message(cs, seat)
+            key = calendar_key(method, cs.id, seat.person_id, sequence)
             if already_queued(session, key):
                 continue
-            invitation = session.scalars(
-                select(Invitation).where(
-                    Invitation.round_id == cs.round_id, Invitation.person_id == person.id
-                )
-            ).one()
-            lang = person.language
-            input_url = mint_link(session, ctx.base_url, invitation.id, "calendar")
-            title = cs.theme.title(lang)
-            event = CalendarEvent(
-                uid=cs.calendar_uid,
-                sequence=cs.calendar_sequence,
-                start=cs.start,
-                end=cs.end,
-                summary=f"{cs.round.name}: {title}",
-                description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
-                meeting_url=cs.meeting_url,
-                organiser_email=ctx.organiser_email,
-                organiser_name=ctx.organiser_name,
-                attendee_email=person.email,
-                attendee_name=person.name,
-            )
-            rendered = render_email(
-                ctx.env,
-                "calendar_invite",
-                lang,
-                {
-                    "person_name": person.name,
-                    "round_name": cs.round.name,
-                    "theme_title": title,
-                    "session_when": format_time_range(cs.start, cs.end, lang),
-                    "meeting_url": cs.meeting_url,
-                    "input_url": input_url,
-                    "organiser_name": ctx.organiser_name,
-                },
-            )
-            queued += enqueue(
-                session,
-                key=key,
-                kind=OutboxKind.CALENDAR_REQUEST,
-                recipient=Recipient(person.email, person.name, person.id, invitation.id),
-                rendered=rendered,
-                domain=ctx.domain,
-                round_id=cs.round_id,
-                calendar_ics=build_itip(event, "REQUEST", now),
-                calendar_method="REQUEST",
-            )
+            if method == "CANCEL" and not _was_invited(session, cs.id, seat.person_id):
+                continue  # nothing in their calendar to take away
+            queued += _queue(session, ctx, cs, seat.person, method, sequence, key, now)
     session.flush()
     return queued
+
+
+def _queue(
+    session: Session,
+    ctx: MailContext,
+    cs: ConsultationSession,
+    person: Person,
+    method: Method,
+    sequence: int,
+    key: str,
+    now: datetime,
+) -> bool:
+    invitation = session.scalars(
+        select(Invitation).where(
+            Invitation.round_id == cs.round_id, Invitation.person_id == person.id
+        )
+    ).one()
+    lang = person.language
+    input_url = mint_link(session, ctx.base_url, invitation.id, "calendar")
+    title = cs.theme.title(lang)
+    event = CalendarEvent(
+        uid=cs.calendar_uid,
+        sequence=sequence,
+        start=cs.start,
+        end=cs.end,
+        summary=f"{cs.round.name}: {title}",
+        description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
+        meeting_url=cs.meeting_url,
+        organiser_email=ctx.organiser_email,
+        organiser_name=ctx.organiser_name,
+        attendee_email=person.email,
+        attendee_name=person.name,
+    )
+    context: dict[str, object] = {
+        "person_name": person.name,
+        "round_name": cs.round.name,
+        "theme_title": title,
+        "session_when": format_time_range(cs.start, cs.end, lang),
+        "organiser_name": ctx.organiser_name,
+    }
+    if method == "REQUEST":
+        template, kind = "calendar_invite", OutboxKind.CALENDAR_REQUEST
+        context |= {
+            "meeting_url": cs.meeting_url,
+            "input_url": input_url,
+            "is_update": sequence > 0,
+        }
+    else:
+        template, kind = "calendar_cancel", OutboxKind.CALENDAR_CANCEL
+        context |= {"session_cancelled": cs.status == SessionStatus.CANCELLED}
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        recipient=Recipient(person.email, person.name, person.id, invitation.id),
+        rendered=render_email(ctx.env, template, lang, context),
+        domain=ctx.domain,
+        round_id=cs.round_id,
+        calendar_ics=build_itip(event, method, now),
+        calendar_method=method,
+    )

@@ -6,6 +6,7 @@ output is reproducible and testable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -76,21 +77,18 @@ def _address(email: str, name: str) -> vCalAddress:
     return address
 
 
-def build_itip(event: CalendarEvent, method: Method, dtstamp: datetime) -> bytes:
-    """Serialise ``event`` as an iTIP message (CRLF line endings, folded at 75 octets).
-
-    Raises ValueError for naive datetimes, an end not after the start, or malformed addresses.
-    """
-    _validate(event, method, dtstamp)
-    amsterdam = ZoneInfo(AMSTERDAM_TZID)
-
+def _calendar(method: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
     cal.add_component(amsterdam_vtimezone())
+    return cal
 
+
+def _vevent(event: CalendarEvent, cancelled: bool, dtstamp: datetime, invite: bool) -> Event:
+    amsterdam = ZoneInfo(AMSTERDAM_TZID)
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
@@ -104,26 +102,45 @@ def build_itip(event: CalendarEvent, method: Method, dtstamp: datetime) -> bytes
     vevent.add("location", event.meeting_url)
     vevent.add("url", event.meeting_url)
     vevent.add("organizer", _address(event.organiser_email, event.organiser_name))
-
-    attendee = _address(event.attendee_email, event.attendee_name)
-    attendee.params["CUTYPE"] = "INDIVIDUAL"
-    attendee.params["ROLE"] = "REQ-PARTICIPANT"
-    attendee.params["PARTSTAT"] = "NEEDS-ACTION"
-    attendee.params["RSVP"] = "TRUE"
-    vevent.add("attendee", attendee)
-
-    vevent.add("status", _STATUS[method])
+    if invite:
+        attendee = _address(event.attendee_email, event.attendee_name)
+        attendee.params["CUTYPE"] = "INDIVIDUAL"
+        attendee.params["ROLE"] = "REQ-PARTICIPANT"
+        attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+        attendee.params["RSVP"] = "TRUE"
+        vevent.add("attendee", attendee)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     vevent.add("transp", "OPAQUE")
-
     # A reminder on a cancelled event would be noise; clients drop the event anyway.
-    if method == "REQUEST":
+    if not cancelled:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("trigger", -REMINDER_BEFORE)
         # DESCRIPTION is mandatory on a DISPLAY alarm (RFC 5545 3.6.6), even for an empty summary.
         alarm.add("description", event.summary or "Reminder")
         vevent.add_component(alarm)
+    return vevent
 
-    cal.add_component(vevent)
+
+def build_itip(event: CalendarEvent, method: Method, dtstamp: datetime) -> bytes:
+    """Serialise ``event`` as an iTIP message (CRLF line endings, folded at 75 octets).
+
+    Raises ValueError for naive datetimes, an end not after the start, or malformed addresses.
+    """
+    _validate(event, method, dtstamp)
+    cal = _calendar(method)
+    cal.add_component(_vevent(event, method == "CANCEL", dtstamp, invite=True))
     # to_ical() is untyped in icalendar; the bytes() call pins the declared return type.
+    return bytes(cal.to_ical())
+
+
+def build_feed(events: Sequence[tuple[CalendarEvent, bool]], dtstamp: datetime) -> bytes:
+    """A METHOD:PUBLISH calendar of (event, cancelled) pairs: a person's subscription feed or a
+    single session's download. No ATTENDEE and no RSVP: a feed informs, it does not invite;
+    answers go through the invitation itself."""
+    cal = _calendar("PUBLISH")
+    cal.add("x-wr-calname", "Commissie Werken in de Zorg")
+    for event, cancelled in events:
+        _validate(event, "CANCEL" if cancelled else "REQUEST", dtstamp)
+        cal.add_component(_vevent(event, cancelled, dtstamp, invite=False))
     return bytes(cal.to_ical())

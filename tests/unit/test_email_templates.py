@@ -55,6 +55,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "session_when": "dinsdag 4 maart 2025, 10:00\u201311:30",
         "meeting_url": MEETING_URL,
         "input_url": INPUT_URL,
+        "is_update": False,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("calendar_invite", "en"): {
@@ -64,6 +65,23 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "session_when": "Tuesday 4 March 2025, 10:00\u201311:30",
         "meeting_url": MEETING_URL,
         "input_url": INPUT_URL,
+        "is_update": False,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("calendar_cancel", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "session_when": "dinsdag 4 maart 2025, 10:00\u201311:30",
+        "session_cancelled": True,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("calendar_cancel", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "session_when": "Tuesday 4 March 2025, 10:00\u201311:30",
+        "session_cancelled": False,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("reminder", "nl"): {
@@ -151,7 +169,12 @@ def test_subject_is_one_line_and_the_body_does_not_repeat_it(
 @pytest.mark.parametrize(("name", "lang"), CASES)
 def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None:
     rendered = _render(env, name, lang)
-    links = [ANSWER_URL] if name in ("invitation", "reminder") else [MEETING_URL, INPUT_URL]
+    links = {
+        "invitation": [ANSWER_URL],
+        "reminder": [ANSWER_URL],
+        "calendar_invite": [MEETING_URL, INPUT_URL],
+        "calendar_cancel": [],
+    }[name]
     for link in links:
         assert link in rendered.text
         assert f'href="{link}"' in rendered.html
@@ -184,3 +207,12 @@ def test_unknown_language_falls_back_to_dutch(env: Environment) -> None:
     assert render_email(env, "invitation", "de", context) == render_email(
         env, "invitation", "nl", context
     )
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_moved_session_says_so_in_subject_and_text(env: Environment, lang: str) -> None:
+    first = _render(env, "calendar_invite", lang)
+    update = _render(env, "calendar_invite", lang, is_update=True)
+    assert update.subject != first.subject
+    assert update.subject.startswith("Gewijzigd" if lang == "nl" else "Changed")
+    assert ("gewijzigd" if lang == "nl" else "has changed") in update.text

@@ -21,6 +21,7 @@ TABLES = {
     "access_token",
     "block_contribution",
     "block_event",
+    "calendar_reply",
     "building_block",
     "candidate_slot",
     "consultation_session",

@@ -1,0 +1,74 @@
+"""Calendar files people can subscribe to or download: a person's private feed of their
+sessions (moved ones at their new time, cancelled ones marked cancelled) and one session's
+.ics. The web app serves them; these functions only build them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from consult.calendar.invites import describe
+from consult.calendar.itip import CalendarEvent, build_feed
+from consult.mail.context import MailContext
+from models import AttendeeStatus, ConsultationSession, Person, SessionAttendee, SessionStatus
+
+
+def _event(
+    cs: ConsultationSession, person: Person, ctx: MailContext, input_url: str
+) -> CalendarEvent:
+    lang = person.language
+    return CalendarEvent(
+        uid=cs.calendar_uid,
+        sequence=cs.calendar_sequence,
+        start=cs.start,
+        end=cs.end,
+        summary=f"{cs.round.name}: {cs.theme.title(lang)}",
+        description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
+        meeting_url=cs.meeting_url,
+        organiser_email=ctx.organiser_email,
+        organiser_name=ctx.organiser_name,
+        attendee_email=person.email,
+        attendee_name=person.name,
+    )
+
+
+def person_feed(
+    session: Session, ctx: MailContext, person_id: int, input_url: str, now: datetime
+) -> bytes:
+    """Every session the person was ever seated in; removed seats and cancelled sessions stay
+    in the feed as cancelled, so subscribed calendars drop them instead of keeping stale ones."""
+    seats = session.scalars(
+        select(SessionAttendee)
+        .where(SessionAttendee.person_id == person_id)
+        .options(
+            joinedload(SessionAttendee.person),
+            joinedload(SessionAttendee.session).joinedload(ConsultationSession.theme),
+            joinedload(SessionAttendee.session).joinedload(ConsultationSession.round),
+        )
+        .order_by(SessionAttendee.id)
+    ).all()
+    events = [
+        (
+            _event(seat.session, seat.person, ctx, input_url),
+            seat.status == AttendeeStatus.REMOVED or seat.session.status == SessionStatus.CANCELLED,
+        )
+        for seat in seats
+    ]
+    return build_feed(events, now)
+
+
+def session_ics(
+    session: Session,
+    ctx: MailContext,
+    session_id: int,
+    person_id: int,
+    input_url: str,
+    now: datetime,
+) -> bytes:
+    """One session as a downloadable .ics for one of its attendees."""
+    cs = session.get_one(ConsultationSession, session_id)
+    person = session.get_one(Person, person_id)
+    cancelled = cs.status == SessionStatus.CANCELLED
+    return build_feed([(_event(cs, person, ctx, input_url), cancelled)], now)
