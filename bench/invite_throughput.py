@@ -154,12 +154,12 @@ class SmtpSink:
             raise
 
     def _read_counters(self) -> None:
-        # -c rewrites one status line ("sess=N quit=N msg=N\r") whenever a message ends.
+        # -c rewrites one status line ("sess=N quit=N mesg=N\r") whenever a message ends.
         assert self._process.stdout is not None
         tail = b""
         while chunk := os.read(self._process.stdout.fileno(), 65536):
             tail = (tail + chunk)[-256:]
-            counts = re.findall(rb"msg=(\d+)", tail)
+            counts = re.findall(rb"mesg=(\d+)", tail)
             if counts:
                 with self._lock:
                     self._messages = max(self._messages, int(counts[-1]))
