@@ -11,7 +11,7 @@ from models.contribution import (
     QuotePermission,
     block_contribution,
 )
-from models.invitation import AccessToken, Invitation, InvitationStatus
+from models.invitation import AccessToken, Availability, Invitation, InvitationStatus
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.registry import Organisation, Person, Region
 from models.round import (
@@ -28,6 +28,7 @@ from models.theme import Theme
 __all__ = [
     "AccessToken",
     "AttendeeStatus",
+    "Availability",
     "Base",
     "BlockEvent",
     "BlockStatus",

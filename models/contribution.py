@@ -63,6 +63,8 @@ class Contribution(Base):
     # Where it came from (e.g. "file.csv#row=12"); unique so importing the same input twice
     # does not store it twice.
     source_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    # A draft is saved but not yet handed in: synthesis and reports only use handed-in input.
+    draft: Mapped[bool] = mapped_column(default=False, index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship()

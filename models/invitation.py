@@ -52,3 +52,15 @@ class AccessToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     invitation: Mapped[Invitation] = relationship()
+
+
+class Availability(Base):
+    """A candidate slot an invitee marked as one they can make."""
+
+    __tablename__ = "availability"
+    __table_args__ = (UniqueConstraint("invitation_id", "slot_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("candidate_slot.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

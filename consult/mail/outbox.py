@@ -195,7 +195,11 @@ class _Recorder:
     def __init__(self, db: Database, policy: RetryPolicy, counts: SendCounts) -> None:
         self._db, self._policy, self._counts = db, policy, counts
         self._pending: dict[int, DeliveryResult] = {}
+        # Set only while the timer sleeps; a flush that is writing is waited for via the lock.
         self._flusher: asyncio.Task[None] | None = None
+        # One write at a time, and close() cannot return while a timed flush is still writing
+        # (its rows would stay SENDING after send_due returned, and be counted as waiting).
+        self._writing = asyncio.Lock()
 
     def add(self, row_id: int, result: DeliveryResult) -> None:
         self._pending[row_id] = result
@@ -208,9 +212,10 @@ class _Recorder:
 
     async def flush(self) -> None:
         self._flusher = None
-        batch, self._pending = self._pending, {}
-        if batch:
-            await asyncio.to_thread(self._write, batch)
+        async with self._writing:
+            batch, self._pending = self._pending, {}
+            if batch:
+                await asyncio.to_thread(self._write, batch)
 
     async def close(self) -> None:
         if self._flusher is not None:

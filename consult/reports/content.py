@@ -173,7 +173,7 @@ def gather(
     in_block = {c.id for b in blocks for c in b.contributions}
     contributions = session.scalars(
         select(Contribution)
-        .where(Contribution.round_id == round_id)
+        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
         .options(person_opts)
         .order_by(Contribution.id)
     ).all()

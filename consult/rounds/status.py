@@ -84,7 +84,7 @@ def round_status(session: Session, round_id: int) -> RoundStatusView:
     contributions = per_theme(
         select(Theme.slug, func.count(Contribution.id))
         .join(Contribution, Contribution.theme_id == Theme.id)
-        .where(Contribution.round_id == round_id)
+        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
         .group_by(Theme.slug)
     )
     blocks = per_theme(

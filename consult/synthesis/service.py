@@ -75,7 +75,7 @@ def synthesise(
     pinned_out = staff_unassigned_ids(session, round_id)
     contributions = session.scalars(
         select(Contribution)
-        .where(Contribution.round_id == round_id)
+        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
         .options(joinedload(Contribution.person).joinedload(Person.organisation))
         .order_by(Contribution.id)
     ).all()

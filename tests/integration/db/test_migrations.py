@@ -19,6 +19,7 @@ from models.migrate import downgrade, upgrade
 
 TABLES = {
     "access_token",
+    "availability",
     "block_contribution",
     "block_event",
     "calendar_reply",
