@@ -9,29 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.calendar.invites import describe
-from consult.calendar.itip import CalendarEvent, build_feed
+from consult.calendar.invites import calendar_event
+from consult.calendar.itip import build_feed
 from consult.mail.context import MailContext
 from models import AttendeeStatus, ConsultationSession, Person, SessionAttendee, SessionStatus
-
-
-def _event(
-    cs: ConsultationSession, person: Person, ctx: MailContext, input_url: str
-) -> CalendarEvent:
-    lang = person.language
-    return CalendarEvent(
-        uid=cs.calendar_uid,
-        sequence=cs.calendar_sequence,
-        start=cs.start,
-        end=cs.end,
-        summary=f"{cs.round.name}: {cs.theme.title(lang)}",
-        description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
-        meeting_url=cs.meeting_url,
-        organiser_email=ctx.organiser_email,
-        organiser_name=ctx.organiser_name,
-        attendee_email=person.email,
-        attendee_name=person.name,
-    )
 
 
 def person_feed(
@@ -49,13 +30,12 @@ def person_feed(
         )
         .order_by(SessionAttendee.id)
     ).all()
-    events = [
-        (
-            _event(seat.session, seat.person, ctx, input_url),
-            seat.status == AttendeeStatus.REMOVED or seat.session.status == SessionStatus.CANCELLED,
-        )
-        for seat in seats
-    ]
+    events = []
+    for seat in seats:
+        cs = seat.session
+        cancelled = seat.status == AttendeeStatus.REMOVED or cs.status == SessionStatus.CANCELLED
+        event = calendar_event(cs, seat.person, ctx, input_url, cs.calendar_sequence)
+        events.append((event, cancelled))
     return build_feed(events, now)
 
 
@@ -71,4 +51,5 @@ def session_ics(
     cs = session.get_one(ConsultationSession, session_id)
     person = session.get_one(Person, person_id)
     cancelled = cs.status == SessionStatus.CANCELLED
-    return build_feed([(_event(cs, person, ctx, input_url), cancelled)], now)
+    event = calendar_event(cs, person, ctx, input_url, cs.calendar_sequence)
+    return build_feed([(event, cancelled)], now)

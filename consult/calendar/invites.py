@@ -67,6 +67,26 @@ def describe(questions: list[str], meeting_url: str, input_url: str, language: s
     return "\n".join(lines)
 
 
+def calendar_event(
+    cs: ConsultationSession, person: Person, ctx: MailContext, input_url: str, sequence: int
+) -> CalendarEvent:
+    """The session as it appears in this person's calendar, in their language."""
+    lang = person.language
+    return CalendarEvent(
+        uid=cs.calendar_uid,
+        sequence=sequence,
+        start=cs.start,
+        end=cs.end,
+        summary=f"{cs.round.name}: {cs.theme.title(lang)}",
+        description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
+        meeting_url=cs.meeting_url,
+        organiser_email=ctx.organiser_email,
+        organiser_name=ctx.organiser_name,
+        attendee_email=person.email,
+        attendee_name=person.name,
+    )
+
+
 def _was_invited(session: Session, session_id: int, person_id: int) -> bool:
     prefix = f"calendar:REQUEST:session {session_id}:person {person_id}:seq "
     found = session.scalar(
@@ -131,19 +151,7 @@ def _queue(
     lang = person.language
     input_url = mint_link(session, ctx.base_url, invitation.id, "calendar")
     title = cs.theme.title(lang)
-    event = CalendarEvent(
-        uid=cs.calendar_uid,
-        sequence=sequence,
-        start=cs.start,
-        end=cs.end,
-        summary=f"{cs.round.name}: {title}",
-        description=describe(cs.theme.questions(lang), cs.meeting_url, input_url, lang),
-        meeting_url=cs.meeting_url,
-        organiser_email=ctx.organiser_email,
-        organiser_name=ctx.organiser_name,
-        attendee_email=person.email,
-        attendee_name=person.name,
-    )
+    event = calendar_event(cs, person, ctx, input_url, sequence)
     context: dict[str, object] = {
         "person_name": person.name,
         "round_name": cs.round.name,
