@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from consult.cli_blocks import blocks_app
+from consult.cli_replies import replies_app
 from consult.cli_synth import synth_app
 from consult.settings import load_settings
 
@@ -42,6 +43,7 @@ app.add_typer(input_app, name="input")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(synth_app, name="synth")
+app.add_typer(replies_app, name="replies")
 
 console = Console()
 err = Console(stderr=True)
@@ -332,6 +334,26 @@ def outbox_retry_failed(round_slug: RoundOption = None) -> None:
 def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Remind invitees who have not answered (at the moments set in the round spec)."""
     _show(asyncio.run(_flows().send_reminders(_round_id(round_slug))))
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the invitee pages (personal links from the emails) and /health."""
+    import uvicorn
+
+    from consult.web.app import create_app
+
+    # Prefect is imported by the first answer's event; keep its log lines and telemetry quiet.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    settings = load_settings()
+    console.print(
+        f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @app.command()

@@ -44,10 +44,28 @@ class SmtpSettings(BaseModel):
     max_attempts: int = Field(default=6, ge=1)
     retry_base_s: float = Field(default=60.0, gt=0)
     retry_max_s: float = Field(default=3600.0, gt=0)
-    # How long a sender may hold claimed messages; a sender that dies releases them this late.
+    # How long a claim on messages lasts. A live sender renews it every third of this while it
+    # sends; a sender that dies stops renewing, so its messages are free again this long after.
     lease_s: float = Field(default=300.0, gt=0)
     # A sending run waits this long for retries that fall due, then leaves them for the next.
     retry_wait_s: float = Field(default=120.0, ge=0)
+
+
+class ImapSettings(BaseModel):
+    """The secretariat's mailbox, where invitees' calendar answers (iTIP REPLY) arrive."""
+
+    # A misspelt key must not silently leave the poller reading the wrong folder.
+    model_config = ConfigDict(extra="forbid")
+
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    tls: TlsMode = TlsMode.IMPLICIT
+    username: str
+    password: SecretStr
+    folder: str = "INBOX"
+    # Where handled messages go. None leaves them in `folder`, marked with a keyword (and \Seen).
+    processed_folder: str | None = None
+    timeout_s: float = Field(default=30.0, gt=0)
 
 
 class Organiser(BaseModel):
@@ -80,11 +98,19 @@ class Settings(BaseSettings):
     default_language: Literal["nl", "en"] = "nl"
     organiser: Organiser = Organiser()
     smtp: SmtpSettings = SmtpSettings()
+    # None: no mailbox configured, so `consult replies poll` has nothing to read (and says so).
+    imap: ImapSettings | None = None
     synthesis: SynthesisSettings = SynthesisSettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
     batch_size: int = Field(default=250, ge=1, description="Rows handled per Prefect task")
+    # Signs the CSRF tokens of the invitee pages' forms. Unset: the web app makes a random one at
+    # start, so forms opened before a restart are refused after it (the page says to reload).
+    secret_key: SecretStr | None = None
+    # Invitee links work until the round is closed, and at most this many days after its input
+    # deadline: a forwarded old email should not open someone's page for ever.
+    link_grace_days: int = Field(default=30, ge=0)
 
     @field_validator("base_url")
     @classmethod

@@ -27,16 +27,21 @@ class App:
         return MailContext(self.env, self.settings.base_url, organiser.name, organiser.email)
 
 
+def build_app(settings: Settings) -> App:
+    """The live objects for these settings; the caller disposes of `db` when done (the web app
+    does so when it shuts down, `open_app` when its block ends)."""
+    return App(
+        settings=settings,
+        db=Database(settings.database_url),
+        env=make_environment(settings.templates_dir),
+        taxonomy=load_taxonomy(settings.config_dir),
+    )
+
+
 @contextmanager
 def open_app(settings: Settings | None = None) -> Iterator[App]:
-    settings = settings or load_settings()
-    db = Database(settings.database_url)
+    app = build_app(settings or load_settings())
     try:
-        yield App(
-            settings=settings,
-            db=db,
-            env=make_environment(settings.templates_dir),
-            taxonomy=load_taxonomy(settings.config_dir),
-        )
+        yield app
     finally:
-        db.dispose()
+        app.db.dispose()

@@ -15,6 +15,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from consult.calendar.invites import queue_calendar_invites, session_ids_needing_invites
+from consult.calendar.poller import poll_once
 from consult.contributions.intake import read_contributions, store_contributions
 from consult.mail.outbox import send_due
 from consult.registry.store import sync_reference_data
@@ -228,3 +229,24 @@ def compile_report(
     """Write the building-block report for a round (HTML, Markdown, Word, JSON and a coverage
     chart per theme): approved blocks, and drafts if asked."""
     return compile_report_task(round_id, language, include_drafts)
+
+
+@task(retries=2, retry_delay_seconds=[30, 120])
+def poll_replies_task() -> dict[str, int]:
+    with open_app() as app:
+        imap = app.settings.imap
+        if imap is None:
+            return {"messages": 0}
+        counts = poll_once(app.db, imap, _now())
+        return {
+            "messages": counts.messages,
+            "applied": counts.applied,
+            "set_aside": counts.set_aside,
+            "failed": counts.failed,
+        }
+
+
+@flow(name="poll-calendar-replies")
+def poll_calendar_replies() -> dict[str, int]:
+    """Read new calendar replies from the secretariat's mailbox and apply the valid ones."""
+    return poll_replies_task()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from consult.calendar.itip import CalendarEvent, Method, build_itip
@@ -87,12 +87,22 @@ def calendar_event(
     )
 
 
-def _was_invited(session: Session, session_id: int, person_id: int) -> bool:
-    prefix = f"calendar:REQUEST:session {session_id}:person {person_id}:seq "
-    found = session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key.startswith(prefix)).limit(1)
+def _queued_sequences(session: Session, session_id: int, person_id: int) -> dict[str, int]:
+    """The highest SEQUENCE queued so far for this attendee's copy of the session, per method
+    ("REQUEST", "CANCEL"); a method never queued is absent."""
+    prefixes = {m: calendar_key(m, session_id, person_id, 0)[:-1] for m in ("REQUEST", "CANCEL")}
+    keys = session.scalars(
+        select(OutboxMessage.idempotency_key).where(
+            or_(*(OutboxMessage.idempotency_key.startswith(p) for p in prefixes.values()))
+        )
     )
-    return found is not None
+    highest: dict[str, int] = {}
+    for key in keys:
+        for method, prefix in prefixes.items():
+            if key.startswith(prefix):
+                sequence = int(key.removeprefix(prefix))
+                highest[method] = max(sequence, highest.get(method, sequence))
+    return highest
 
 
 def planned_message(cs: ConsultationSession, seat: SessionAttendee) -> tuple[Method, int]:
@@ -126,9 +136,19 @@ def queue_calendar_invites(
             key = calendar_key(method, cs.id, seat.person_id, sequence)
             if already_queued(session, key):
                 continue
-            if method == "CANCEL" and not _was_invited(session, cs.id, seat.person_id):
+            sent = _queued_sequences(session, cs.id, seat.person_id)
+            if method == "CANCEL" and "REQUEST" not in sent:
                 continue  # nothing in their calendar to take away
-            queued += _queue(session, ctx, cs, seat.person, method, sequence, key, now)
+            if method == "CANCEL" and sent.get("CANCEL", -1) > sent["REQUEST"]:
+                # Already taken away (a removed attendee whose session moved or was cancelled
+                # later): a second CANCEL would be a duplicate.
+                continue
+            # The first REQUEST a person gets is an invitation, even at SEQUENCE > 0 (a late
+            # attendee of a session that has moved since); later ones are updates.
+            is_update = "REQUEST" in sent
+            queued += _queue(
+                session, ctx, cs, seat.person, method, sequence, key, now, is_update=is_update
+            )
     session.flush()
     return queued
 
@@ -142,6 +162,8 @@ def _queue(
     sequence: int,
     key: str,
     now: datetime,
+    *,
+    is_update: bool,
 ) -> bool:
     invitation = session.scalars(
         select(Invitation).where(
@@ -164,7 +186,7 @@ def _queue(
         context |= {
             "meeting_url": cs.meeting_url,
             "input_url": input_url,
-            "is_update": sequence > 0,
+            "is_update": is_update,
         }
     else:
         template, kind = "calendar_cancel", OutboxKind.CALENDAR_CANCEL

@@ -9,21 +9,26 @@ resend then carries the same Message-ID, so mail clients show it once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consult.mail.mime import OutgoingMail, build_message, make_message_id
-from consult.mail.smtp import DeliveryResult, deliver
+from consult.mail.smtp import DeliveryResult, deliver, prepare
 from consult.settings import Organiser, SmtpSettings
 from consult.templating import RenderedEmail
 from models import OutboxKind, OutboxMessage, OutboxStatus
 from models.base import utcnow
 from models.db import Database
+
+logger = logging.getLogger("consult.mail")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,62 @@ def already_queued(session: Session, key: str) -> bool:
     )
 
 
+def queued_keys(session: Session, keys: Collection[str]) -> set[str]:
+    """Those of `keys` that already have a message, in one query."""
+    if not keys:
+        return set()
+    return set(
+        session.scalars(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One message for `enqueue_many`; the fields mean what `enqueue`'s arguments mean."""
+
+    key: str
+    kind: OutboxKind
+    recipient: Recipient
+    rendered: RenderedEmail
+    round_id: int | None
+    calendar_ics: bytes | None = None
+    calendar_method: str | None = None
+
+
+def _outbox_values(message: NewMessage, domain: str) -> dict[str, object]:
+    recipient, rendered = message.recipient, message.rendered
+    return {
+        "kind": message.kind,
+        "idempotency_key": message.key,
+        "message_id": make_message_id(domain, message.key),
+        "round_id": message.round_id,
+        "person_id": recipient.person_id,
+        "invitation_id": recipient.invitation_id,
+        "recipient_email": recipient.email,
+        "recipient_name": recipient.name,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "calendar_ics": message.calendar_ics,
+        "calendar_method": message.calendar_method,
+    }
+
+
+def _add_unless_queued(session: Session, message: NewMessage, domain: str) -> bool:
+    if already_queued(session, message.key):
+        return False
+    row = OutboxMessage(**_outbox_values(message, domain))
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another worker enqueued the same purpose between our check and insert.
+        return False
+    return True
+
+
 def enqueue(
     session: Session,
     *,
@@ -54,30 +115,34 @@ def enqueue(
     calendar_method: str | None = None,
 ) -> bool:
     """Add a message unless one with this key exists. Returns True if it was added."""
-    if already_queued(session, key):
-        return False
-    row = OutboxMessage(
-        kind=kind,
-        idempotency_key=key,
-        message_id=make_message_id(domain, key),
-        round_id=round_id,
-        person_id=recipient.person_id,
-        invitation_id=recipient.invitation_id,
-        recipient_email=recipient.email,
-        recipient_name=recipient.name,
-        subject=rendered.subject,
-        text_body=rendered.text,
-        html_body=rendered.html,
-        calendar_ics=calendar_ics,
-        calendar_method=calendar_method,
-    )
+    message = NewMessage(key, kind, recipient, rendered, round_id, calendar_ics, calendar_method)
+    return _add_unless_queued(session, message, domain)
+
+
+def enqueue_many(session: Session, messages: Sequence[NewMessage], domain: str) -> int:
+    """Add each message whose key has none yet (the first of duplicates); return how many.
+
+    The outcome of calling `enqueue` for each, but with one query and one batch of INSERTs
+    instead of a query, a savepoint and an INSERT per message: a round's invitations are
+    queued thousands at a time.
+    """
+    existing = queued_keys(session, {message.key for message in messages})
+    fresh: dict[str, NewMessage] = {}
+    for message in messages:
+        if message.key not in existing:
+            fresh.setdefault(message.key, message)
+    if not fresh:
+        return 0
+    rows = [_outbox_values(message, domain) for message in fresh.values()]
     try:
         with session.begin_nested():
-            session.add(row)
+            # A bulk INSERT: nothing needs these rows as objects in this session.
+            session.execute(insert(OutboxMessage), rows)
     except IntegrityError:
-        # Another worker enqueued the same purpose between our check and insert.
-        return False
-    return True
+        # Another worker enqueued some of these between our check and insert. One at a time,
+        # only theirs are skipped.
+        return sum(_add_unless_queued(session, message, domain) for message in fresh.values())
+    return len(rows)
 
 
 def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list[OutboxMessage]:
@@ -121,6 +186,16 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list
             .order_by(OutboxMessage.id)
             .execution_options(populate_existing=True)
         )
+    )
+
+
+def renew(session: Session, ids: list[int], now: datetime, lease: timedelta) -> None:
+    """Extend the lease on those of `ids` that are still being sent."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -237,6 +312,39 @@ class _Recorder:
                     self._counts.retry_later += 1
 
 
+async def _hold_leases(db: Database, ids: list[int], lease: timedelta) -> None:
+    """Renew a batch's leases while it is being sent (until cancelled).
+
+    A batch can take longer than one lease: a throttled relay (rate_per_minute), slow replies,
+    timeouts. Without renewal a second sender would claim the rows not yet sent and send them
+    too, a duplicate outside the crash window. A sender that dies stops renewing, so its rows
+    are still released one lease after its last renewal.
+    """
+
+    def renew_now() -> None:
+        with db.unit_of_work() as session:
+            renew(session, ids, utcnow(), lease)
+
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        try:
+            await asyncio.to_thread(renew_now)
+        except Exception:
+            # The next renewal may get through; the lease has two more thirds to run.
+            logger.warning(
+                "could not renew the lease on %d outbox messages", len(ids), exc_info=True
+            )
+
+
+@asynccontextmanager
+async def _leases_held(db: Database, ids: list[int], lease: timedelta) -> AsyncIterator[None]:
+    holder = asyncio.create_task(_hold_leases(db, ids, lease))
+    try:
+        yield
+    finally:
+        holder.cancel()
+
+
 def next_retry(session: Session) -> datetime | None:
     """When the earliest message waiting for a retry falls due."""
     return session.scalar(
@@ -277,13 +385,15 @@ async def send_due(
         messages = []
         for row_id, mail in mails:
             try:
-                messages.append((row_id, build_message(mail, organiser, date=now)))
+                # Prepared at once, so the batch waits as bytes, not as EmailMessage objects.
+                messages.append((row_id, prepare(build_message(mail, organiser, date=now))))
             except ValueError as exc:
                 # A row that can never become a valid message fails alone, not its batch.
                 recorder.add(row_id, DeliveryResult(ok=False, permanent=True, reply=str(exc)))
         try:
-            if messages:
-                await deliver(messages, smtp, on_result=recorder.add)
+            async with _leases_held(db, [row_id for row_id, _ in mails], policy.lease):
+                if messages:
+                    await deliver(messages, smtp, on_result=recorder.add)
         finally:
             await recorder.close()
 

@@ -16,10 +16,11 @@ from email.utils import getaddresses
 from typing import TypeVar
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
 
 from consult.settings import SmtpSettings, TlsMode
 
-__all__ = ["DeliveryResult", "deliver"]
+__all__ = ["DeliveryResult", "PreparedMessage", "deliver", "prepare"]
 
 logger = logging.getLogger("consult.mail")
 
@@ -37,6 +38,33 @@ class DeliveryResult:
     reply: str  # the server's reply code and text, or the exception text
 
 
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message as it goes over the wire: its envelope and its bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    smtputf8: bool  # an address is not ASCII, so the server must offer SMTPUTF8
+
+
+def prepare(message: EmailMessage) -> PreparedMessage:
+    """The envelope (the single From and To address) and the bytes to send.
+
+    Raises ValueError when the message has not exactly one From and one To address.
+    A caller that sends a batch should prepare each message as soon as it is built: the batch is
+    then held as bytes instead of as EmailMessage objects, whose hundreds of parsed header
+    tokens each the garbage collector would walk again and again while the batch is sent.
+    """
+    sender, recipient = _envelope(message)
+    smtputf8 = not (sender.isascii() and recipient.isascii())
+    # 7bit, so the same bytes suit a server with or without 8BITMIME. For build_message's
+    # messages (quoted-printable and base64 bodies) they equal what aiosmtplib's send_message
+    # sends to a server that offers 8BITMIME.
+    data = flatten_message(message, utf8=smtputf8, cte_type="7bit")
+    return PreparedMessage(sender, recipient, data, smtputf8)
+
+
 class _Results(dict[K, DeliveryResult]):
     """The results so far; tells `on_result` about each one as soon as it is known."""
 
@@ -51,21 +79,22 @@ class _Results(dict[K, DeliveryResult]):
 
 
 async def deliver(
-    messages: Sequence[tuple[K, EmailMessage]],
+    messages: Sequence[tuple[K, EmailMessage | PreparedMessage]],
     smtp: SmtpSettings,
     on_result: Callable[[K, DeliveryResult], None] | None = None,
 ) -> dict[K, DeliveryResult]:
     """Send each message to its single To address; return a result for every key, in order.
 
-    Envelope sender is the From address. Up to ``smtp.connections`` connections are opened
-    (never more than there are messages) and each is reused for as many messages as it can.
+    Envelope sender is the From address; an EmailMessage is prepared just before it is sent.
+    Up to ``smtp.connections`` connections are opened (never more than there are messages) and
+    each is reused for as many messages as it can.
     Keys are expected to be unique; with duplicates every message is still sent, but only the
     last result per key is kept. `on_result` hears of each result the moment it is known, so a
     caller can record deliveries while the rest are still being sent.
     """
     if not messages:
         return {}
-    queue: asyncio.Queue[tuple[K, EmailMessage]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[K, EmailMessage | PreparedMessage]] = asyncio.Queue()
     for item in messages:
         queue.put_nowait(item)
     results: _Results[K] = _Results(on_result)
@@ -106,7 +135,7 @@ class _RateLimiter:
 
 
 async def _worker(
-    queue: asyncio.Queue[tuple[K, EmailMessage]],
+    queue: asyncio.Queue[tuple[K, EmailMessage | PreparedMessage]],
     smtp: SmtpSettings,
     limiter: _RateLimiter,
     results: dict[K, DeliveryResult],
@@ -117,10 +146,11 @@ async def _worker(
         while not queue.empty() and connect_failures < _MAX_CONNECT_FAILURES:
             key, message = queue.get_nowait()
             try:
-                sender, recipient = _envelope(message)
+                prepared = prepare(message) if isinstance(message, EmailMessage) else message
             except ValueError as exc:
                 results[key] = _failed(_recipient_for_log(message), permanent=True, reply=str(exc))
                 continue
+            recipient = prepared.recipient
 
             if client is None or not client.is_connected:
                 client = None
@@ -135,7 +165,7 @@ async def _worker(
                 connect_failures = 0
 
             await limiter.wait()
-            results[key], reusable = await _send(client, message, sender, recipient)
+            results[key], reusable = await _send(client, prepared)
             if not reusable:
                 client.close()
                 client = None
@@ -169,12 +199,17 @@ async def _connect(smtp: SmtpSettings) -> aiosmtplib.SMTP:
     return client
 
 
-async def _send(
-    client: aiosmtplib.SMTP, message: EmailMessage, sender: str, recipient: str
-) -> tuple[DeliveryResult, bool]:
+async def _send(client: aiosmtplib.SMTP, message: PreparedMessage) -> tuple[DeliveryResult, bool]:
     """Send one message; return its result and whether the connection is fit for the next."""
+    recipient = message.recipient
+    # What send_message would ask for; SMTPUTF8 makes aiosmtplib check that the server has it.
+    options = ["SMTPUTF8"] if message.smtputf8 else []
+    if not message.data.isascii():
+        options.append("BODY=8BITMIME")
     try:
-        _refused, reply = await client.send_message(message, sender=sender, recipients=[recipient])
+        _refused, reply = await client.sendmail(
+            message.sender, [recipient], message.data, mail_options=options
+        )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [refusal.code for refusal in exc.recipients]
         text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients) or str(exc)
@@ -221,7 +256,9 @@ def _envelope(message: EmailMessage) -> tuple[str, str]:
     return _single_address(message, "From"), _single_address(message, "To")
 
 
-def _recipient_for_log(message: EmailMessage) -> str:
+def _recipient_for_log(message: EmailMessage | PreparedMessage) -> str:
+    if isinstance(message, PreparedMessage):
+        return message.recipient
     try:
         return _single_address(message, "To")
     except ValueError:

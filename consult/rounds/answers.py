@@ -9,7 +9,21 @@ from models import Invitation, InvitationStatus, Round
 
 
 class AnswerError(ValueError):
-    pass
+    """A change the invitation does not allow (now). `code` lets a page say why in the reader's
+    language; the message is for logs and the command line."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def ensure_open(invitation: Invitation, now: datetime) -> None:
+    """Raise unless the invitee may still change their answer, availability or ranking."""
+    rnd: Round = invitation.round
+    if now > rnd.answer_deadline:
+        raise AnswerError("de termijn om te antwoorden is verstreken", "deadline")
+    if invitation.status == InvitationStatus.DELEGATED:
+        raise AnswerError("deze uitnodiging is doorgegeven aan een collega", "delegated")
 
 
 def record_answer(
@@ -19,17 +33,14 @@ def record_answer(
     theme_preferences: Sequence[str] | None = None,
 ) -> bool:
     """Apply an accept or decline; False when nothing changed (the same answer twice)."""
+    ensure_open(invitation, now)
     rnd: Round = invitation.round
-    if now > rnd.answer_deadline:
-        raise AnswerError("de termijn om te antwoorden is verstreken")
-    if invitation.status == InvitationStatus.DELEGATED:
-        raise AnswerError("deze uitnodiging is doorgegeven aan een collega")
     status = InvitationStatus.ACCEPTED if accepted else InvitationStatus.DECLINED
     preferences = list(theme_preferences) if theme_preferences else invitation.theme_preferences
     allowed = {t["slug"] for t in rnd.spec.get("themes", [])}
     unknown = [p for p in preferences if p not in allowed]
     if unknown:
-        raise AnswerError(f"onbekend thema: {', '.join(unknown)}")
+        raise AnswerError(f"onbekend thema: {', '.join(unknown)}", "unknown_theme")
     if invitation.status == status and invitation.theme_preferences == preferences:
         return False
     invitation.status = status

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
-from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.mail.outbox import NewMessage, Recipient, enqueue_many, queued_keys
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Theme
@@ -41,10 +41,12 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
         .options(joinedload(Invitation.person), joinedload(Invitation.round))
         .order_by(Invitation.id)
     ).all()
-    queued = 0
+    # One query for the whole batch instead of one per invitation.
+    queued = queued_keys(session, [invitation_key(i.id) for i in invitations])
+    messages: list[NewMessage] = []
     for invitation in invitations:
         key = invitation_key(invitation.id)
-        if already_queued(session, key):
+        if key in queued:
             continue
         if invitation.status != InvitationStatus.PENDING:
             continue
@@ -66,14 +68,15 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
                 "organiser_name": ctx.organiser_name,
             },
         )
-        queued += enqueue(
-            session,
-            key=key,
-            kind=OutboxKind.INVITATION,
-            recipient=Recipient(person.email, person.name, person.id, invitation.id),
-            rendered=rendered,
-            domain=ctx.domain,
-            round_id=rnd.id,
+        messages.append(
+            NewMessage(
+                key=key,
+                kind=OutboxKind.INVITATION,
+                recipient=Recipient(person.email, person.name, person.id, invitation.id),
+                rendered=rendered,
+                round_id=rnd.id,
+            )
         )
+    added = enqueue_many(session, messages, ctx.domain)
     session.flush()
-    return queued
+    return added

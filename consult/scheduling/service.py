@@ -81,7 +81,14 @@ def schedule_round(session: Session, round_id: int, domain: str) -> ScheduleResu
         if existing:
             # Late acceptances join the smallest open group rather than reshuffling everyone.
             for person in people:
-                open_groups = [cs for cs in existing if _size(cs) < group_max]
+                # Never a group they already have a seat in: a person the secretariat removed
+                # from a group is not placed back there (one seat per person per session).
+                open_groups = [
+                    cs
+                    for cs in existing
+                    if _size(cs) < group_max
+                    and all(a.person_id != person.person_id for a in cs.attendees)
+                ]
                 if not open_groups:
                     unplaced[person.person_id] = "theme_full"
                     continue

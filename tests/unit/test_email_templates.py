@@ -22,6 +22,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 ANSWER_URL = "https://consult.example.org/a/tok-3f9a1c"
 MEETING_URL = "https://meet.example.org/wiz/voorjaar-2025/innovatie-12-1"
 INPUT_URL = "https://consult.example.org/i/tok-77be02"
+PAGE_URL = "https://consult.example.org/i/tok-c41d90"
 
 CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
     ("invitation", "nl"): {
@@ -100,6 +101,43 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "answer_url": ANSWER_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
+    ("confirmation_answer", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
+        "page_url": PAGE_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("confirmation_answer", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "answer_deadline": "Friday 14 February 2025 at 17:00",
+        "page_url": PAGE_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("confirmation_input", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "answers": [
+            "Welke innovatie bespaart in uw organisatie aantoonbaar tijd?",
+            "Wat houdt opschaling tegen?",
+        ],
+        "input_deadline": "woensdag 30 april 2025 om 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("confirmation_input", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "answers": ["Lessons learned", "Proposals"],
+        "input_deadline": "Wednesday 30 April 2025 at 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
 }
 CASES = sorted(CONTEXTS)
 
@@ -174,6 +212,8 @@ def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None
         "reminder": [ANSWER_URL],
         "calendar_invite": [MEETING_URL, INPUT_URL],
         "calendar_cancel": [],
+        "confirmation_answer": [PAGE_URL],
+        "confirmation_input": [INPUT_URL],
     }[name]
     for link in links:
         assert link in rendered.text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from consult.settings import PROJECT_ROOT, TlsMode, load_settings
+from consult.settings import PROJECT_ROOT, ImapSettings, TlsMode, load_settings
 
 EXAMPLE = PROJECT_ROOT / "config" / "consult.example.toml"
 
@@ -65,6 +65,11 @@ def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) 
     for key in settings.synthesis.model_dump():
         assert f"{key} =" in documented, key
     assert "[synthesis]" in documented
+    # The mailbox is off unless configured, so the example documents it commented out.
+    assert settings.imap is None
+    assert "# [imap]" in documented
+    for key in ImapSettings.model_fields:
+        assert f"# {key} =" in documented, key
     # The example leaves the model off: the default pipeline needs none.
     assert settings.synthesis.embedding_model_dir is None
 
@@ -104,4 +109,45 @@ def test_misspelt_synthesis_key_is_refused(tmp_path: Path, monkeypatch: pytest.M
     config.write_text('[synthesis]\nembeding_model_dir = "/models/x"\n', encoding="utf-8")
     monkeypatch.setenv("CONSULT_CONFIG", str(config))
     with pytest.raises(ValidationError, match="embeding_model_dir"):
+        load_settings()
+
+
+def test_imap_is_off_by_default_and_set_by_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().imap is None
+    config = tmp_path / "consult.toml"
+    config.write_text(
+        '[imap]\nhost = "imap.example.org"\nusername = "wiz"\nprocessed_folder = "Verwerkt"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    monkeypatch.setenv("CONSULT_IMAP__PASSWORD", "s3cret")
+    monkeypatch.setenv("CONSULT_IMAP__TLS", "starttls")
+    imap = load_settings().imap
+    assert imap is not None
+    assert (imap.host, imap.port, imap.tls, imap.folder) == (
+        "imap.example.org",
+        993,
+        TlsMode.STARTTLS,
+        "INBOX",
+    )
+    assert imap.processed_folder == "Verwerkt"
+    assert imap.password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(imap)
+
+
+def test_imap_without_password_or_with_a_misspelt_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "consult.toml"
+    config.write_text('[imap]\nhost = "imap.example.org"\nusername = "wiz"\n', encoding="utf-8")
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    with pytest.raises(ValidationError, match="password"):
+        load_settings()
+    config.write_text(
+        '[imap]\nhost = "h"\nusername = "u"\npassword = "p"\nproccesed_folder = "X"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match="proccesed_folder"):
         load_settings()

@@ -54,7 +54,11 @@ def outbox_rows(db: Database) -> list[RowState]:
     with db.unit_of_work() as session:
         return [
             RowState(
-                row.id, row.message_id, row.recipient_email, row.status, row.attempts,
+                row.id,
+                row.message_id,
+                row.recipient_email,
+                row.status,
+                row.attempts,
                 row.last_error,
             )
             for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))

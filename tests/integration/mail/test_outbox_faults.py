@@ -12,13 +12,17 @@ import asyncio
 import time
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
-from consult.mail.outbox import send_due
+import pytest
+
+from consult.mail import outbox
+from consult.mail.outbox import SendCounts, send_due
 from consult.settings import Settings, SmtpSettings
 from models import OutboxStatus
 from models.db import Database
 from tests.integration.mail.faulty_smtp import FAULT_KINDS, REFUSAL, FaultPlan, FaultyServer
-from tests.integration.mail.outbox_support import fill_outbox, outbox_rows
+from tests.integration.mail.outbox_support import RowState, fill_outbox, outbox_rows
 
 GOOD = [f"bestuurder{i}@zorg-oost.example" for i in range(145)]
 GONE = [f"vertrokken{i}@zorg-oost.example" for i in range(5)]
@@ -62,9 +66,7 @@ def test_faulty_relay_ends_with_one_copy_per_good_address_and_550s_failed(
         with FaultyServer(PLAN) as server:
             started = time.monotonic()
             counts = asyncio.run(
-                asyncio.wait_for(
-                    send_due(db, _smtp(server.port), settings.organiser), timeout=120
-                )
+                asyncio.wait_for(send_due(db, _smtp(server.port), settings.organiser), timeout=120)
             )
             elapsed = time.monotonic() - started
             accepted = server.accepted
@@ -119,7 +121,7 @@ def test_a_run_with_nothing_due_leaves_at_once(settings: Settings) -> None:
             counts = asyncio.run(
                 asyncio.wait_for(
                     send_due(
-                        db, _smtp(server.port), settings.organiser, retry_wait=timedelta(60)
+                        db, _smtp(server.port), settings.organiser, retry_wait=timedelta(seconds=60)
                     ),
                     timeout=30,
                 )
@@ -129,3 +131,37 @@ def test_a_run_with_nothing_due_leaves_at_once(settings: Settings) -> None:
         db.dispose()
     assert (counts.sent, counts.failed, counts.retry_later) == (0, 0, 0)
     assert elapsed < 5
+
+
+def test_outcomes_recorded_while_sending_are_all_written_before_send_due_returns(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow database write of outcomes (a busy PostgreSQL, a locked SQLite) must not outlive
+    its batch: send_due reports and leaves every row as it really is."""
+    original = outbox._Recorder._write
+
+    def slow_write(self: Any, results: dict[int, Any]) -> None:
+        time.sleep(0.4)
+        original(self, results)
+
+    monkeypatch.setattr(outbox._Recorder, "_write", slow_write)
+    monkeypatch.setattr(outbox._Recorder, "FLUSH_EVERY_S", 0.05)
+    addresses = [f"bestuurder{i}@zorg-oost.example" for i in range(12)]
+    db = Database(settings.database_url)
+    try:
+        fill_outbox(db, addresses)
+        with FaultyServer(FaultPlan(seed=3, reply_delay_s=0.01)) as server:
+            smtp = _smtp(server.port).model_copy(update={"connections": 1})
+
+            async def send_and_look() -> tuple[SendCounts, list[RowState]]:
+                counts = await send_due(db, smtp, settings.organiser, retry_wait=timedelta(0))
+                # Straight away, while the event loop (and anything it left running) still runs.
+                return counts, outbox_rows(db)
+
+            counts, rows = asyncio.run(asyncio.wait_for(send_and_look(), timeout=60))
+            accepted = server.accepted_ids()
+    finally:
+        db.dispose()
+    assert sorted(accepted.values()) == [1] * len(addresses)
+    assert [row.status for row in rows] == [OutboxStatus.SENT] * len(addresses)
+    assert (counts.sent, counts.failed, counts.retry_later) == (len(addresses), 0, 0)

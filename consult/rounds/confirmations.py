@@ -1,0 +1,96 @@
+"""Confirmation emails to invitees: after they accept, and after they hand in input. Written
+to the outbox in the same transaction as the change they confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from consult.i18n import format_datetime
+from consult.mail.context import MailContext
+from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.templating import render_email
+from consult.tokens import mint_link
+from models import Invitation, OutboxKind, Theme
+
+
+def _enqueue(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    key: str,
+    template: str,
+    context: dict[str, object],
+) -> bool:
+    person = invitation.person
+    rendered = render_email(
+        ctx.env,
+        template,
+        person.language,
+        {"person_name": person.name, "organiser_name": ctx.organiser_name, **context},
+    )
+    return enqueue(
+        session,
+        key=key,
+        kind=OutboxKind.CONFIRMATION,
+        recipient=Recipient(person.email, person.name, person.id, invitation.id),
+        rendered=rendered,
+        domain=ctx.domain,
+        round_id=invitation.round_id,
+    )
+
+
+def queue_answer_confirmation(
+    session: Session, ctx: MailContext, invitation: Invitation, theme: Theme
+) -> bool:
+    """Confirm an acceptance. One per acceptance: accepting again after declining confirms
+    again, while the same answer sent twice (which changes nothing) does not."""
+    assert invitation.answered_at is not None
+    key = f"confirmation:accepted:{invitation.id}:{invitation.answered_at.isoformat()}"
+    if already_queued(session, key):
+        return False  # before minting: a token nobody receives is a needless live link
+    lang, rnd = invitation.person.language, invitation.round
+    return _enqueue(
+        session,
+        ctx,
+        invitation,
+        key,
+        "confirmation_answer",
+        {
+            "round_name": rnd.name,
+            "theme_title": theme.title(lang),
+            "answer_deadline": format_datetime(rnd.answer_deadline, lang),
+            "page_url": mint_link(session, ctx.base_url, invitation.id, "confirmation"),
+        },
+    )
+
+
+def queue_input_confirmation(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    theme: Theme,
+    labels: Sequence[str],
+    digest: str,
+) -> bool:
+    """Confirm handed-in input: `labels` name the answers, `digest` identifies their content,
+    so handing in the same text twice confirms once and a changed text confirms again."""
+    key = f"confirmation:input:{invitation.id}:{digest}"
+    if already_queued(session, key):
+        return False
+    lang, rnd = invitation.person.language, invitation.round
+    return _enqueue(
+        session,
+        ctx,
+        invitation,
+        key,
+        "confirmation_input",
+        {
+            "round_name": rnd.name,
+            "theme_title": theme.title(lang),
+            "answers": list(labels),
+            "input_deadline": format_datetime(rnd.input_deadline, lang),
+            "input_url": mint_link(session, ctx.base_url, invitation.id, "confirmation") + "/input",
+        },
+    )

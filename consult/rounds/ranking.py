@@ -1,0 +1,23 @@
+"""An invitee invited to several themes puts them in order; scheduling seats them in their
+first choice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from consult.rounds.answers import AnswerError, ensure_open
+from models import Invitation
+
+
+def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -> bool:
+    """Store the invitee's order of themes; False when it already was this order."""
+    ensure_open(invitation, now)
+    current = invitation.theme_preferences
+    if len(ordered) != len(current) or set(ordered) != set(current):
+        # Every theme exactly once: the order may change, the set of themes may not.
+        raise AnswerError("zet elk thema precies één keer in de volgorde", "bad_ranking")
+    if list(ordered) == current:
+        return False
+    invitation.theme_preferences = list(ordered)
+    return True

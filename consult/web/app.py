@@ -1,0 +1,120 @@
+"""The web app: invitee pages behind personal links, and /health for operators.
+
+`create_app(settings)` builds everything; importing this module does nothing else, so tests and
+`consult web` decide which database, secret, clock and event emitter the app gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from consult.events import Emitter, prefect_emitter
+from consult.settings import Settings
+from consult.web.context import WebContext
+from consult.web.routes_invitee import Refused, not_found, router
+from consult.wiring import build_app
+from models.base import utcnow
+
+logger = logging.getLogger("consult.web")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# No scripts at all, styles only from our own /static, forms only to ourselves, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode("utf-8")
+    logger.warning(
+        "secret_key is not set: using a random one for this run. Forms opened before a restart "
+        "will be refused after it (and with several workers, by the other workers). Set "
+        "CONSULT_SECRET_KEY or secret_key in the config file."
+    )
+    return secrets.token_bytes(32)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    emitter: Emitter | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    send_mail: bool = True,
+) -> FastAPI:
+    """The app for these settings. `emitter` defaults to Prefect events, `clock` to the real
+    time; `send_mail=False` leaves confirmations in the outbox for the mail flow."""
+    wired = build_app(settings)
+    ctx = WebContext(
+        app=wired,
+        secret=_secret(settings),
+        clock=clock,
+        emitter=emitter or prefect_emitter,
+        send_mail=send_mail,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            wired.db.dispose()
+
+    app = FastAPI(
+        title="consult",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.web = ctx
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> Response:
+        try:
+            with wired.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("health check: the database does not answer")
+            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return exc.response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return not_found(ctx)
+        response = ctx.render("web/error.html", "nl", exc.status_code, status=exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

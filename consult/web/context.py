@@ -1,0 +1,111 @@
+"""What every request handler needs, built once per app by create_app: database, templates,
+secret, clock and event emitter; plus page rendering and the after-response work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import BackgroundTasks, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from consult.events import Emitter, Signal, emit_all
+from consult.mail.outbox import send_due
+from consult.web.strings import error_message, strings
+from consult.wiring import App
+
+logger = logging.getLogger("consult.web")
+
+# Personal pages: no caching by browsers or proxies, no indexing, and no Referer, so the
+# token in the address never reaches the meeting service or any other site a page links to.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+@dataclass
+class WebContext:
+    app: App
+    secret: bytes
+    clock: Callable[[], datetime]
+    emitter: Emitter
+    send_mail: bool = True
+    _reader: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._reader = sessionmaker(self.app.db.engine, expire_on_commit=False)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(days=self.app.settings.link_grace_days)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for GET requests. It is always rolled back: a page that is only looked at
+        (mail scanners open every link) can never change the database, even by mistake."""
+        session = self._reader()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        with self.app.db.unit_of_work() as session:
+            yield session
+
+    def render(
+        self,
+        template: str,
+        language: str,
+        status_code: int = 200,
+        errors: Mapping[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = "en" if language == "en" else "nl"
+        error_list = [
+            (name, error_message(lang, name, code)) for name, code in (errors or {}).items()
+        ]
+        html = self.app.env.get_template(template).render(
+            t=strings(lang),
+            lang=lang,
+            errors=error_list,
+            error_fields={name: message for name, message in error_list},
+            organiser_email=self.app.settings.organiser.email,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+
+    def after_response(
+        self, background: BackgroundTasks, mail: bool, signals: Sequence[Signal]
+    ) -> None:
+        """Work that follows a committed change, run after the response is sent: the answer
+        never waits for the mail relay or for Prefect, and their failures only get logged."""
+        if mail and self.send_mail:
+            background.add_task(self._send_mail)
+        if signals:
+            # A plain function: Starlette runs it in a worker thread, so a slow Prefect API
+            # does not hold up the event loop.
+            background.add_task(emit_all, self.emitter, list(signals))
+
+    async def _send_mail(self) -> None:
+        s = self.app.settings
+        try:
+            # No waiting for retries: a message the relay defers is left for the next run of
+            # `consult outbox send` or the mail flow.
+            await send_due(self.app.db, s.smtp, s.organiser, retry_wait=timedelta(0))
+        except Exception:
+            logger.exception("sending due mail after a page answer failed; it stays queued")
+
+
+def web_context(request: Request) -> WebContext:
+    ctx: WebContext = request.app.state.web
+    return ctx

@@ -1,0 +1,479 @@
+"""The invitee's pages, reached through the personal link in their emails.
+
+GET only reads (mail scanners such as Safe Links open every link in a message); every change
+is a POST from a form with a CSRF token. A POST that succeeds redirects (303) to a page that
+says what was saved, so reloading it does not send the form again. Routes stay thin: read the
+form, resolve the link, call a service, commit, then signal and send mail after the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from consult.calendar.feeds import session_ics
+from consult.contributions.forms import (
+    FormErrors,
+    InputClosed,
+    Phase,
+    form_fields,
+    parse_answers,
+    phase_at,
+    save_answers,
+)
+from consult.events import (
+    CONTRIBUTION_SUBMITTED,
+    INVITATION_RESPONDED,
+    Signal,
+    contribution_resource,
+    invitation_resource,
+    round_resource,
+)
+from consult.rounds.answers import AnswerError, record_answer
+from consult.rounds.availability import set_availability
+from consult.rounds.confirmations import queue_answer_confirmation, queue_input_confirmation
+from consult.rounds.delegation import delegate, parse_colleague
+from consult.rounds.ranking import rank_themes
+from consult.rounds.seats import find_seat
+from consult.web.context import WebContext, web_context
+from consult.web.security import Access, csrf_token, csrf_valid, resolve
+from consult.web.strings import strings
+from consult.web.views import input_view, invitation_view
+from models import Invitation, InvitationStatus, Theme
+
+router = APIRouter()
+Ctx = Annotated[WebContext, Depends(web_context)]
+
+# A full input form is 5 answers of 5,000 characters; percent-encoding can triple each byte
+# of non-ASCII text. Anything far beyond that is not a person typing.
+MAX_FORM_BYTES = 400_000
+# Conflicts with the state of the invitation answer 409; a form that is wrong answers 422.
+CONFLICTS = {"deadline", "delegated", "not_accepted", "already_invited", "input_closed"}
+SAVED_ON_INVITATION = {"accepted", "declined", "availability", "ranking", "delegated"}
+SAVED_ON_INPUT = {"draft", "submitted"}
+PAGES = {"invitation": "", "input": "/input", "delegate": "/delegate"}
+
+
+class Refused(Exception):
+    """Ends a request with this response; raised inside a unit of work, it rolls it back."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def form_data(request: Request) -> FormData:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        ctx = web_context(request)
+        raise Refused(
+            ctx.render(
+                "web/message.html",
+                "nl",
+                413,
+                title_key="too_large_title",
+                body_key="too_large_body",
+                back=None,
+            )
+        )
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(form_data)]
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _fields(form: FormData) -> dict[str, str]:
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def not_found(ctx: WebContext) -> Response:
+    return ctx.render("web/not_found.html", "nl", 404)
+
+
+def _open(ctx: WebContext, session: Session, token: str, form: FormData | None) -> Access:
+    """The invitation behind the link; with a form, also check its CSRF token."""
+    access = resolve(session, token, ctx.clock(), ctx.grace)
+    if access is None:
+        raise Refused(not_found(ctx))
+    if form is not None and not csrf_valid(ctx.secret, access.token_hash, _field(form, "csrf")):
+        raise Refused(
+            ctx.render(
+                "web/message.html",
+                access.invitation.person.language,
+                403,
+                title_key="csrf_title",
+                body_key="csrf_body",
+                back=f"/i/{token}",
+            )
+        )
+    return access
+
+
+def _see(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _responded(invitation: Invitation, change: str, **extra: str | int | list[int]) -> Signal:
+    payload: dict[str, str | int | list[int]] = {
+        "round_id": invitation.round_id,
+        "invitation_id": invitation.id,
+        "change": change,
+    }
+    return Signal(
+        INVITATION_RESPONDED,
+        invitation_resource(invitation.id),
+        payload | extra,
+        ((round_resource(invitation.round_id), "round"),),
+    )
+
+
+def _status(code: str) -> int:
+    return 409 if code in CONFLICTS else 422
+
+
+# --------------------------------------------------------------------------------------------
+# The invitation page
+
+
+def _invitation_page(
+    ctx: WebContext,
+    token: str,
+    *,
+    saved: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+    slot_ids: set[int] | None = None,
+) -> Response:
+    with ctx.reading() as session:
+        access = _open(ctx, session, token, None)
+        invitation = access.invitation
+        lang = invitation.person.language
+        notice = None
+        if saved in SAVED_ON_INVITATION:
+            notice = strings(lang)[f"saved_{saved}"]
+        return ctx.render(
+            "web/invitation.html",
+            lang,
+            status_code,
+            errors=errors,
+            page=invitation_view(session, invitation, ctx.clock(), slot_ids),
+            notice=notice,
+            csrf=csrf_token(ctx.secret, access.token_hash),
+            base=f"/i/{token}",
+            here="invitation",
+        )
+
+
+@router.get("/i/{token}")
+def invitation_page(token: str, ctx: Ctx, saved: str | None = None) -> Response:
+    return _invitation_page(ctx, token, saved=saved)
+
+
+@router.post("/i/{token}/answer")
+def post_answer(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
+    answer = _field(form, "answer")
+    try:
+        with ctx.writing() as session:
+            invitation = _open(ctx, session, token, form).invitation
+            if answer not in ("accept", "decline"):
+                raise AnswerError("answer must be accept or decline", "bad_answer")
+            changed = record_answer(invitation, answer == "accept", ctx.clock())
+            mail = False
+            if changed and invitation.status == InvitationStatus.ACCEPTED:
+                mail = _confirm_answer(ctx, session, invitation)
+            signals = [_responded(invitation, "answer", status=invitation.status.value)]
+    except AnswerError as exc:
+        return _refused_page(ctx, token, {"answer": exc.code})
+    if changed:
+        ctx.after_response(background, mail, signals)
+    return _see(f"/i/{token}?saved={'accepted' if answer == 'accept' else 'declined'}")
+
+
+def _confirm_answer(ctx: WebContext, session: Session, invitation: Invitation) -> bool:
+    theme = session.scalars(
+        select(Theme).where(Theme.slug == invitation.theme_preferences[0])
+    ).one()
+    return queue_answer_confirmation(session, ctx.app.mail_context(), invitation, theme)
+
+
+def _refused_page(
+    ctx: WebContext, token: str, errors: Mapping[str, str], slot_ids: set[int] | None = None
+) -> Response:
+    code = next(iter(errors.values()))
+    # A closed answer or a delegated invitation hides the forms; the message then points at
+    # what the page says instead.
+    if code == "deadline":
+        errors = {"answer": code}
+    elif code == "delegated":
+        errors = {"status": code}
+    return _invitation_page(ctx, token, errors=errors, status_code=_status(code), slot_ids=slot_ids)
+
+
+@router.post("/i/{token}/availability")
+def post_availability(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
+    raw = [v for v in form.getlist("slot") if isinstance(v, str)]
+    if not all(v.isdigit() for v in raw):
+        slot_ids: set[int] | None = None
+    else:
+        slot_ids = {int(v) for v in raw}
+    try:
+        with ctx.writing() as session:
+            invitation = _open(ctx, session, token, form).invitation
+            if slot_ids is None:
+                raise AnswerError("slot ids must be numbers", "unknown_slot")
+            changed = set_availability(session, invitation, slot_ids, ctx.clock())
+            signals = [_responded(invitation, "availability", slot_ids=sorted(slot_ids))]
+    except AnswerError as exc:
+        return _refused_page(ctx, token, {"availability": exc.code}, slot_ids)
+    if changed:
+        ctx.after_response(background, False, signals)
+    return _see(f"/i/{token}?saved=availability")
+
+
+@router.post("/i/{token}/ranking")
+def post_ranking(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
+    try:
+        with ctx.writing() as session:
+            invitation = _open(ctx, session, token, form).invitation
+            n = len(invitation.theme_preferences)
+            ordered = [_field(form, f"choice-{i}") for i in range(1, n + 1)]
+            changed = rank_themes(invitation, ordered, ctx.clock())
+            signals = [_responded(invitation, "ranking")]
+    except AnswerError as exc:
+        return _refused_page(ctx, token, {"ranking": exc.code})
+    if changed:
+        ctx.after_response(background, False, signals)
+    return _see(f"/i/{token}?saved=ranking")
+
+
+# --------------------------------------------------------------------------------------------
+# Delegation
+
+
+def _delegate_page(
+    ctx: WebContext,
+    token: str,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with ctx.reading() as session:
+        access = _open(ctx, session, token, None)
+        invitation = access.invitation
+        return ctx.render(
+            "web/delegate.html",
+            invitation.person.language,
+            status_code,
+            errors=errors,
+            page=invitation_view(session, invitation, ctx.clock()),
+            typed=typed or {},
+            csrf=csrf_token(ctx.secret, access.token_hash),
+            base=f"/i/{token}",
+            here="delegate",
+        )
+
+
+@router.get("/i/{token}/delegate")
+def delegate_page(token: str, ctx: Ctx) -> Response:
+    return _delegate_page(ctx, token)
+
+
+@router.post("/i/{token}/delegate")
+def post_delegate(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
+    typed = {k: _field(form, k) for k in ("name", "email", "organisation")}
+    colleague, errors = parse_colleague(typed["name"], typed["email"], typed["organisation"])
+    try:
+        with ctx.writing() as session:
+            invitation = _open(ctx, session, token, form).invitation
+            if colleague is None:
+                raise FormErrors(errors)
+            theirs = delegate(session, invitation, colleague, ctx.app.mail_context(), ctx.clock())
+            signals = [
+                _responded(invitation, "delegated", delegate_invitation_id=theirs.id),
+            ]
+    except FormErrors as exc:
+        return _delegate_page(ctx, token, exc.errors, typed, 422)
+    except AnswerError as exc:
+        # About the colleague's address, or about the invitation (then the form is gone and the
+        # message points at the paragraph that says why).
+        field = "email" if exc.code in ("self", "already_invited") else "delegation"
+        return _delegate_page(ctx, token, {field: exc.code}, typed, _status(exc.code))
+    ctx.after_response(background, True, signals)
+    return _see(f"/i/{token}?saved=delegated")
+
+
+# --------------------------------------------------------------------------------------------
+# The session's calendar file
+
+
+@router.get("/i/{token}/session.ics")
+def session_calendar(token: str, ctx: Ctx) -> Response:
+    with ctx.reading() as session:
+        access = resolve(session, token, ctx.clock(), ctx.grace)
+        if access is None:
+            return not_found(ctx)
+        seat = find_seat(session, access.invitation)
+        if seat is None or not seat.active:
+            return not_found(ctx)
+        # The link in the file reuses this token: a GET must not mint (store) a new one.
+        input_url = f"{ctx.app.settings.base_url}/i/{token}/input"
+        session_id = seat.session.id
+        ics = session_ics(
+            session,
+            ctx.app.mail_context(),
+            session_id,
+            access.invitation.person_id,
+            input_url,
+            ctx.clock(),
+        )
+    return Response(
+        ics,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="consult-session-{session_id}.ics"',
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Input
+
+
+class _NoSeat(Exception):
+    """The invitee has no (active) session to give input for."""
+
+
+def _labels(language: str) -> dict[str, str]:
+    t = strings(language)
+    return {"lessons": t["label_lessons"], "proposals": t["label_proposals"]}
+
+
+def _input_page(
+    ctx: WebContext,
+    token: str,
+    *,
+    saved: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    typed: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with ctx.reading() as session:
+        access = _open(ctx, session, token, None)
+        invitation = access.invitation
+        lang = invitation.person.language
+        page = input_view(session, invitation, ctx.clock(), _labels(lang), typed)
+        notice = None
+        if saved in SAVED_ON_INPUT:
+            notice = strings(lang)[f"saved_{saved}"].format(deadline=page.input_deadline)
+        return ctx.render(
+            "web/input.html",
+            lang,
+            status_code,
+            errors=errors,
+            page=page,
+            notice=notice,
+            csrf=csrf_token(ctx.secret, access.token_hash),
+            base=f"/i/{token}",
+            here="input",
+        )
+
+
+@router.get("/i/{token}/input")
+def input_page(token: str, ctx: Ctx, saved: str | None = None) -> Response:
+    return _input_page(ctx, token, saved=saved)
+
+
+@router.post("/i/{token}/input")
+def post_input(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
+    submit = _field(form, "action") == "submit"
+    typed = _fields(form)
+    now = ctx.clock()
+    try:
+        with ctx.writing() as session:
+            invitation = _open(ctx, session, token, form).invitation
+            seat = find_seat(session, invitation)
+            if seat is None or not seat.active:
+                raise _NoSeat
+            cs = seat.session
+            lang = invitation.person.language
+            # The phase the form was made for: questions typed before the session ended are
+            # still saved when the form is sent just after it.
+            posted = _field(form, "phase")
+            phase = Phase(posted) if posted in Phase.__members__.values() else phase_at(cs, now)
+            fields = form_fields(cs.theme, phase, lang)
+            answers, errors = parse_answers(fields, typed)
+            if errors:
+                raise FormErrors(errors)
+            result = save_answers(session, invitation, cs, fields, answers, submit, lang, now)
+            mail = False
+            if result.submitted_ids and result.digest:
+                labels = _labels(lang)
+                names = [f.question or labels[f.key] for f in fields]
+                by_key = dict(zip([f.key for f in fields], names, strict=True))
+                mail = queue_input_confirmation(
+                    session,
+                    ctx.app.mail_context(),
+                    invitation,
+                    cs.theme,
+                    [by_key[k] for k in result.submitted_keys],
+                    result.digest,
+                )
+            signals = _submitted(invitation, result.submitted_ids)
+    except FormErrors as exc:
+        return _input_page(ctx, token, errors=exc.errors, typed=typed, status_code=422)
+    except _NoSeat:
+        # Built after the write session ended: on SQLite a second session would wait for it.
+        return _input_page(ctx, token, status_code=409)
+    except InputClosed:
+        return _input_page(ctx, token, errors={"input-closed": "input_closed"}, status_code=409)
+    if result.changed:
+        ctx.after_response(background, mail, signals)
+    return _see(f"/i/{token}/input?saved={'submitted' if submit else 'draft'}")
+
+
+def _submitted(invitation: Invitation, contribution_ids: Sequence[int]) -> list[Signal]:
+    return [
+        Signal(
+            CONTRIBUTION_SUBMITTED,
+            contribution_resource(cid),
+            {
+                "round_id": invitation.round_id,
+                "invitation_id": invitation.id,
+                "contribution_id": cid,
+            },
+            (
+                (round_resource(invitation.round_id), "round"),
+                (invitation_resource(invitation.id), "invitation"),
+            ),
+        )
+        for cid in contribution_ids
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Language
+
+
+@router.post("/i/{token}/language")
+def post_language(token: str, form: Form, ctx: Ctx) -> Response:
+    language = _field(form, "language")
+    page = PAGES.get(_field(form, "page"), "")
+    with ctx.writing() as session:
+        invitation = _open(ctx, session, token, form).invitation
+        if language in ("nl", "en"):
+            # Remembered on the person: later pages and emails use it too.
+            invitation.person.language = language
+    return _see(f"/i/{token}{page}")

@@ -1,0 +1,416 @@
+"""An invitee in a real browser: Debian's headless Chromium, driven by Playwright, with
+JavaScript switched off. The app runs as `consult web` in its own process on a SQLite file; the
+invitation reaches a real SMTP server (EmlSink) through the outbox, and the browser opens the
+link from that .eml. It accepts, ticks times, gets scheduled, downloads the .ics, reaches the
+input form and submits input; the database, the confirmation emails and the Prefect events
+(on the test Prefect server) are checked afterwards. Screenshots go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from consult.mail.outbox import send_due
+from consult.mail.sink import EmlSink, free_port
+from consult.registry.parsing import RegistryRow
+from consult.registry.store import store_rows, sync_reference_data
+from consult.rounds.invite import queue_invitations
+from consult.rounds.launch import launch_round
+from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
+from consult.scheduling.service import schedule_round
+from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.wiring import App, open_app
+from models import (
+    Availability,
+    Contribution,
+    Invitation,
+    InvitationStatus,
+    Person,
+    QuotePermission,
+)
+from models.base import utcnow
+from models.migrate import upgrade
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+AMS = ZoneInfo("Europe/Amsterdam")
+INVITEE = "anneke.devries@zorg-achterhoek.example"
+
+
+def _day(days: int, hour: int) -> datetime:
+    """A time `days` from now at `hour` Dutch time: the app runs on the real clock."""
+    day = (utcnow() + timedelta(days=days)).astimezone(AMS).date()
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=AMS)
+
+
+def _spec() -> RoundSpec:
+    def slot(days: int, hour: int) -> SlotSpec:
+        return SlotSpec(start=_day(days, hour), end=_day(days, hour) + timedelta(minutes=90))
+
+    return RoundSpec(
+        slug="browser-ronde",
+        name="Consultatieronde najaar",
+        answer_deadline=_day(7, 17),
+        input_deadline=_day(40, 23),
+        invitees_per_theme=2,
+        group_min=1,
+        group_max=6,
+        themes=[
+            ThemeSpec(slug="innovatie", slots=[slot(10, 10), slot(12, 14), slot(14, 10)]),
+            ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(13, 14)]),
+        ],
+    )
+
+
+def _registry() -> list[RegistryRow]:
+    people = [
+        ("Anneke de Vries", INVITEE, "vvt", "Achterhoek"),
+        ("Bram Jansen", "bram.jansen@ggz-twente.example", "ggz", "Twente"),
+        ("Carla Smit", "carla.smit@zkh-zwolle.example", "ziekenhuis", "Zwolle"),
+        ("Daan Bakker", "daan.bakker@mbo-twente.example", "mbo", "Twente"),
+    ]
+    return [
+        RegistryRow(
+            row=n + 2,
+            organisation=f"Zorggroep {region} {sector.upper()}",
+            sector=sector,
+            region=region,
+            name=name,
+            email=address,
+            role="bestuurder",
+            language="nl",
+        )
+        for n, (name, address, sector, region) in enumerate(people)
+    ]
+
+
+@dataclass
+class Site:
+    base_url: str
+    wired: App
+    mail_dir: Path
+    round_id: int
+    prefect_api: str
+
+    def mail(self) -> list[EmailMessage]:
+        found = []
+        for path in sorted(self.mail_dir.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            found.append(message)
+        return found
+
+    def mail_to(self, address: str, subject_start: str) -> list[EmailMessage]:
+        return [
+            m
+            for m in self.mail()
+            if m["To"].addresses[0].addr_spec == address
+            and str(m["Subject"]).startswith(subject_start)
+        ]
+
+    def wait_for_mail(self, address: str, subject_start: str, timeout: float = 20) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.mail_to(address, subject_start)
+            if found:
+                return found[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no mail '{subject_start}...' to {address} within {timeout} s")
+
+
+def _body(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    content = part.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does)")
+    from prefect.settings import PREFECT_API_URL
+
+    workdir = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{workdir / 'consult.db'}"
+    upgrade(database_url)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with EmlSink(workdir / "mail") as sink:
+        config = workdir / "consult.toml"
+        config.write_text(
+            f'database_url = "{database_url}"\n'
+            f'base_url = "{base_url}"\n'
+            'secret_key = "browser-test-secret"\n'
+            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
+            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
+            f'reports_dir = "{workdir / "reports"}"\n'
+            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n",
+            encoding="utf-8",
+        )
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(CONFIG_ENV, str(config))
+            settings = load_settings()
+        with open_app(settings) as wired:
+            # The secretariat's side, through the services: registry, launch, invitations.
+            with wired.db.unit_of_work() as session:
+                sync_reference_data(session, wired.taxonomy)
+                store_rows(session, _registry())
+                round_id = launch_round(
+                    session, _spec(), settings.organiser.name, settings.organiser.email
+                ).round_id
+                ids = session.scalars(select(Invitation.id).where(Invitation.round_id == round_id))
+                queue_invitations(session, wired.mail_context(), list(ids))
+            import asyncio
+
+            counts = asyncio.run(send_due(wired.db, settings.smtp, settings.organiser))
+            assert counts.sent == 4
+
+            # The app as operators start it.
+            prefect_api = str(PREFECT_API_URL.value())
+            env = {
+                **os.environ,
+                CONFIG_ENV: str(config),
+                "PREFECT_API_URL": prefect_api,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            }
+            log = (workdir / "web.log").open("wb")
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "consult",
+                    "web",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_until_healthy(base_url, server, workdir / "web.log")
+                yield Site(base_url, wired, sink.directory, round_id, prefect_api)
+            finally:
+                server.terminate()
+                server.wait(timeout=15)
+                log.close()
+
+
+def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"consult web exited:\n{log.read_text(errors='replace')}")
+        try:
+            response = httpx.get(f"{base_url}/health", timeout=2)
+            if response.status_code == 200:
+                assert response.json() == {"status": "ok", "database": "ok"}
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"consult web did not answer /health:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _prefect_events(
+    site: Site, resource_ids: set[str], timeout: float = 30
+) -> list[dict[str, Any]]:
+    """Events about these resources on the test Prefect server (sent in the background)."""
+    deadline = time.monotonic() + timeout
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        response = httpx.post(
+            f"{site.prefect_api}/events/filter",
+            json={
+                "filter": {
+                    "event": {"prefix": ["consult."]},
+                    "occurred": {"since": "2000-01-01T00:00:00Z"},
+                    "resource": {"id": sorted(resource_ids)},
+                },
+                "limit": 50,
+            },
+            timeout=10,
+        )
+        response.raise_for_status()
+        found = [
+            e
+            for e in response.json()["events"]
+            if e["resource"]["prefect.resource.id"] in resource_ids
+        ]
+        if {e["resource"]["prefect.resource.id"] for e in found} >= resource_ids:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"events for {sorted(resource_ids)} not in Prefect; got {found}")
+
+
+def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
+    site: Site, browser: Any
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    invitation_mail = site.wait_for_mail(INVITEE, "Uitnodiging")
+    match = re.search(
+        re.escape(site.base_url) + r"/i/[A-Za-z0-9_-]+", _body(invitation_mail, "plain")
+    )
+    assert match, "no personal link in the invitation email"
+    link = match.group(0)
+    assert f'href="{link}"' in _body(invitation_mail, "html")
+
+    # No JavaScript: everything must work with plain HTML forms.
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1000, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(link)
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.get_by_role("heading", level=1).inner_text() == "Consultatieronde najaar"
+
+    page.get_by_role("button", name="Ja, ik doe mee").click()
+    page.wait_for_url("**?saved=accepted")
+    assert "Dank u wel: u doet mee" in page.get_by_role("status").inner_text()
+
+    slots = page.get_by_role("checkbox")
+    assert slots.count() == 5
+    slots.nth(0).check()
+    slots.nth(2).check()
+    page.get_by_role("button", name="Beschikbaarheid opslaan").click()
+    page.wait_for_url("**?saved=availability")
+    assert page.get_by_role("checkbox").nth(0).is_checked()
+    assert not page.get_by_role("checkbox").nth(1).is_checked()
+    page.screenshot(path=str(ARTIFACTS / "1-invitation-accepted.png"), full_page=True)
+
+    with site.wired.db.unit_of_work() as session:
+        person = session.scalars(select(Person).where(Person.email == INVITEE)).one()
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.person_id == person.id)
+        ).one()
+        assert invitation.status == InvitationStatus.ACCEPTED
+        marked = session.scalars(
+            select(Availability).where(Availability.invitation_id == invitation.id)
+        ).all()
+        assert len(marked) == 2
+        invitation_id, person_id = invitation.id, person.id
+    confirmation = site.wait_for_mail(INVITEE, "Bevestiging: u doet mee")
+    assert site.base_url + "/i/" in _body(confirmation, "plain")
+
+    # The secretariat schedules the round; the page then shows the session.
+    with site.wired.db.unit_of_work() as session:
+        schedule_round(session, site.round_id, "commissie-wiz.example")
+    page.reload()
+    assert page.get_by_role("heading", name="Uw sessie").is_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Zet de sessie in uw agenda (.ics-bestand)").click()
+    ics = Path(download.value.path()).read_bytes()
+    event = Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert "Innovatie" in str(event["SUMMARY"])
+
+    page.get_by_role("link", name="Naar het inbrengformulier").click()
+    page.wait_for_url("**/input")
+    questions = site.wired.taxonomy.themes[1].questions_nl
+    page.get_by_label(questions[0], exact=True).fill(
+        "Leerwerkplekken in de wijk: studenten draaien mee met een vast team.\n\nDat werkt."
+    )
+    page.locator("#permission-q1-attributable").check()
+    page.get_by_label(questions[1], exact=True).fill("Geen <script>alert(1)</script> hier.")
+    page.get_by_role("button", name="Inbreng versturen").click()
+    page.wait_for_url("**/input?saved=submitted")
+    assert "uw inbreng is ingediend" in page.get_by_role("status").inner_text()
+    assert page.get_by_label(questions[1], exact=True).input_value() == (
+        "Geen <script>alert(1)</script> hier."
+    )
+    page.screenshot(path=str(ARTIFACTS / "2-input-submitted.png"), full_page=True)
+    context.close()
+
+    with site.wired.db.unit_of_work() as session:
+        rows = session.scalars(
+            select(Contribution)
+            .where(Contribution.person_id == person_id)
+            .order_by(Contribution.id)
+        ).all()
+        assert [(r.draft, r.quote_permission) for r in rows] == [
+            (False, QuotePermission.ATTRIBUTABLE),
+            (False, QuotePermission.ROLE_ONLY),
+        ]
+        assert rows[0].text.endswith("Dat werkt.") and "\r" not in rows[0].text
+        assert rows[1].text == "Geen <script>alert(1)</script> hier."
+        contribution_ids = [r.id for r in rows]
+    site.wait_for_mail(INVITEE, "Bevestiging: uw inbreng")
+
+    # Store, then signal: the events reached Prefect, carrying ids and no personal data.
+    wanted = {f"consult.invitation.{invitation_id}"} | {
+        f"consult.contribution.{cid}" for cid in contribution_ids
+    }
+    events = _prefect_events(site, wanted)
+    assert {e["event"] for e in events} == {
+        "consult.invitation.responded",
+        "consult.contribution.submitted",
+    }
+    flat = repr(events).lower()
+    assert "anneke" not in flat and "zorg-achterhoek" not in flat and "leerwerk" not in flat
+
+
+def test_keyboard_users_start_at_a_visible_skip_link(site: Site, browser: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    invitation_mail = site.wait_for_mail("bram.jansen@ggz-twente.example", "Uitnodiging")
+    match = re.search(
+        re.escape(site.base_url) + r"/i/[A-Za-z0-9_-]+", _body(invitation_mail, "plain")
+    )
+    assert match
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    page.goto(match.group(0))
+    page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    assert focused.inner_text() == "Naar de inhoud"
+    box = focused.bounding_box()
+    assert box is not None and box["y"] >= 0  # moved into view when focused
+    page.screenshot(path=str(ARTIFACTS / "3-skip-link-focused.png"))
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # The next stop after the skip link's target is the first control of the page's content.
+    assert page.locator(":focus").inner_text() == "Ja, ik doe mee"
+    context.close()
