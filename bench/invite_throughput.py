@@ -50,6 +50,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -136,14 +137,12 @@ class SmtpSink:
         self.port = free_port()
         command = [executable, "-c"]
         if os.geteuid() == 0:
-            # smtp-sink refuses to keep root privileges once its socket is open.
+            # smtp-sink will not run as root: -u drops to this user once its socket is open.
             command += ["-u", "nobody"]
         # -m: more simultaneous sessions than any phase opens; no -d/-D, so nothing is written
         # to disk and the server costs next to nothing per message. 1000 is the listen backlog.
         command += ["-m", str(max(256, connections * 4)), f"127.0.0.1:{self.port}", "1000"]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-        )
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._messages = 0
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read_counters, daemon=True)
@@ -445,6 +444,28 @@ def raw_loop(settings: Settings, invitees: Sequence[Invitee]) -> float:
     return elapsed
 
 
+@contextmanager
+def quiet_test_server() -> Iterator[None]:
+    """Start the Prefect test server with its logging at CRITICAL.
+
+    When it is stopped it logs tracebacks for the event flushes and pool resets it cancels.
+    The server subprocess reads these settings from the environment as it starts; this process
+    configured its logging when Prefect was imported, so its own warnings still show. A task
+    that really fails shows up anyway: every task's result is checked.
+    """
+    quiet = {"PREFECT_LOGGING_SERVER_LEVEL": "CRITICAL", "PREFECT_LOGGING_ROOT_LEVEL": "CRITICAL"}
+    saved = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def task_per_message(settings: Settings, invitees: Sequence[Invitee]) -> float:
     from prefect import flow, task
     from prefect.futures import PrefectFuture
@@ -472,7 +493,7 @@ def task_per_message(settings: Settings, invitees: Sequence[Invitee]) -> float:
     def send_each() -> int:
         return sum(send_one.map(range(len(invitees))).result())
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with quiet_test_server(), prefect_test_harness(server_startup_timeout=120):
         started = time.perf_counter()
         accepted = send_each()
         elapsed = time.perf_counter() - started
@@ -522,6 +543,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL; default: SQLite")
     parser.add_argument("--server", choices=["auto", "smtp-sink", "aiosmtpd"], default="auto")
     args = parser.parse_args()
+    # A plain `kill` then unwinds the ExitStack too, so smtp-sink and the temp dir go with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-invite-")))
@@ -530,9 +553,6 @@ def main() -> None:
         os.environ["PREFECT_HOME"] = str(workdir / "prefect")
         os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
         os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
-        # The test server logs tracebacks for the event flushes it cancels when it is stopped.
-        # A task that really fails shows up anyway: every task's result is checked.
-        os.environ["PREFECT_LOGGING_SERVER_LEVEL"] = "CRITICAL"
 
         server = start_server(args.server, args.connections)
         stack.callback(server.stop)
