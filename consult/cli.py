@@ -24,6 +24,7 @@ from rich.table import Table
 
 from consult.cli_blocks import blocks_app
 from consult.cli_replies import replies_app
+from consult.cli_schedule import schedule_app
 from consult.cli_synth import synth_app
 from consult.settings import load_settings
 
@@ -44,6 +45,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(synth_app, name="synth")
 app.add_typer(replies_app, name="replies")
+app.add_typer(schedule_app, name="schedule")
 
 console = Console()
 err = Console(stderr=True)

@@ -33,6 +33,13 @@ class SlotSpec(BaseModel):
 class ThemeSpec(BaseModel):
     slug: str
     slots: list[SlotSpec] = Field(min_length=1)
+    # Per-theme overrides of the round's scheduling rules; None: use the round's value.
+    group_min: int | None = Field(default=None, ge=1)
+    group_max: int | None = Field(default=None, ge=1)
+    parallel_groups: int | None = Field(default=None, ge=1)
+    min_sectors: int | None = Field(default=None, ge=0)
+    max_per_sector: int | None = Field(default=None, ge=1)
+    min_regions: int | None = Field(default=None, ge=0)
 
 
 class RoundSpec(BaseModel):
@@ -48,6 +55,15 @@ class RoundSpec(BaseModel):
     group_min: int = Field(default=4, ge=1)
     group_max: int = Field(default=8, ge=1)
     regions: list[str] = Field(default_factory=list, description="Empty: every region")
+    # Scheduling rules (consult.scheduling.optimiser); every theme may override them. Defaults
+    # keep older specs valid: groups mix at least two sectors, no per-sector cap, any region.
+    parallel_groups: int = Field(default=8, ge=1, description="Groups per slot at most")
+    min_sectors: int = Field(default=2, ge=0, description="Different sectors per group")
+    max_per_sector: int | None = Field(default=None, ge=1, description="None: no cap")
+    min_regions: int = Field(default=1, ge=0, description="Different regions per group")
+    must_place: list[str] = Field(
+        default_factory=list, description="Emails of moderators and committee members"
+    )
     # Reminders to invitees who have not answered, this many days before the answer deadline.
     reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
     max_reminders: int = Field(default=2, ge=0)
@@ -63,6 +79,11 @@ class RoundSpec(BaseModel):
             raise ValueError("group_max must be at least group_min")
         if any(d <= 0 for d in self.reminder_days_before):
             raise ValueError("reminder_days_before must be positive numbers of days")
+        for theme in self.themes:
+            low = theme.group_min or self.group_min
+            high = theme.group_max or self.group_max
+            if high < low:
+                raise ValueError(f"theme {theme.slug}: group_max must be at least group_min")
         slugs = [t.slug for t in self.themes]
         if len(set(slugs)) != len(slugs):
             raise ValueError("a theme is listed twice")

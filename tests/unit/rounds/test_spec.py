@@ -130,3 +130,31 @@ def test_a_missing_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bestaat-niet.toml"
     message = _error(path)
     assert "kan het bestand niet lezen" in message
+
+
+def test_scheduling_rules_have_defaults_and_per_theme_overrides(tmp_path: Path) -> None:
+    spec = load_round_spec(_write(tmp_path, VALID))
+    assert (spec.parallel_groups, spec.min_sectors, spec.max_per_sector, spec.min_regions) == (
+        8,
+        2,
+        None,
+        1,
+    )
+    assert spec.must_place == []
+    assert spec.themes[0].min_sectors is None
+
+    text = VALID.replace(
+        "group_max = 6", 'group_max = 6\nmax_per_sector = 2\nmust_place = ["a@b.nl"]'
+    )
+    text = text.replace(
+        'slug = "behoud"', 'slug = "behoud"\nmin_sectors = 3\ngroup_min = 5\nparallel_groups = 2'
+    )
+    spec = load_round_spec(_write(tmp_path, text))
+    assert spec.max_per_sector == 2
+    assert spec.must_place == ["a@b.nl"]
+    assert (spec.themes[1].min_sectors, spec.themes[1].group_min) == (3, 5)
+
+
+def test_a_theme_whose_group_max_is_below_its_group_min_is_named(tmp_path: Path) -> None:
+    text = VALID.replace('slug = "behoud"', 'slug = "behoud"\ngroup_min = 7')
+    assert "theme behoud: group_max must be at least group_min" in _error(_write(tmp_path, text))

@@ -1,0 +1,210 @@
+"""The scheduling optimiser: one CP-SAT model per round (OR-Tools).
+
+Decision variables: x[p, g] = person p sits in group g, where a group g is (theme, slot,
+index < parallel_groups); open[g] = group g runs. Hard rules: a person sits in at most one group
+(so at most one per theme), only in a theme they chose and a slot they marked available; an open
+group has group_min..group_max people, at least min_sectors sectors and min_regions regions and
+at most max_per_sector from one sector. The objective is the lexicographic order of
+model.Weights as one weighted sum: placed people, then stability (re-scheduling), then theme
+preference, then the soft diversity goals.
+
+Determinism: the search interleaves its two workers (interleave_search) and stops on a
+deterministic time budget, so the same problem and seed give the same solution on any machine.
+The wall-clock limit is only a safety net; if it bites, the result may vary between runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from consult.scheduling.diagnose import fill_and_explain, infeasible_rules, unplaced_must_place
+from consult.scheduling.greedy import greedy
+from consult.scheduling.model import (
+    EDUCATION_GROUPS,
+    PUBLIC_FUNDER_GROUPS,
+    GroupKey,
+    Problem,
+    Solution,
+    Weights,
+    objective_value,
+)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    seed: int = 0
+    workers: int = 2
+    # Deterministic time units (roughly seconds on a current core); the search stops here.
+    deterministic_limit: float = 5.0
+    # Safety net only: breaks determinism if reached before the deterministic budget.
+    wall_limit_s: float = 60.0
+    # Relative gap at which the search may stop early.
+    relative_gap: float = 0.001
+
+
+def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution:
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    weights = Weights.for_problem(problem)
+    baseline = greedy(problem)
+    themes = {t.slug: t for t in problem.themes}
+    max_rank = max((len(p.preferences) for p in problem.people), default=1)
+
+    model = cp_model.CpModel()
+    opened: dict[GroupKey, cp_model.IntVar] = {}
+    for rules in problem.themes:
+        for slot_id in rules.slot_ids:
+            for j in range(rules.parallel_groups):
+                key = GroupKey(rules.slug, slot_id, j)
+                opened[key] = model.new_bool_var(f"open_{rules.slug}_{slot_id}_{j}")
+                if j:
+                    # Symmetry breaking: parallel groups open in index order.
+                    model.add_implication(opened[key], opened[GroupKey(rules.slug, slot_id, j - 1)])
+
+    x: dict[tuple[int, GroupKey], cp_model.IntVar] = {}
+    members: dict[GroupKey, list[int]] = defaultdict(list)
+    terms: list[tuple[cp_model.IntVar, int]] = []
+    people = {p.id: p for p in problem.people}
+    for person in problem.people:
+        mine: list[cp_model.IntVar] = []
+        for rank, slug in enumerate(person.preferences):
+            chosen = themes.get(slug)
+            if chosen is None:
+                continue
+            for slot_id in chosen.slot_ids:
+                if slot_id not in person.available:
+                    continue
+                for j in range(chosen.parallel_groups):
+                    key = GroupKey(slug, slot_id, j)
+                    var = model.new_bool_var(f"x_{person.id}_{slug}_{slot_id}_{j}")
+                    x[person.id, key] = var
+                    members[key].append(person.id)
+                    mine.append(var)
+                    gain = weights.place + weights.preference * (max_rank - 1 - rank)
+                    gain += weights.must if person.must_place else 0
+                    gain += weights.stable if problem.previous.get(person.id) == key else 0
+                    terms.append((var, gain))
+        if mine:
+            model.add_at_most_one(mine)
+
+    for key, is_open in opened.items():
+        rules = themes[key.theme]
+        seated = [x[pid, key] for pid in members[key]]
+        if len(seated) < rules.group_min:
+            # Too few candidates ever to reach the minimum: the group stays closed and empty.
+            model.add(is_open == 0)
+            for var in seated:
+                model.add(var == 0)
+            continue
+        size = sum(seated)
+        model.add(size >= rules.group_min * is_open)
+        model.add(size <= rules.group_max * is_open)
+        by_sector: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        by_region: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        edu: list[cp_model.IntVar] = []
+        public: list[cp_model.IntVar] = []
+        for pid in members[key]:
+            person = people[pid]
+            by_sector[person.sector].append(x[pid, key])
+            by_region[person.region].append(x[pid, key])
+            if person.sector_group in EDUCATION_GROUPS:
+                edu.append(x[pid, key])
+            if person.sector_group in PUBLIC_FUNDER_GROUPS:
+                public.append(x[pid, key])
+        if rules.max_per_sector:
+            for seats in by_sector.values():
+                if len(seats) > rules.max_per_sector:
+                    model.add(sum(seats) <= rules.max_per_sector)
+        for minimum, buckets in ((rules.min_sectors, by_sector), (rules.min_regions, by_region)):
+            if minimum <= 1:
+                continue  # a non-empty group always has one sector and one region
+            present = []
+            for name, seats in sorted(buckets.items()):
+                flag = model.new_bool_var(f"has_{key}_{name}")
+                model.add_bool_or(seats).only_enforce_if(flag)
+                present.append(flag)
+            model.add(sum(present) >= minimum * is_open)
+        for group_members in (edu, public):
+            if group_members:
+                met = model.new_bool_var(f"soft_{key}_{len(terms)}")
+                model.add_bool_or(group_members).only_enforce_if(met)
+                terms.append((met, weights.soft))
+
+    model.maximize(sum(coef * var for var, coef in terms))
+    # Start from the greedy plan: the search improves on it rather than starting from nothing.
+    hinted = baseline.assignment()
+    for (pid, key), var in x.items():
+        model.add_hint(var, 1 if hinted.get(pid) == key else 0)
+    for key, var in opened.items():
+        model.add_hint(var, 1 if key in baseline.groups else 0)
+
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = options.workers
+    params.interleave_search = True
+    params.random_seed = options.seed
+    params.max_deterministic_time = options.deterministic_limit
+    params.max_time_in_seconds = options.wall_limit_s
+    params.relative_gap_limit = options.relative_gap
+    status = solver.solve(model)
+
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        groups: dict[GroupKey, list[int]] = defaultdict(list)
+        for (pid, key), var in x.items():
+            if solver.boolean_value(var):
+                groups[key].append(pid)
+        solution = Solution(groups={k: tuple(sorted(v)) for k, v in groups.items()})
+    else:
+        solution = Solution(groups=dict(baseline.groups))
+    # The solver's bound, or an analytic one when that is tighter (it often is: placement
+    # dominates the weights and the search spends little effort on proving its bound).
+    bound = min(int(solver.best_objective_bound), upper_bound(problem, weights))
+    solution = fill_and_explain(problem, solution)
+    solution.objective = objective_value(problem, solution, weights)
+    if solution.objective < baseline.objective:
+        # The deterministic budget ran out before the search passed its hint: keep the greedy
+        # plan rather than return something worse.
+        solution = fill_and_explain(problem, Solution(groups=dict(baseline.groups)))
+        solution.objective = baseline.objective
+    solution.status = solver.status_name(status)
+    solution.bound = max(bound, solution.objective)
+    solution.gap = (
+        (solution.bound - solution.objective) / solution.bound if solution.bound > 0 else 0.0
+    )
+    solution.infeasible = infeasible_rules(problem) + unplaced_must_place(problem, solution)
+    solution.wall_s = time.perf_counter() - started
+    return solution
+
+
+def upper_bound(problem: Problem, weights: Weights) -> int:
+    """A valid upper bound on the objective: every person with an option placed in their
+    best available theme and kept where they were, and both soft goals met in every group that
+    could possibly open (a theme opens at most candidates // group_min groups)."""
+    themes = {t.slug: t for t in problem.themes}
+    max_rank = max((len(p.preferences) for p in problem.people), default=1)
+    total = 0
+    candidates: dict[str, int] = defaultdict(int)
+    for person in problem.people:
+        ranks = [
+            rank
+            for rank, slug in enumerate(person.preferences)
+            if slug in themes and person.available & set(themes[slug].slot_ids)
+        ]
+        for rank, slug in enumerate(person.preferences):
+            if rank in ranks:
+                candidates[slug] += 1
+        if ranks:
+            total += weights.place + weights.preference * (max_rank - 1 - min(ranks))
+            total += weights.must if person.must_place else 0
+            total += weights.stable if person.id in problem.previous else 0
+    for rules in problem.themes:
+        most = min(
+            len(rules.slot_ids) * rules.parallel_groups,
+            candidates[rules.slug] // max(rules.group_min, 1),
+        )
+        total += 2 * weights.soft * most
+    return total
