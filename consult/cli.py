@@ -10,7 +10,6 @@ from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -23,6 +22,8 @@ from rich.progress import (
 from rich.table import Table
 
 from consult.cli_blocks import blocks_app
+from consult.cli_common import console, err
+from consult.cli_common import fail as _fail
 from consult.cli_replies import replies_app
 from consult.cli_schedule import schedule_app
 from consult.cli_synth import synth_app
@@ -46,16 +47,6 @@ app.add_typer(blocks_app, name="blocks")
 app.add_typer(synth_app, name="synth")
 app.add_typer(replies_app, name="replies")
 app.add_typer(schedule_app, name="schedule")
-
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Messages quote user data (file names, cell values such as "jan[at]zorg.nl"); rich would
-    # read "[at]" as markup and silently drop it.
-    err.print(f"[bold red]Fout:[/] {escape(message)}")
-    return typer.Exit(code)
 
 
 def _flows() -> ModuleType:

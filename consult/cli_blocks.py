@@ -7,17 +7,17 @@ command is used wrongly (empty title, --to together with --unassign, no name for
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from consult.cli_common import ACTOR_ENV, actor, console
+from consult.cli_common import fail as _fail
 from consult.i18n import AMSTERDAM
 from consult.synthesis import decisions
 from consult.synthesis.decisions import STATUS_NL, BadInput, DecisionError
@@ -30,10 +30,6 @@ blocks_app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console()
-err = Console(stderr=True)
-
-ACTOR_ENV = "CONSULT_ACTOR"
 
 # Keyed by Action, which is a str: events written elsewhere with other actions fall through.
 ACTION_NL: dict[str, str] = {
@@ -63,19 +59,8 @@ By = Annotated[
 ]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Messages quote titles and names; rich would read "[...]" in them as markup.
-    err.print(f"[bold red]Fout:[/] {escape(message)}")
-    return typer.Exit(code)
-
-
 def _actor(by: str | None) -> str:
-    if by is not None:
-        return by
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
-        raise _fail("geef met --by NAAM aan wie de wijziging doet", 2) from exc
+    return actor(by, "de wijziging doet")
 
 
 @contextmanager

@@ -7,15 +7,15 @@ resolve is refused; 2 when there is no mailbox configured or the command is used
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from consult.cli_common import ACTOR_ENV, actor, console, err
+from consult.cli_common import fail as _fail
 from consult.i18n import AMSTERDAM
 from consult.settings import load_settings
 from models import ReplyOutcome
@@ -26,22 +26,12 @@ replies_app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console()
-err = Console(stderr=True)
-
-ACTOR_ENV = "CONSULT_ACTOR"
 
 OUTCOME_NL: dict[str, str] = {
     ReplyOutcome.APPLIED: "toegepast",
     ReplyOutcome.SET_ASIDE: "apart gezet",
     ReplyOutcome.RESOLVED: "afgehandeld",
 }
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Messages quote mail addresses and server answers; rich would read "[...]" as markup.
-    err.print(f"[bold red]Fout:[/] {escape(message)}")
-    return typer.Exit(code)
 
 
 @replies_app.command("poll")
@@ -150,9 +140,4 @@ def review(
 
 
 def _actor(by: str | None) -> str:
-    if by is not None:
-        return by
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
-        raise _fail("geef met --by NAAM aan wie het antwoord afhandelt", 2) from exc
+    return actor(by, "het antwoord afhandelt")

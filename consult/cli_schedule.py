@@ -8,10 +8,10 @@ from collections import Counter
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from consult.cli_common import console, err
 from consult.i18n import AMSTERDAM
 from consult.scheduling.model import REASON_TEXT, Solution
 from consult.scheduling.optimiser import SolverOptions
@@ -20,8 +20,6 @@ from consult.scheduling.proposal import RoundProblem
 schedule_app = typer.Typer(
     help="Indeling van sessies met de optimaliseerder: voorstel bekijken.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
 
 RoundArg = Annotated[str, typer.Argument(metavar="ROUND", help="Slug van de ronde")]
 

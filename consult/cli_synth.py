@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from consult.cli_common import console, err
 from consult.settings import load_settings
 
 synth_app = typer.Typer(help="The synthesis pipeline.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 
 @synth_app.command("evaluate")

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -82,23 +82,7 @@ def rename(session: Session, block_id: int, title: str, actor: str) -> bool:
     """Give a block a new title. Returns False (and records nothing) if the title is unchanged."""
     who = _actor(actor)
     new_title = _title(title)
-    block = _block(session, block_id)
-    _require_draft(block, "hernoemen")
-    if block.title == new_title:
-        return False
-    old_title = block.title
-    block.title = new_title
-    block.edited_by_staff = True
-    _touch(block)
-    _record(
-        session,
-        block.round_id,
-        block.id,
-        who,
-        Action.RENAME,
-        {"old_title": old_title, "new_title": new_title},
-    )
-    return True
+    return _edit_words(session, block_id, who, "title", new_title, Action.RENAME, "hernoemen")
 
 
 def edit_summary(session: Session, block_id: int, summary: str, actor: str) -> bool:
@@ -107,21 +91,31 @@ def edit_summary(session: Session, block_id: int, summary: str, actor: str) -> b
     text = summary.strip()
     if len(text) > MAX_SUMMARY:
         raise BadInput(f"samenvatting is {len(text)} tekens; het maximum is {MAX_SUMMARY}")
+    return _edit_words(
+        session, block_id, who, "summary", text, Action.EDIT_SUMMARY, "de samenvatting wijzigen"
+    )
+
+
+def _edit_words(
+    session: Session,
+    block_id: int,
+    who: str,
+    field: Literal["title", "summary"],
+    value: str,
+    action: Action,
+    verb: str,
+) -> bool:
+    """Staff's own words on a draft block; a re-run of the pipeline keeps them."""
     block = _block(session, block_id)
-    _require_draft(block, "de samenvatting wijzigen")
-    if block.summary == text:
+    _require_draft(block, verb)
+    old = getattr(block, field)
+    if old == value:
         return False
-    old_summary = block.summary
-    block.summary = text
+    setattr(block, field, value)
     block.edited_by_staff = True
     _touch(block)
     _record(
-        session,
-        block.round_id,
-        block.id,
-        who,
-        Action.EDIT_SUMMARY,
-        {"old_summary": old_summary, "new_summary": text},
+        session, block.round_id, block.id, who, action, {f"old_{field}": old, f"new_{field}": value}
     )
     return True
 

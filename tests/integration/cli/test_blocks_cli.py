@@ -99,7 +99,7 @@ def test_rename_then_history_shows_who_did_what(
     assert "Begeleiding [zij-instromers]" in renamed.output  # rich markup is not eaten
     # Without --by: CONSULT_ACTOR, else the login name.
     assert _run("summary", str(s.a), "Vaste begeleiders.", actor="Joost Hendriks").exit_code == 0
-    monkeypatch.setattr("consult.cli_blocks.getpass.getuser", lambda: "secretariaat")
+    monkeypatch.setattr("getpass.getuser", lambda: "secretariaat")
     assert _run("approve", str(s.a)).exit_code == 0
 
     history = _run("history", ROUND)

@@ -1,0 +1,32 @@
+"""What every command module shares: the consoles, failing with a clear message, and who is
+acting."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+err = Console(stderr=True)
+
+ACTOR_ENV = "CONSULT_ACTOR"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    # Messages quote user data (names, titles, addresses such as "jan[at]zorg.nl", server
+    # answers); rich would read "[...]" in them as markup and silently drop it.
+    err.print(f"[bold red]Fout:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def actor(by: str | None, doing: str) -> str:
+    """Who does this: --by (or CONSULT_ACTOR), else the login name."""
+    if by is not None:
+        return by
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
+        raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
