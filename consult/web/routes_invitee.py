@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from consult.calendar.feeds import session_ics
+from consult.calendar.feeds import person_feed, session_ics
 from consult.contributions.forms import (
     FormErrors,
     InputClosed,
@@ -345,6 +345,25 @@ def session_calendar(token: str, ctx: Ctx) -> Response:
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
         },
+    )
+
+
+@router.get("/i/{token}/calendar.ics")
+def personal_feed(token: str, ctx: Ctx) -> Response:
+    """The invitee's private subscription feed: all their sessions, moved ones at their new
+    time, cancelled ones marked cancelled (the link is the personal link itself)."""
+    with ctx.reading() as session:
+        access = resolve(session, token, ctx.clock(), ctx.grace)
+        if access is None:
+            return not_found(ctx)
+        input_url = f"{ctx.app.settings.base_url}/i/{token}/input"
+        ics = person_feed(
+            session, ctx.app.mail_context(), access.invitation.person_id, input_url, ctx.clock()
+        )
+    return Response(
+        ics,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
 

@@ -17,6 +17,7 @@ from markupsafe import escape
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from consult.calendar.changes import cancel_session
 from consult.events import CONTRIBUTION_SUBMITTED, INVITATION_RESPONDED, Signal
 from consult.rounds.availability import offered_slots
 from consult.scheduling.service import schedule_round
@@ -227,7 +228,13 @@ def test_static_stylesheet_is_served(world: World) -> None:
 
 
 def _all_gets(token: str) -> list[str]:
-    return [f"/i/{token}", f"/i/{token}/input", f"/i/{token}/delegate", f"/i/{token}/session.ics"]
+    return [
+        f"/i/{token}",
+        f"/i/{token}/input",
+        f"/i/{token}/delegate",
+        f"/i/{token}/session.ics",
+        f"/i/{token}/calendar.ics",
+    ]
 
 
 def _all_posts(token: str) -> list[str]:
@@ -734,6 +741,30 @@ def test_after_scheduling_the_page_shows_the_session_and_its_ics(world: World) -
         assert event.decoded("DTSTART") == cs.start
     # The file links back to the input form through the same link, not a new token.
     assert f"{BASE_URL}/i/{token}/input" in str(event["DESCRIPTION"]).replace("\n ", "")
+
+
+def test_the_personal_feed_follows_the_session_and_shows_a_cancellation(world: World) -> None:
+    invitation_id, token = world.first()
+    empty = Calendar.from_ical(world.client.get(f"/i/{token}/calendar.ics").content)
+    assert empty.walk("VEVENT") == []
+    accept(world, token)
+    schedule(world)
+    with world.wired.db.unit_of_work() as session:
+        cs = session.scalars(
+            select(ConsultationSession)
+            .join(SessionAttendee)
+            .where(SessionAttendee.person_id == invitation(world, invitation_id).person_id)
+        ).one()
+        session_id = cs.id
+    feed = Calendar.from_ical(world.client.get(f"/i/{token}/calendar.ics").content)
+    [event] = feed.walk("VEVENT")
+    assert str(feed["METHOD"]) == "PUBLISH" and str(event["STATUS"]) == "CONFIRMED"
+    with world.wired.db.unit_of_work() as session:
+        cancel_session(session, session_id)
+    feed = Calendar.from_ical(world.client.get(f"/i/{token}/calendar.ics").content)
+    [event] = feed.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 1
 
 
 # --------------------------------------------------------------------------------------------
