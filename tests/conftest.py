@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base = _pg_base_url()
     if base is None:
         pytest.skip(f"{PG_ENV} is not set (CI always sets it)")
+    with _migrated_schema(base) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL schema for tests that only make sense on PostgreSQL (row locks
+    across processes): they fail, not skip, without CONSULT_TEST_DATABASE_URL."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.fail(f"{PG_ENV} is not set, e.g. {PG_ENV}=postgresql://postgres@127.0.0.1:5432/test")
+    with _migrated_schema(base) as url:
+        yield url
+
+
+@contextmanager
+def _migrated_schema(base: str) -> Iterator[str]:
+    """A URL for a fresh, migrated schema of its own in the database at `base`, dropped after."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"))
     with admin.begin() as conn:

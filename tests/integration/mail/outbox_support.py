@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from consult.mail.outbox import Recipient, enqueue
@@ -103,3 +104,16 @@ def sent_count(output: str) -> int:
         if line.startswith("verzonden: "):
             return int(line.removeprefix("verzonden: ").split(",", 1)[0])
     raise AssertionError(f"no summary line in sender output:\n{output}")
+
+
+def wait_for_sender(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
+    """The sender's output once it has finished cleanly; a hung sender is killed and fails."""
+    try:
+        process.wait(timeout=max(timeout, 0.1))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        pytest.fail(f"sender {process.pid} did not finish in {timeout:.0f} s:\n{log.read_text()}")
+    output = log.read_text(encoding="utf-8")
+    assert process.returncode == 0, output
+    return output

@@ -8,75 +8,28 @@ without it (CI sets it). The lease test runs on both backends.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from consult.mail.outbox import SendCounts, send_due
 from consult.settings import Organiser, SmtpSettings
 from models import OutboxStatus
 from models.db import Database
-from models.migrate import upgrade
 from tests.integration.mail.faulty_smtp import FaultPlan, FaultyServer
 from tests.integration.mail.outbox_support import (
     fill_outbox,
     outbox_rows,
     sent_count,
     start_sender,
+    wait_for_sender,
     write_consult_toml,
 )
 
-PG_ENV = "CONSULT_TEST_DATABASE_URL"
 MESSAGES = 2000
 SENDER_TIMEOUT_S = 60
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL schema of its own (as tests/conftest.py makes them), dropped after."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.fail(
-            f"{PG_ENV} is not set: concurrent senders are tested on PostgreSQL only, e.g. "
-            f"{PG_ENV}=postgresql://postgres@127.0.0.1:5432/test"
-        )
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
-        make_url(base)
-        .set(drivername="postgresql+psycopg")
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _finish(process: subprocess.Popen[bytes], log: Path, deadline: float) -> str:
-    try:
-        process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-        pytest.fail(f"sender {process.pid} did not finish in time:\n{log.read_text()}")
-    output = log.read_text(encoding="utf-8")
-    assert process.returncode == 0, output
-    return output
 
 
 @pytest.mark.slow
@@ -113,7 +66,8 @@ def test_two_sender_processes_deliver_2000_messages_once_each(
             processes = [start_sender(config, log) for log in logs]
             try:
                 outputs = [
-                    _finish(p, log, deadline) for p, log in zip(processes, logs, strict=True)
+                    wait_for_sender(p, log, deadline - time.monotonic())
+                    for p, log in zip(processes, logs, strict=True)
                 ]
             finally:
                 for process in processes:

@@ -6,7 +6,6 @@ same Message-ID.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ from tests.integration.mail.outbox_support import (
     outbox_rows,
     sent_count,
     start_sender,
+    wait_for_sender,
     write_consult_toml,
 )
 
@@ -30,18 +30,6 @@ BATCH = 100
 # is claimed (SENDING) and not yet attempted.
 KILL_AFTER = 150
 TIMEOUT_S = 60
-
-
-def _wait(process: subprocess.Popen[bytes], log: Path, timeout: float) -> str:
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-        pytest.fail(f"sender {process.pid} did not finish in {timeout} s:\n{log.read_text()}")
-    output = log.read_text(encoding="utf-8")
-    assert process.returncode == 0, output
-    return output
 
 
 @pytest.mark.slow
@@ -95,7 +83,7 @@ def test_killed_sender_loses_nothing_and_duplicates_only_inside_the_window(
 
             second_log = tmp_path / "second.log"
             started = time.monotonic()
-            second_output = _wait(start_sender(config, second_log), second_log, TIMEOUT_S)
+            second_output = wait_for_sender(start_sender(config, second_log), second_log, TIMEOUT_S)
             second_took = time.monotonic() - started
             accepted = Counter(a.message_id for a in server.accepted)
         rows = outbox_rows(db)
