@@ -6,7 +6,6 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import typer
@@ -22,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from consult.cli_blocks import blocks_app
-from consult.cli_common import console, err
+from consult.cli_common import console, err, flows_module
 from consult.cli_common import fail as _fail
 from consult.cli_replies import replies_app
 from consult.cli_schedule import schedule_app
@@ -47,16 +46,6 @@ app.add_typer(blocks_app, name="blocks")
 app.add_typer(synth_app, name="synth")
 app.add_typer(replies_app, name="replies")
 app.add_typer(schedule_app, name="schedule")
-
-
-def _flows() -> ModuleType:
-    # Prefect is imported only by commands that run flows; its own INFO lines would drown ours.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # The local server would otherwise phone home, which fails loudly on closed networks.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows import round_cycle
-
-    return round_cycle
 
 
 def _round_id(slug: str) -> int:
@@ -135,7 +124,7 @@ def round_launch(
     except RoundSpecError as exc:
         raise _fail(str(exc), 2) from exc
     try:
-        round_id = _flows().launch_round(str(spec), seed=seed)
+        round_id = flows_module().launch_round(str(spec), seed=seed)
     except LaunchError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"Ronde gestart (id {round_id}).")
@@ -144,13 +133,13 @@ def round_launch(
 @round_app.command("invite")
 def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Send the invitation emails that have not gone out yet."""
-    _show(asyncio.run(_flows().send_invitations(_round_id(round_slug))))
+    _show(asyncio.run(flows_module().send_invitations(_round_id(round_slug))))
 
 
 @round_app.command("schedule")
 def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Place accepted invitees into sessions and send their calendar invitations."""
-    flows = _flows()
+    flows = flows_module()
     round_id = _round_id(round_slug)
     _show(flows.schedule_sessions(round_id))
     _show(asyncio.run(flows.send_calendar_invites(round_id)))
@@ -159,7 +148,7 @@ def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) 
 @round_app.command("synthesise")
 def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Group contributions per theme into draft building blocks."""
-    _show(_flows().synthesise_round(_round_id(round_slug)))
+    _show(flows_module().synthesise_round(_round_id(round_slug)))
 
 
 @app.command("report")
@@ -186,7 +175,7 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
     # One body for `consult report` and the older `consult round report`.
     if language not in ("nl", "en"):
         raise _fail(f"--language verwacht nl of en, niet '{language}'", 2)
-    files = _flows().compile_report(_round_id(round_slug), language, include_drafts=drafts)
+    files = flows_module().compile_report(_round_id(round_slug), language, include_drafts=drafts)
     table = Table(title="Rapport geschreven", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -250,7 +239,7 @@ def input_import(
     """Store contributions from a file; reports every rejected row (exit 1 if any)."""
     if not file.is_file():
         raise _fail(f"{file}: bestand niet gevonden", 2)
-    result = _flows().collect_input(_round_id(round_slug), str(file))
+    result = flows_module().collect_input(_round_id(round_slug), str(file))
     console.print(
         f"{result['stored']} bijdragen opgeslagen, {result['already_present']} waren er al."
     )
@@ -326,7 +315,7 @@ def outbox_retry_failed(round_slug: RoundOption = None) -> None:
 @round_app.command("remind")
 def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Remind invitees who have not answered (at the moments set in the round spec)."""
-    _show(asyncio.run(_flows().send_reminders(_round_id(round_slug))))
+    _show(asyncio.run(flows_module().send_reminders(_round_id(round_slug))))
 
 
 @app.command()
@@ -375,7 +364,7 @@ def demo(
         prepare_workspace(workspace)
     except WorkspaceError as exc:
         raise _fail(str(exc), 2) from exc
-    _flows()
+    flows_module()
     sink = None if smtp else EmlSink(workspace / "mail")
     if sink:
         sink.start()

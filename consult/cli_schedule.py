@@ -1,76 +1,150 @@
-"""`consult schedule ...`: the optimiser's proposal for a round. Thin: open a unit of work, call
-consult.scheduling.proposal, show the result. `preview` never writes (its unit of work is rolled
-back)."""
+"""`consult schedule ...`: the optimiser's plan for a round. Thin: open a unit of work, call
+consult.scheduling, show the result. `preview` never writes (its unit of work is rolled back);
+`apply` and `cancel-slot` commit and then send the calendar messages the change needs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from consult.cli_common import console, err
+from consult.cli_common import console, err, fail, flows_module
 from consult.i18n import AMSTERDAM
+from consult.scheduling.diff import SessionChanges
 from consult.scheduling.model import REASON_TEXT, Solution
 from consult.scheduling.optimiser import SolverOptions
 from consult.scheduling.proposal import RoundProblem
 
 schedule_app = typer.Typer(
-    help="Indeling van sessies met de optimaliseerder: voorstel bekijken.", no_args_is_help=True
+    help="Indeling van sessies met de optimaliseerder: voorstel bekijken, doorvoeren, "
+    "tijdslot schrappen.",
+    no_args_is_help=True,
 )
 
 RoundArg = Annotated[str, typer.Argument(metavar="ROUND", help="Slug van de ronde")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed of the solver")]
+BudgetOpt = Annotated[float, typer.Option(help="Deterministic time limit of the solver")]
+
+T = TypeVar("T")
 
 
 class _Rollback(Exception):
     """Raised inside the unit of work so a preview can never commit anything."""
 
 
-@schedule_app.command("preview")
-def preview(
-    round_slug: RoundArg,
-    seed: Annotated[int, typer.Option(help="Random seed of the solver")] = 0,
-    budget: Annotated[float, typer.Option(help="Deterministic time limit of the solver")] = 5.0,
-) -> None:
-    """Show the proposed sessions per theme, their sizes and mix, and who is unplaced and why,
-    without changing anything."""
+def _in_round(round_slug: str, work: Callable[[Session, int], T], *, commit: bool) -> T:
+    """Run `work(session, round_id)` in one unit of work; roll back unless `commit`."""
     from consult.rounds.status import UnknownRound, find_round
-    from consult.scheduling.proposal import propose
     from consult.wiring import open_app
 
+    result: list[T] = []
     with open_app() as app:
         try:
             with app.db.unit_of_work() as session:
                 try:
                     round_id = find_round(session, round_slug).id
                 except UnknownRound as exc:
-                    err.print(f"[bold red]Fout:[/] {escape(str(exc))}")
-                    raise typer.Exit(1) from exc
-                rp, solution = propose(
-                    session,
-                    round_id,
-                    app.taxonomy,
-                    SolverOptions(seed=seed, deterministic_limit=budget),
-                )
-                raise _Rollback
+                    raise fail(str(exc)) from exc
+                result.append(work(session, round_id))
+                if not commit:
+                    raise _Rollback
         except _Rollback:
             pass
-    show(rp, solution)
+    return result[0]
 
 
-def show(rp: RoundProblem, solution: Solution) -> None:
-    people = {p.id: p for p in rp.problem.people}
+@schedule_app.command("preview")
+def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) -> None:
+    """Show the proposed sessions per theme, their sizes and mix, who is unplaced and why, and
+    what would change compared with the sessions planned now, without changing anything."""
+    from consult.scheduling.diff import plan_changes
+    from consult.scheduling.proposal import propose
+    from consult.wiring import open_app
+    from models.base import utcnow
+
+    with open_app() as app:
+        taxonomy = app.taxonomy
+
+    def work(session: Session, round_id: int) -> tuple[RoundProblem, Solution, SessionChanges]:
+        options = SolverOptions(seed=seed, deterministic_limit=budget)
+        rp, solution = propose(session, round_id, taxonomy, utcnow(), options)
+        return rp, solution, plan_changes(rp.running, solution.groups)
+
+    rp, solution, changes = _in_round(round_slug, work, commit=False)
+    show(rp, solution, changes, saved=False)
+
+
+@schedule_app.command("apply")
+def apply(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) -> None:
+    """Commit the optimiser's plan and send the calendar invitations, updates and
+    cancellations it needs. After a late decline, a withdrawn slot or a late acceptance it
+    moves as few people as possible."""
+    _apply(round_slug, seed, budget)
+
+
+@schedule_app.command("cancel-slot")
+def cancel_slot(
+    round_slug: RoundArg,
+    slot: Annotated[int, typer.Argument(metavar="SLOT", help="Id of the candidate slot")],
+    seed: SeedOpt = 0,
+    budget: BudgetOpt = 5.0,
+) -> None:
+    """Withdraw a candidate slot: its sessions are cancelled, their people placed elsewhere
+    where possible, and everyone affected gets the calendar message for it."""
+    from consult.scheduling.service import UnknownSlot
+    from consult.scheduling.service import cancel_slot as withdraw
+
+    def work(session: Session, round_id: int) -> bool:
+        try:
+            return withdraw(session, round_id, slot)
+        except UnknownSlot as exc:
+            raise fail(str(exc)) from exc
+
+    if not _in_round(round_slug, work, commit=True):
+        err.print(f"Tijdslot {slot} was al geschrapt.")
+    _apply(round_slug, seed, budget)
+
+
+def _apply(round_slug: str, seed: int, budget: float) -> None:
+    from consult.scheduling.service import ScheduleResult, schedule_round
+    from consult.wiring import open_app
+    from models.base import utcnow
+
+    with open_app() as app:
+        taxonomy, domain = app.taxonomy, app.mail_context().domain
+
+    def work(session: Session, round_id: int) -> tuple[ScheduleResult, int]:
+        options = SolverOptions(seed=seed, deterministic_limit=budget)
+        return schedule_round(session, round_id, taxonomy, domain, utcnow(), options), round_id
+
+    result, round_id = _in_round(round_slug, work, commit=True)
+    show(result.proposal, result.solution, result.changes, saved=True)
+    sent = asyncio.run(flows_module().send_calendar_invites(round_id))
     console.print(
-        f"[bold]{escape(rp.round_name)}[/] ({escape(rp.round_slug)}): voorstel, niet opgeslagen. "
+        f"Agendaberichten: {sent['queued']} klaargezet, {sent['sent']} verstuurd, "
+        f"{sent['failed']} mislukt, {sent['retry_later']} later opnieuw."
+    )
+
+
+def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:
+    people = {p.id: p for p in rp.problem.people}
+    state = "opgeslagen" if saved else "voorstel, niet opgeslagen"
+    console.print(
+        f"[bold]{escape(rp.round_name)}[/] ({escape(rp.round_slug)}): {state}. "
         f"Ingedeeld {len(people) - len(solution.unplaced)}/{len(people)}; "
         f"status {solution.status}, gap {solution.gap:.4%}, {solution.wall_s:.1f} s"
     )
     for rules in rp.problem.themes:
         table = Table(title=f"{rules.slug}: sessies")
-        for column in ("start", "groep", "grootte", "sectoren", "regio's"):
-            table.add_column(column, justify="right" if column in ("groep", "grootte") else "left")
+        for column in ("tijdslot", "start", "groep", "grootte", "sectoren", "regio's"):
+            numeric = column in ("tijdslot", "groep", "grootte")
+            table.add_column(column, justify="right" if numeric else "left")
         for key, members in sorted(solution.groups.items(), key=lambda kv: kv[0].slot_id):
             if key.theme != rules.slug:
                 continue
@@ -78,6 +152,7 @@ def show(rp: RoundProblem, solution: Solution) -> None:
             sectors = Counter(people[i].sector for i in members)
             regions = Counter(people[i].region for i in members)
             table.add_row(
+                str(key.slot_id),
                 f"{start:%Y-%m-%d %H:%M}",
                 str(key.index + 1),
                 str(len(members)),
@@ -99,3 +174,24 @@ def show(rp: RoundProblem, solution: Solution) -> None:
         )
     for email in rp.unknown_must_place:
         console.print(f"[bold red]must_place zonder geaccepteerde uitnodiging:[/] {escape(email)}")
+    _show_changes(rp, changes, saved=saved)
+
+
+def _show_changes(rp: RoundProblem, changes: SessionChanges, *, saved: bool) -> None:
+    if changes.empty:
+        console.print("Wijzigingen: geen; niemand krijgt een agendabericht.")
+        return
+    verb = "" if saved else " (bij doorvoeren)"
+    new_people = sum(len(s.members) for s in changes.create)
+    console.print(
+        f"Wijzigingen{verb}: {len(changes.create)} nieuwe sessie(s) met {new_people} "
+        f"deelnemer(s), {len(changes.cancel)} geannuleerd, {len(changes.join)} erbij in een "
+        f"bestaande sessie, {len(changes.leave)} eruit."
+    )
+    if changes.leave:
+        table = Table(title="Uit een sessie gehaald (krijgen een annulering)")
+        table.add_column("sessie", justify="right")
+        table.add_column("persoon")
+        for session_id, pid in changes.leave:
+            table.add_row(str(session_id), escape(rp.names.get(pid, str(pid))))
+        console.print(table)

@@ -115,21 +115,17 @@ async def send_reminders(round_id: int, now: datetime | None = None) -> dict[str
 
 
 @task
-def schedule_task(round_id: int) -> dict[str, Any]:
+def schedule_task(round_id: int, now: datetime) -> dict[str, int]:
     with open_app() as app, app.db.unit_of_work() as session:
         domain = app.mail_context().domain
-        result = schedule_round(session, round_id, domain)
-        return {
-            "sessions_created": result.sessions_created,
-            "attendees_added": result.attendees_added,
-            "unplaced": len(result.unplaced),
-        }
+        return schedule_round(session, round_id, app.taxonomy, domain, now).summary()
 
 
 @flow(name="schedule-sessions")
-def schedule_sessions(round_id: int) -> dict[str, Any]:
-    """Place accepted invitees into theme sessions (only those not placed yet)."""
-    return schedule_task(round_id)
+def schedule_sessions(round_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Place accepted invitees into theme sessions with the optimiser; after a late decline, a
+    cancelled slot or a late acceptance, re-plan and change as little as possible."""
+    return schedule_task(round_id, now or _now())
 
 
 @task

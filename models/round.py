@@ -68,6 +68,9 @@ class CandidateSlot(Base):
     theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"))
     start: Mapped[datetime]
     end: Mapped[datetime]
+    # Withdrawn by the secretariat: no session opens here any more, and re-scheduling cancels
+    # the ones that did and places their people elsewhere.
+    cancelled: Mapped[bool] = mapped_column(default=False)
 
     round: Mapped[Round] = relationship(back_populates="slots")
     theme: Mapped[Theme] = relationship()

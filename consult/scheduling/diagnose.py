@@ -61,7 +61,7 @@ def _first_fit(
     for slug in person.preferences:
         rules = problem.theme(slug)
         for key in sorted(groups, key=lambda k: (k.slot_id, k.index)):
-            if key.theme != slug or key.slot_id not in person.available:
+            if key.theme != slug or key.slot_id not in person.available or key in person.excluded:
                 continue
             if _fits(rules, person, [people[i] for i in groups[key]]):
                 return key

@@ -56,17 +56,56 @@ def greedy(problem: Problem) -> Solution:
         dealt: list[list[Person]] = [[] for _ in range(n_groups)]
         for i, p in enumerate(sorted(members, key=lambda p: (p.sector, p.region, p.id))):
             dealt[i % n_groups].append(p)
-        for index, group in enumerate(dealt):
+        # Valid groups take indices 0..n-1 in their slot (the optimiser's symmetry breaking
+        # opens the lowest indices first). Someone dealt into a group they were removed from
+        # waits for fill_and_explain instead.
+        index = 0
+        for dealt_group in dealt:
+            key = GroupKey(slug, slot_id, index)
+            group = [p for p in dealt_group if key not in p.excluded]
             if not group_violations(rules, group):
-                groups[GroupKey(slug, slot_id, index)] = tuple(sorted(p.id for p in group))
-    # Renumber so each slot's groups use indices 0..n-1 (the optimiser's symmetry breaking
-    # assumes the lowest indices are the open ones).
-    renumbered: dict[GroupKey, tuple[int, ...]] = {}
-    counters: dict[tuple[str, int], int] = defaultdict(int)
-    for key in sorted(groups, key=lambda k: (k.theme, k.slot_id, k.index)):
-        n = counters[key.theme, key.slot_id]
-        counters[key.theme, key.slot_id] += 1
-        renumbered[GroupKey(key.theme, key.slot_id, n)] = groups[key]
-    solution = fill_and_explain(problem, Solution(groups=renumbered, status="GREEDY"))
+                groups[key] = tuple(sorted(p.id for p in group))
+                index += 1
+    solution = fill_and_explain(problem, Solution(groups=groups, status="GREEDY"))
+    solution.objective = objective_value(problem, solution, Weights.for_problem(problem))
+    return solution
+
+
+def running_groups(problem: Problem) -> dict[tuple[str, int], int]:
+    """Per (theme, slot): how many group indices are taken by groups that already run (where
+    someone sits now, or was removed from)."""
+    taken: dict[tuple[str, int], int] = defaultdict(int)
+    keys = [*problem.previous.values(), *(k for p in problem.people for k in p.excluded)]
+    for key in keys:
+        taken[key.theme, key.slot_id] = max(taken[key.theme, key.slot_id], key.index + 1)
+    return taken
+
+
+def keep_previous(problem: Problem) -> Solution:
+    """The current plan, kept where it is still valid: the re-scheduling baseline. Groups that
+    now break a rule (too small after a late decline, a slot no longer offered) are dissolved
+    and their members, like newcomers, are seated where they fit."""
+    themes = {t.slug: t for t in problem.themes}
+    people = {p.id: p for p in problem.people}
+    kept: dict[GroupKey, list[Person]] = defaultdict(list)
+    for pid, key in problem.previous.items():
+        person = people.get(pid)
+        rules = themes.get(key.theme)
+        if (
+            person is None
+            or rules is None
+            or key.slot_id not in rules.slot_ids
+            or key.slot_id not in person.available
+            or key.theme not in person.preferences
+            or key.index >= rules.parallel_groups
+        ):
+            continue
+        kept[key].append(person)
+    groups = {
+        key: tuple(sorted(p.id for p in members))
+        for key, members in kept.items()
+        if not group_violations(themes[key.theme], members)
+    }
+    solution = fill_and_explain(problem, Solution(groups=groups, status="KEPT"))
     solution.objective = objective_value(problem, solution, Weights.for_problem(problem))
     return solution

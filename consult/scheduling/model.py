@@ -19,6 +19,13 @@ PUBLIC_FUNDER_GROUPS: frozenset[str] = frozenset({"government", "funder"})
 
 
 @dataclass(frozen=True)
+class GroupKey:
+    theme: str
+    slot_id: int
+    index: int  # 0-based position among the parallel groups in the slot
+
+
+@dataclass(frozen=True)
 class Person:
     id: int
     sector: str
@@ -28,6 +35,8 @@ class Person:
     preferences: tuple[str, ...]
     available: frozenset[int]
     must_place: bool = False
+    # Groups the secretariat removed this person from: never seat them there again.
+    excluded: frozenset[GroupKey] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -41,13 +50,6 @@ class ThemeRules:
     min_sectors: int = 0
     max_per_sector: int | None = None
     min_regions: int = 0
-
-
-@dataclass(frozen=True)
-class GroupKey:
-    theme: str
-    slot_id: int
-    index: int  # 0-based position among the parallel groups in the slot
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
                 problems.append(f"{pid} placed in slot {key.slot_id} not marked available")
             if key.theme not in person.preferences:
                 problems.append(f"{pid} placed in theme {key.theme} they did not choose")
+            if key in person.excluded:
+                problems.append(f"{pid} placed back in {key}, which they were removed from")
         problems += [f"{key}: {v}" for v in group_violations(rules, [people[i] for i in members])]
     problems += [f"{pid} placed {n} times" for pid, n in seen.items() if n > 1]
     for pid in people:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from consult.scheduling.diagnose import fill_and_explain, infeasible_rules, unplaced_must_place
-from consult.scheduling.greedy import greedy
+from consult.scheduling.greedy import greedy, keep_previous, running_groups
 from consult.scheduling.model import (
     EDUCATION_GROUPS,
     PUBLIC_FUNDER_GROUPS,
@@ -50,8 +50,9 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
     options = options or SolverOptions()
     started = time.perf_counter()
     weights = Weights.for_problem(problem)
-    baseline = greedy(problem)
+    baseline = max(greedy(problem), keep_previous(problem), key=lambda sol: sol.objective)
     themes = {t.slug: t for t in problem.themes}
+    running = running_groups(problem)
     max_rank = max((len(p.preferences) for p in problem.people), default=1)
 
     model = cp_model.CpModel()
@@ -61,8 +62,9 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
             for j in range(rules.parallel_groups):
                 key = GroupKey(rules.slug, slot_id, j)
                 opened[key] = model.new_bool_var(f"open_{rules.slug}_{slot_id}_{j}")
-                if j:
-                    # Symmetry breaking: parallel groups open in index order.
+                if j > running[rules.slug, slot_id]:
+                    # Symmetry breaking: new parallel groups open in index order. Groups that
+                    # already run keep their index, so staying put stays possible.
                     model.add_implication(opened[key], opened[GroupKey(rules.slug, slot_id, j - 1)])
 
     x: dict[tuple[int, GroupKey], cp_model.IntVar] = {}
@@ -80,6 +82,8 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
                     continue
                 for j in range(chosen.parallel_groups):
                     key = GroupKey(slug, slot_id, j)
+                    if key in person.excluded:
+                        continue
                     var = model.new_bool_var(f"x_{person.id}_{slug}_{slot_id}_{j}")
                     x[person.id, key] = var
                     members[key].append(person.id)
@@ -135,7 +139,8 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
                 terms.append((met, weights.soft))
 
     model.maximize(sum(coef * var for var, coef in terms))
-    # Start from the greedy plan: the search improves on it rather than starting from nothing.
+    # Start from the better of the greedy plan and the current one: the search improves on it
+    # rather than starting from nothing.
     hinted = baseline.assignment()
     for (pid, key), var in x.items():
         model.add_hint(var, 1 if hinted.get(pid) == key else 0)
@@ -166,8 +171,8 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
     solution = fill_and_explain(problem, solution)
     solution.objective = objective_value(problem, solution, weights)
     if solution.objective < baseline.objective:
-        # The deterministic budget ran out before the search passed its hint: keep the greedy
-        # plan rather than return something worse.
+        # The deterministic budget ran out before the search passed its hint: keep the
+        # baseline rather than return something worse.
         solution = fill_and_explain(problem, Solution(groups=dict(baseline.groups)))
         solution.objective = baseline.objective
     solution.status = solver.status_name(status)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +33,15 @@ from models import Person as PersonRow
 
 
 @dataclass(frozen=True)
+class RunningGroup:
+    """A planned session of the round as the model sees it: its group key and who sits there."""
+
+    session_id: int
+    key: GroupKey
+    members: frozenset[int]
+
+
+@dataclass(frozen=True)
 class RoundProblem:
     round_slug: str
     round_name: str
@@ -40,19 +49,30 @@ class RoundProblem:
     names: dict[int, str]  # person id -> "name <email>"
     slot_starts: dict[int, datetime]
     unknown_must_place: tuple[str, ...]  # must_place emails with no accepted invitation
+    # Planned sessions the model may keep, change or cancel (not yet started, in a candidate
+    # slot); sessions that started, or were set up by hand, are left as they are.
+    running: tuple[RunningGroup, ...] = ()
 
 
-def round_problem(session: Session, round_id: int, taxonomy: Taxonomy) -> RoundProblem:
+def round_problem(
+    session: Session, round_id: int, taxonomy: Taxonomy, now: datetime
+) -> RoundProblem:
+    """The round as a scheduling problem at moment `now`: accepted invitees, the candidate slots
+    still to come (not cancelled), and where people sit now. People who already sit in a session
+    that started, or in a session set up by hand outside the candidate slots, are not
+    re-planned."""
     rnd = session.get_one(Round, round_id)
     theme_slug = {t.id: t.slug for t in session.scalars(select(Theme))}
     slots_by_theme: dict[str, list[int]] = defaultdict(list)
     starts: dict[int, datetime] = {}
     for slot in sorted(rnd.slots, key=lambda s: (s.start, s.id)):
-        slots_by_theme[theme_slug[slot.theme_id]].append(slot.id)
         starts[slot.id] = slot.start
+        if not slot.cancelled and _utc(slot.start) > now:
+            slots_by_theme[theme_slug[slot.theme_id]].append(slot.id)
     themes = tuple(
         theme_rules(rnd.spec, slug, slot_ids) for slug, slot_ids in sorted(slots_by_theme.items())
     )
+    running, fixed, excluded = _seating(session, round_id, theme_slug, now)
     marked: dict[int, set[int]] = defaultdict(set)
     for invitation_id, slot_id in session.execute(
         select(Availability.invitation_id, Availability.slot_id)
@@ -62,6 +82,7 @@ def round_problem(session: Session, round_id: int, taxonomy: Taxonomy) -> RoundP
         marked[invitation_id].add(slot_id)
     must_emails = {e.lower() for e in rnd.spec.get("must_place", [])}
     groups = {s.code: s.group for s in taxonomy.sectors}
+    open_slots = {slot_id for ids in slots_by_theme.values() for slot_id in ids}
     people: list[Person] = []
     names: dict[int, str] = {}
     seen_emails: set[str] = set()
@@ -73,6 +94,10 @@ def round_problem(session: Session, round_id: int, taxonomy: Taxonomy) -> RoundP
         .where(Invitation.round_id == round_id, Invitation.status == InvitationStatus.ACCEPTED)
         .order_by(Invitation.id)
     ):
+        email = person.email.lower()
+        seen_emails.add(email)
+        if person.id in fixed:
+            continue
         prefs = tuple(s for s in invitation.theme_preferences if s in slots_by_theme)
         # People who never marked availability (answered by mail, or before the availability
         # form existed) are treated as free for every slot of the themes they chose: leaving
@@ -80,8 +105,6 @@ def round_problem(session: Session, round_id: int, taxonomy: Taxonomy) -> RoundP
         available = marked.get(invitation.id) or {
             slot_id for slug in prefs for slot_id in slots_by_theme[slug]
         }
-        email = person.email.lower()
-        seen_emails.add(email)
         people.append(
             Person(
                 id=person.id,
@@ -89,24 +112,43 @@ def round_problem(session: Session, round_id: int, taxonomy: Taxonomy) -> RoundP
                 sector_group=groups.get(sector, "other"),
                 region=region,
                 preferences=prefs,
-                available=frozenset(available),
+                available=frozenset(available & open_slots),
                 must_place=email in must_emails,
+                excluded=frozenset(excluded.get(person.id, ())),
             )
         )
         names[person.id] = f"{person.name} <{person.email}>"
+    planned = {p.id for p in people}
+    previous = {pid: group.key for group in running for pid in group.members if pid in planned}
+    # People who leave a session (a late decline) are named too when the change is shown.
+    leaving = {pid for group in running for pid in group.members} - planned
+    for row in session.scalars(select(PersonRow).where(PersonRow.id.in_(leaving))):
+        names[row.id] = f"{row.name} <{row.email}>"
     return RoundProblem(
         round_slug=rnd.slug,
         round_name=rnd.name,
-        problem=Problem(tuple(people), themes, _previous(session, round_id, theme_slug)),
+        problem=Problem(tuple(people), themes, previous),
         names=names,
         slot_starts=starts,
         unknown_must_place=tuple(sorted(must_emails - seen_emails)),
+        running=running,
     )
 
 
-def _previous(session: Session, round_id: int, theme_slug: dict[int, str]) -> dict[int, GroupKey]:
-    """Where scheduled people sit now, so a re-run proposal prefers to leave them there."""
-    previous: dict[int, GroupKey] = {}
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored moment is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seating(
+    session: Session, round_id: int, theme_slug: dict[int, str], now: datetime
+) -> tuple[tuple[RunningGroup, ...], set[int], dict[int, set[GroupKey]]]:
+    """The planned sessions the model may change (with a group key each: indices 0..n-1 per
+    slot, in group-number order), the people seated in sessions it must leave alone, and per
+    person the groups they were removed from."""
+    running: list[RunningGroup] = []
+    fixed: set[int] = set()
+    excluded: dict[int, set[GroupKey]] = defaultdict(set)
     planned = session.scalars(
         select(ConsultationSession)
         .where(
@@ -117,19 +159,25 @@ def _previous(session: Session, round_id: int, theme_slug: dict[int, str]) -> di
     )
     index: dict[int, int] = defaultdict(int)
     for cs in planned:
-        if cs.slot_id is None:
-            continue  # a session set up by hand outside the candidate slots: not the model's
-        # Group numbers may have gaps after cancellations; the model numbers groups 0..n-1.
+        seated = {a.person_id for a in cs.attendees if a.status == AttendeeStatus.SCHEDULED}
+        if cs.slot_id is None or _utc(cs.start) <= now:
+            fixed |= seated
+            continue
         key = GroupKey(theme_slug[cs.theme_id], cs.slot_id, index[cs.slot_id])
         index[cs.slot_id] += 1
+        running.append(RunningGroup(cs.id, key, frozenset(seated)))
         for seat in cs.attendees:
-            if seat.status == AttendeeStatus.SCHEDULED:
-                previous[seat.person_id] = key
-    return previous
+            if seat.status == AttendeeStatus.REMOVED:
+                excluded[seat.person_id].add(key)
+    return tuple(running), fixed, excluded
 
 
 def propose(
-    session: Session, round_id: int, taxonomy: Taxonomy, options: SolverOptions | None = None
+    session: Session,
+    round_id: int,
+    taxonomy: Taxonomy,
+    now: datetime,
+    options: SolverOptions | None = None,
 ) -> tuple[RoundProblem, Solution]:
-    rp = round_problem(session, round_id, taxonomy)
+    rp = round_problem(session, round_id, taxonomy, now)
     return rp, optimise(rp.problem, options)

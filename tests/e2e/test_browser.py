@@ -82,8 +82,10 @@ def _spec() -> RoundSpec:
         answer_deadline=_day(7, 17),
         input_deadline=_day(40, 23),
         invitees_per_theme=2,
+        # One invitee may make a group here: these tests are about the pages, not the mix.
         group_min=1,
         group_max=6,
+        min_sectors=0,
         themes=[
             ThemeSpec(slug="innovatie", slots=[slot(10, 10), slot(12, 14), slot(14, 10)]),
             ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(13, 14)]),
@@ -339,7 +341,9 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
 
     # The secretariat schedules the round; the page then shows the session.
     with site.wired.db.unit_of_work() as session:
-        schedule_round(session, site.round_id, "commissie-wiz.example")
+        schedule_round(
+            session, site.round_id, site.wired.taxonomy, "commissie-wiz.example", utcnow()
+        )
     page.reload()
     assert page.get_by_role("heading", name="Uw sessie").is_visible()
     with page.expect_download() as download:

@@ -318,7 +318,7 @@ def test_a_late_attendee_of_a_moved_session_gets_an_invitation_not_a_change(app:
     late = plan.unanswered[-3]  # behoud[3]
     _answer(app, [late])
     with app.db.unit_of_work() as session:
-        assert schedule_round(session, plan.round_id, DOMAIN).attendees_added == 1
+        assert schedule_round(session, plan.round_id, app.taxonomy, DOMAIN, T0).attendees_added == 1
         newcomer = session.scalars(
             select(SessionAttendee.person_id).where(
                 SessionAttendee.session_id == behoud_id,
@@ -345,9 +345,10 @@ def _behoud_session(app: App, plan: ScheduledRound) -> int:
 
 def test_a_removed_person_is_not_seated_again_in_the_same_session(app: App) -> None:
     """Removed while still accepted, then scheduling runs again (as it does for a late
-    acceptance): the person is not put back into the group they were removed from (before the
-    fix this broke the whole run on the one-seat-per-session constraint). Behoud has one group,
-    so there is nowhere else: they stay unplaced and get no new calendar message."""
+    acceptance): the person is never put back into the group they were removed from (that
+    would also break the one-seat-per-session constraint). Their other theme has room, so the
+    optimiser seats them there: they get a CANCEL for the old session and an invitation for the
+    new one, and nobody else hears anything."""
     plan = scheduled_round(app)
     assert _queue(app, plan, T0) == 8
     session_id = _behoud_session(app, plan)
@@ -355,14 +356,22 @@ def test_a_removed_person_is_not_seated_again_in_the_same_session(app: App) -> N
     with app.db.unit_of_work() as session:
         assert remove_attendee(session, session_id, removed)
     with app.db.unit_of_work() as session:
-        result = schedule_round(session, plan.round_id, DOMAIN)
-    assert (result.attendees_added, result.unplaced) == (0, {removed: "theme_full"})
+        result = schedule_round(session, plan.round_id, app.taxonomy, DOMAIN, T0)
+    assert (result.attendees_added, result.unplaced, result.sessions_created) == (1, {}, 0)
     with app.db.unit_of_work() as session:
         seats = session.scalars(
-            select(SessionAttendee).where(SessionAttendee.person_id == removed)
+            select(SessionAttendee)
+            .where(SessionAttendee.person_id == removed)
+            .order_by(SessionAttendee.id)
         ).all()
-        assert [(s.session_id, s.status.value) for s in seats] == [(session_id, "removed")]
+        assert (seats[0].session_id, seats[0].status.value) == (session_id, "removed")
+        (new_seat,) = [s for s in seats if s.status.value == "scheduled"]
+        assert new_seat.session_id != session_id
+        assert new_seat.session.theme.slug == "innovatie"
     mark = _last_id(app)
-    assert _queue(app, plan, T0 + HOUR) == 1
-    (cancel,) = _rows(app, mark)
-    assert (cancel.person_id, cancel.method, cancel.sequence) == (removed, "CANCEL", 1)
+    assert _queue(app, plan, T0 + HOUR) == 2
+    rows = _rows(app, mark)
+    assert sorted((r.person_id, r.method, r.sequence) for r in rows) == [
+        (removed, "CANCEL", 1),
+        (removed, "REQUEST", 0),
+    ]

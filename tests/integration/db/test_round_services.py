@@ -332,7 +332,7 @@ def test_schedule_places_everyone_accepted_then_only_late_acceptances(app: App) 
     _answer(app, [behoud[4]], accepted=False)
 
     with app.db.unit_of_work() as session:
-        result = schedule_round(session, round_id, "wiz.example")
+        result = schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
     # innovatie: 5 people, at most 4 per group -> 2 groups; behoud: 3 people -> 1 group.
     assert (result.sessions_created, result.attendees_added, result.unplaced) == (3, 8, {})
 
@@ -364,13 +364,13 @@ def test_schedule_places_everyone_accepted_then_only_late_acceptances(app: App) 
         before = seats
 
     with app.db.unit_of_work() as session:
-        nothing = schedule_round(session, round_id, "wiz.example")
+        nothing = schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
     assert (nothing.sessions_created, nothing.attendees_added) == (0, 0)
 
     # A late "yes" for behoud: it joins the existing group, nobody else moves.
     _answer(app, [behoud[3]])
     with app.db.unit_of_work() as session:
-        late = schedule_round(session, round_id, "wiz.example")
+        late = schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
     assert (late.sessions_created, late.attendees_added, late.unplaced) == (0, 1, {})
     with app.db.unit_of_work() as session:
         after = _seats(session, round_id)
@@ -390,16 +390,18 @@ def test_a_changed_theme_preference_after_scheduling_never_seats_a_person_twice(
         by_theme = _invitations_by_theme(session, round_id)
         first = by_theme["innovatie"][0].id
         person = by_theme["innovatie"][0].person_id
-    _answer(app, [first])
+        # Two, so a group can open (group_min is 2).
+        second = by_theme["innovatie"][1].id
+    _answer(app, [first, second])
     with app.db.unit_of_work() as session:
-        schedule_round(session, round_id, "wiz.example")
+        schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
     with app.db.unit_of_work() as session:
         invitation = session.get_one(Invitation, first)
         assert record_answer(
             invitation, True, BEFORE_DEADLINE, ["behoud_betrokkenheid", "innovatie"]
         )
     with app.db.unit_of_work() as session:
-        again = schedule_round(session, round_id, "wiz.example")
+        again = schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
         assert again.attendees_added == 0
         seats = session.scalars(
             select(SessionAttendee).where(SessionAttendee.person_id == person)
@@ -511,9 +513,10 @@ def test_store_contributions_once_and_only_from_invitees(app: App) -> None:
             select(Person.email).where(Person.id.not_in(invited)).order_by(Person.id)
         ).first()
         assert outsider is not None
-    _answer(app, [invitations[0].id])
+    # Two accept (group_min is 2); invitees[2] brings in nothing.
+    _answer(app, [invitations[0].id, invitations[2].id])
     with app.db.unit_of_work() as session:
-        schedule_round(session, round_id, "wiz.example")
+        schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
 
     rows = [
         _contribution(2, invitees[0], "Leerwerkplekken in de wijk werken goed."),

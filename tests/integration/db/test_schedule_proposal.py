@@ -11,7 +11,12 @@ from consult.scheduling.model import violations
 from consult.scheduling.proposal import propose, round_problem
 from consult.wiring import App
 from models import Availability, CandidateSlot, ConsultationSession, Invitation, Round
-from tests.integration.db.test_round_services import _answer, _invitations_by_theme, _launch
+from tests.integration.db.test_round_services import (
+    BEFORE_DEADLINE,
+    _answer,
+    _invitations_by_theme,
+    _launch,
+)
 
 
 def _accept_some(app: App) -> tuple[int, list[int], list[int]]:
@@ -40,7 +45,7 @@ def test_the_problem_uses_availability_rows_and_defaults_to_all_slots(app: App) 
         rnd.spec = {**rnd.spec, "must_place": [other.person.email.upper(), "nobody@example.org"]}
         first_person, other_person, slot_id = first.person_id, other.person_id, slot.id
     with app.db.unit_of_work() as session:
-        rp = round_problem(session, round_id, app.taxonomy)
+        rp = round_problem(session, round_id, app.taxonomy, BEFORE_DEADLINE)
     people = {p.id: p for p in rp.problem.people}
     assert len(people) == 8
     assert people[first_person].available == {slot_id}
@@ -61,7 +66,7 @@ def test_the_problem_uses_availability_rows_and_defaults_to_all_slots(app: App) 
 def test_preview_shows_the_proposal_and_writes_nothing(app: App) -> None:
     round_id, _, _ = _accept_some(app)
     with app.db.unit_of_work() as session:
-        rp, solution = propose(session, round_id, app.taxonomy)
+        rp, solution = propose(session, round_id, app.taxonomy, BEFORE_DEADLINE)
     assert violations(rp.problem, solution) == []
     assert len(solution.unplaced) + sum(len(m) for m in solution.groups.values()) == 8
 

@@ -51,8 +51,10 @@ SPEC = RoundSpec(
     answer_deadline=ANSWER_DEADLINE,
     input_deadline=INPUT_DEADLINE,
     invitees_per_theme=3,
+    # One invitee may make a group here: these tests are about the pages, not the mix.
     group_min=1,
     group_max=6,
+    min_sectors=0,
     themes=[
         ThemeSpec(slug="innovatie", slots=[slot(10, 10), slot(12, 14)]),
         ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(13, 14)]),

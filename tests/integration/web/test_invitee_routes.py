@@ -47,6 +47,7 @@ from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import (
     ANSWER_DEADLINE,
     BASE_URL,
+    BEFORE_DEADLINE,
     INPUT_DEADLINE,
     SESSION_END_INNOVATIE,
     World,
@@ -119,7 +120,7 @@ def accept(w: World, token: str) -> httpx.Response:
 
 def schedule(w: World) -> None:
     with w.wired.db.unit_of_work() as session:
-        schedule_round(session, w.round_id, "wiz.example")
+        schedule_round(session, w.round_id, w.wired.taxonomy, "wiz.example", BEFORE_DEADLINE)
 
 
 def slot_ids(w: World, invitation_id: int) -> list[int]:
