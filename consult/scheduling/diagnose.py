@@ -88,8 +88,9 @@ def reason_for(
 ) -> Reason:
     """The reason that holds for an unplaced person in this solution, checked in this order:
     no available slot at all; every available slot at its group limit with full groups; some
-    group has room but all such groups are at the sector cap for them; otherwise no group they
-    can join exists and too few people are left to open one."""
+    group has room but all such groups (leaving out those they were removed from) are at the
+    sector cap for them; the only groups with room are ones they were removed from; otherwise
+    no group they can join exists and too few people are left to open one."""
     options = [
         (rules, slot_id)
         for rules in _themes_of(problem, person)
@@ -100,16 +101,24 @@ def reason_for(
         return Reason.NO_AVAILABLE_SLOT
     full = True
     room = False
+    room_only_where_removed = False
     for rules, slot_id in options:
-        in_slot = [m for k, m in groups.items() if k.theme == rules.slug and k.slot_id == slot_id]
-        if len(in_slot) < rules.parallel_groups or any(len(m) < rules.group_max for m in in_slot):
+        in_slot = [
+            (k, m) for k, m in groups.items() if k.theme == rules.slug and k.slot_id == slot_id
+        ]
+        with_room = [k for k, m in in_slot if len(m) < rules.group_max]
+        if len(in_slot) < rules.parallel_groups or with_room:
             full = False
-        if any(len(m) < rules.group_max for m in in_slot):
+        if any(k not in person.excluded for k in with_room):
             room = True
+        elif with_room:
+            room_only_where_removed = True
     if full:
         return Reason.THEME_FULL
     if room:
         return Reason.DIVERSITY_RULE
+    if room_only_where_removed:
+        return Reason.REMOVED_FROM_GROUP
     return Reason.GROUP_TOO_SMALL
 
 

@@ -68,6 +68,7 @@ class Reason(StrEnum):
     THEME_FULL = "theme_full"
     DIVERSITY_RULE = "diversity_rule"
     GROUP_TOO_SMALL = "group_too_small"
+    REMOVED_FROM_GROUP = "removed_from_group"
 
 
 REASON_TEXT: dict[Reason, str] = {
@@ -75,6 +76,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.THEME_FULL: "every available slot already runs the maximum number of full groups",
     Reason.DIVERSITY_RULE: "every group with room already has the maximum from their sector",
     Reason.GROUP_TOO_SMALL: "too few people available in their slots to open a valid group",
+    Reason.REMOVED_FROM_GROUP: "the only groups with room are ones they were removed from",
 }
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consult.scheduling.diagnose import infeasible_rules
-from consult.scheduling.greedy import greedy
+from consult.scheduling.greedy import greedy, keep_previous
 from consult.scheduling.model import (
     GroupKey,
     Person,
@@ -191,14 +191,18 @@ GROUPS = {"vvt": "care", "ggz": "care", "mbo": "education", "gemeente": "governm
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_people: int = 9) -> Problem:
+def problems(draw: st.DrawFn, max_people: int = 9, rescheduling: bool = False) -> Problem:
     n = draw(st.integers(0, max_people))
     slots = {"a": (1, 2), "b": (3,)}
     people = []
+    # Re-scheduling: some people sit somewhere already, some were removed from a group.
+    keys = [GroupKey(t, s, j) for t, ids in slots.items() for s in ids for j in (0, 1)]
+    previous: dict[int, GroupKey] = {}
     for pid in range(n):
         prefs = tuple(draw(st.permutations(["a", "b"]))[: draw(st.integers(1, 2))])
         avail = draw(st.frozensets(st.sampled_from([1, 2, 3, 7]), max_size=3))
         sector = draw(st.sampled_from(SECTORS))
+        excluded = draw(st.frozensets(st.sampled_from(keys), max_size=2)) if rescheduling else None
         people.append(
             Person(
                 pid,
@@ -208,8 +212,11 @@ def problems(draw: st.DrawFn, max_people: int = 9) -> Problem:
                 prefs,
                 avail,
                 draw(st.booleans()) and pid == 0,
+                excluded or frozenset(),
             )
         )
+        if rescheduling and draw(st.booleans()):
+            previous[pid] = draw(st.sampled_from([k for k in keys if k not in (excluded or ())]))
     themes = []
     for slug, ids in slots.items():
         gmin = draw(st.integers(1, 3))
@@ -225,7 +232,7 @@ def problems(draw: st.DrawFn, max_people: int = 9) -> Problem:
                 min_regions=draw(st.integers(0, 2)),
             )
         )
-    return Problem(tuple(people), tuple(themes))
+    return Problem(tuple(people), tuple(themes), previous)
 
 
 def assert_reasons_true(problem: Problem, sol: Solution) -> None:
@@ -240,17 +247,24 @@ def assert_reasons_true(problem: Problem, sol: Solution) -> None:
             if s in p.available
         ]
         in_slot = {
-            (t.slug, s): [m for k, m in sol.groups.items() if (k.theme, k.slot_id) == (t.slug, s)]
+            (t.slug, s): [
+                (k, m) for k, m in sol.groups.items() if (k.theme, k.slot_id) == (t.slug, s)
+            ]
             for t, s in options
         }
         if reason == Reason.NO_AVAILABLE_SLOT:
             assert not options
             continue
         assert options
-        room = [(t, m) for t, s in options for m in in_slot[t.slug, s] if len(m) < t.group_max]
+        with_room = [
+            (t, k, m) for t, s in options for k, m in in_slot[t.slug, s] if len(m) < t.group_max
+        ]
+        room = [(t, m) for t, k, m in with_room if k not in p.excluded]
         if reason == Reason.THEME_FULL:
-            assert not room
+            assert not with_room
             assert all(len(in_slot[t.slug, s]) == t.parallel_groups for t, s in options)
+        elif reason == Reason.REMOVED_FROM_GROUP:
+            assert with_room and not room
         elif reason == Reason.DIVERSITY_RULE:
             assert room
             for t, m in room:
@@ -258,7 +272,7 @@ def assert_reasons_true(problem: Problem, sol: Solution) -> None:
                 assert t.max_per_sector and same >= t.max_per_sector
         else:
             assert reason == Reason.GROUP_TOO_SMALL
-            assert not room
+            assert not with_room
             assert any(len(in_slot[t.slug, s]) < t.parallel_groups for t, s in options)
 
 
@@ -276,3 +290,69 @@ def test_optimum_matches_brute_force(problem: Problem) -> None:
     sol = optimise(problem, FAST)
     assert sol.objective == brute_force(problem)
     assert sol.objective >= greedy(problem).objective
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(rescheduling=True))
+def test_rescheduling_keeps_every_hard_rule_and_never_seats_anyone_where_removed(
+    problem: Problem,
+) -> None:
+    for sol in (optimise(problem, FAST), greedy(problem), keep_previous(problem)):
+        assert violations(problem, sol) == []
+        assert_reasons_true(problem, sol)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_people=4, rescheduling=True))
+def test_rescheduling_optimum_matches_brute_force(problem: Problem) -> None:
+    """Brute force includes stability (Weights counts a kept seat): the optimiser finds the
+    best trade-off of placing people and leaving them where they were."""
+    sol = optimise(problem, FAST)
+    assert sol.objective == brute_force(problem)
+    assert sol.objective >= keep_previous(problem).objective
+
+
+def test_a_late_decline_moves_nobody_else_when_the_group_stays_valid() -> None:
+    people = tuple(person(i, s, avail=(1, 2)) for i, s in enumerate(["vvt", "ggz", "mbo", "ghz"]))
+    rules = ThemeRules("a", (1, 2), group_min=2, group_max=4, parallel_groups=2)
+    previous = {i: GroupKey("a", 1, 0) for i in range(4)}
+    # Person 3 declined: they are no longer in the problem.
+    sol = optimise(Problem(people[:3], (rules,), previous), FAST)
+    assert sol.assignment() == {i: GroupKey("a", 1, 0) for i in range(3)}
+
+
+def test_a_group_that_falls_below_the_minimum_is_merged_where_people_can_go() -> None:
+    # Two groups of two in slot 1; two people decline, one from each group: the two left
+    # must move together (placing them beats keeping them where they were).
+    people = tuple(person(i, "vvt", avail=(1,)) for i in range(4))
+    rules = ThemeRules("a", (1,), group_min=2, group_max=4, parallel_groups=2)
+    previous = {0: GroupKey("a", 1, 0), 1: GroupKey("a", 1, 0)}
+    previous |= {2: GroupKey("a", 1, 1), 3: GroupKey("a", 1, 1)}
+    sol = optimise(Problem((people[0], people[2]), (rules,), previous), FAST)
+    assert sol.unplaced == {}
+    assert len(sol.groups) == 1
+    (members,) = sol.groups.values()
+    assert members == (0, 2)
+
+
+def test_a_removed_person_has_a_true_reason_when_nowhere_else_has_room() -> None:
+    removed_from = GroupKey("a", 1, 0)
+    people = (
+        person(0, "vvt"),
+        person(1, "ggz"),
+        Person(
+            2,
+            "mbo",
+            "education",
+            "Twente",
+            ("a",),
+            frozenset({1}),
+            False,
+            frozenset({removed_from}),
+        ),
+    )
+    rules = ThemeRules("a", (1,), group_min=2, group_max=4, parallel_groups=1)
+    previous = {0: removed_from, 1: removed_from}
+    sol = optimise(Problem(people, (rules,), previous), FAST)
+    assert sol.groups == {removed_from: (0, 1)}
+    assert sol.unplaced == {2: Reason.REMOVED_FROM_GROUP}
