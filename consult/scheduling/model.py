@@ -71,12 +71,13 @@ class Reason(StrEnum):
     REMOVED_FROM_GROUP = "removed_from_group"
 
 
+# What the secretariat reads next to each unplaced person.
 REASON_TEXT: dict[Reason, str] = {
-    Reason.NO_AVAILABLE_SLOT: "no candidate slot of a preferred theme marked available",
-    Reason.THEME_FULL: "every available slot already runs the maximum number of full groups",
-    Reason.DIVERSITY_RULE: "every group with room already has the maximum from their sector",
-    Reason.GROUP_TOO_SMALL: "too few people available in their slots to open a valid group",
-    Reason.REMOVED_FROM_GROUP: "the only groups with room are ones they were removed from",
+    Reason.NO_AVAILABLE_SLOT: "geen tijdslot van een gekozen thema als beschikbaar aangegeven",
+    Reason.THEME_FULL: "elk beschikbaar tijdslot heeft al het maximum aan volle groepen",
+    Reason.DIVERSITY_RULE: "elke groep met plaats heeft al het maximum uit de eigen sector",
+    Reason.GROUP_TOO_SMALL: "te weinig mensen beschikbaar in hun tijdslots voor een geldige groep",
+    Reason.REMOVED_FROM_GROUP: "alleen groepen waar zij uit zijn gehaald hebben nog plaats",
 }
 
 
