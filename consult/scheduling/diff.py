@@ -4,6 +4,9 @@ Group indices are the model's bookkeeping, not identities: within a slot, each n
 matched to the running session it shares most people with, so a group that merely changed its
 index keeps its session (and its calendar entry). Only what differs becomes a change:
 
+A group is never matched to a session that someone in it was removed from (that person would
+be seated back where the secretariat took them out).
+
 - a new group without a running session to match → a new session;
 - a running session without a group → cancelled (everyone in it gets a CANCEL);
 - a matched pair → the people who leave lose their seat (a CANCEL for them alone) and the
@@ -61,7 +64,7 @@ def plan_changes(
             (-len(old.members & members), old.session_id, index)
             for old in olds
             for index, members in news.items()
-            if old.members & members
+            if old.members & members and not old.removed & members
         )
         matched: dict[int, int] = {}  # session id -> new group index
         for _, session_id, index in pairs:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from consult.scheduling.aggregate import solve_by_slot
 from consult.scheduling.diagnose import fill_and_explain, infeasible_rules, unplaced_must_place
 from consult.scheduling.greedy import greedy, keep_previous, running_groups
 from consult.scheduling.model import (
@@ -44,6 +46,10 @@ class SolverOptions:
     wall_limit_s: float = 60.0
     # Relative gap at which the search may stop early.
     relative_gap: float = 0.001
+    # "exact": one model of every person in every group; "by_slot": slots first, then groups
+    # (aggregate.py); "auto": exact while the exact model stays small enough to solve well.
+    method: str = "auto"
+    exact_limit: int = 20_000  # variables of the exact model
 
 
 def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution:
@@ -51,6 +57,63 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
     started = time.perf_counter()
     weights = Weights.for_problem(problem)
     baseline = max(greedy(problem), keep_previous(problem), key=lambda sol: sol.objective)
+
+    def configure(solver: cp_model.CpSolver) -> None:
+        params = solver.parameters
+        params.num_workers = options.workers
+        params.interleave_search = True
+        params.random_seed = options.seed
+        params.max_deterministic_time = options.deterministic_limit
+        params.max_time_in_seconds = options.wall_limit_s
+        params.relative_gap_limit = options.relative_gap
+
+    exact = options.method == "exact" or (
+        options.method == "auto" and exact_size(problem) <= options.exact_limit
+    )
+    if exact:
+        groups, status, solver_bound = _solve_exact(problem, weights, baseline, configure)
+    else:
+        groups, status, solver_bound = solve_by_slot(
+            problem, weights, baseline, configure, options.seed
+        )
+    found = baseline.groups if groups is None else groups
+    solution = fill_and_explain(problem, Solution(groups=dict(found)))
+    solution.objective = objective_value(problem, solution, weights)
+    if solution.objective < baseline.objective:
+        # The deterministic budget ran out before the search passed its hint: keep the
+        # baseline rather than return something worse.
+        solution = fill_and_explain(problem, Solution(groups=dict(baseline.groups)))
+        solution.objective = baseline.objective
+    solution.status = status
+    # The solver's bound, or an analytic one when that is tighter (it often is: placement
+    # dominates the weights and the search spends little effort on proving its bound).
+    bound = min(solver_bound, upper_bound(problem, weights))
+    solution.bound = max(bound, solution.objective)
+    solution.gap = (
+        (solution.bound - solution.objective) / solution.bound if solution.bound > 0 else 0.0
+    )
+    solution.infeasible = infeasible_rules(problem) + unplaced_must_place(problem, solution)
+    solution.wall_s = time.perf_counter() - started
+    return solution
+
+
+def exact_size(problem: Problem) -> int:
+    """How many person-in-group variables the exact model would have."""
+    themes = {t.slug: t for t in problem.themes}
+    return sum(
+        len(person.available & set(themes[slug].slot_ids)) * themes[slug].parallel_groups
+        for person in problem.people
+        for slug in person.preferences
+        if slug in themes
+    )
+
+
+def _solve_exact(
+    problem: Problem,
+    weights: Weights,
+    baseline: Solution,
+    configure: Callable[[cp_model.CpSolver], None],
+) -> tuple[dict[GroupKey, tuple[int, ...]] | None, str, int]:
     themes = {t.slug: t for t in problem.themes}
     running = running_groups(problem)
     max_rank = max((len(p.preferences) for p in problem.people), default=1)
@@ -148,41 +211,16 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
         model.add_hint(var, 1 if key in baseline.groups else 0)
 
     solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = options.workers
-    params.interleave_search = True
-    params.random_seed = options.seed
-    params.max_deterministic_time = options.deterministic_limit
-    params.max_time_in_seconds = options.wall_limit_s
-    params.relative_gap_limit = options.relative_gap
+    configure(solver)
     status = solver.solve(model)
-
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        groups: dict[GroupKey, list[int]] = defaultdict(list)
-        for (pid, key), var in x.items():
-            if solver.boolean_value(var):
-                groups[key].append(pid)
-        solution = Solution(groups={k: tuple(sorted(v)) for k, v in groups.items()})
-    else:
-        solution = Solution(groups=dict(baseline.groups))
-    # The solver's bound, or an analytic one when that is tighter (it often is: placement
-    # dominates the weights and the search spends little effort on proving its bound).
-    bound = min(int(solver.best_objective_bound), upper_bound(problem, weights))
-    solution = fill_and_explain(problem, solution)
-    solution.objective = objective_value(problem, solution, weights)
-    if solution.objective < baseline.objective:
-        # The deterministic budget ran out before the search passed its hint: keep the
-        # baseline rather than return something worse.
-        solution = fill_and_explain(problem, Solution(groups=dict(baseline.groups)))
-        solution.objective = baseline.objective
-    solution.status = solver.status_name(status)
-    solution.bound = max(bound, solution.objective)
-    solution.gap = (
-        (solution.bound - solution.objective) / solution.bound if solution.bound > 0 else 0.0
-    )
-    solution.infeasible = infeasible_rules(problem) + unplaced_must_place(problem, solution)
-    solution.wall_s = time.perf_counter() - started
-    return solution
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, name, int(solver.best_objective_bound)
+    groups: dict[GroupKey, list[int]] = defaultdict(list)
+    for (pid, key), var in x.items():
+        if solver.boolean_value(var):
+            groups[key].append(pid)
+    return {k: tuple(sorted(v)) for k, v in groups.items()}, name, int(solver.best_objective_bound)
 
 
 def upper_bound(problem: Problem, weights: Weights) -> int:

@@ -39,6 +39,8 @@ class RunningGroup:
     session_id: int
     key: GroupKey
     members: frozenset[int]
+    # People the secretariat removed from this session: they never get a seat in it again.
+    removed: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -165,10 +167,10 @@ def _seating(
             continue
         key = GroupKey(theme_slug[cs.theme_id], cs.slot_id, index[cs.slot_id])
         index[cs.slot_id] += 1
-        running.append(RunningGroup(cs.id, key, frozenset(seated)))
-        for seat in cs.attendees:
-            if seat.status == AttendeeStatus.REMOVED:
-                excluded[seat.person_id].add(key)
+        removed = {a.person_id for a in cs.attendees if a.status == AttendeeStatus.REMOVED}
+        running.append(RunningGroup(cs.id, key, frozenset(seated), frozenset(removed)))
+        for person_id in removed:
+            excluded[person_id].add(key)
     return tuple(running), fixed, excluded
 
 

@@ -61,3 +61,10 @@ def test_each_session_matches_the_group_it_shares_most_with() -> None:
     changes = plan_changes(now, groups)
     assert changes == SessionChanges(join=((11, 1),), leave=((10, 1),))
     assert moved_people(now, changes) == {1}
+
+
+def test_a_group_is_never_matched_to_a_session_someone_in_it_was_removed_from() -> None:
+    now = [RunningGroup(10, GroupKey("a", 1, 0), frozenset({1, 2, 3}), frozenset({9}))]
+    groups = {GroupKey("a", 1, 0): (1, 2, 3, 9)}
+    changes = plan_changes(now, groups)
+    assert changes == SessionChanges(create=(NewSession("a", 1, (1, 2, 3, 9)),), cancel=(10,))
