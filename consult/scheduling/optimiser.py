@@ -1,12 +1,18 @@
-"""The scheduling optimiser: one CP-SAT model per round (OR-Tools).
+"""The scheduling optimiser (OR-Tools CP-SAT), with two models of the same problem.
 
-Decision variables: x[p, g] = person p sits in group g, where a group g is (theme, slot,
-index < parallel_groups); open[g] = group g runs. Hard rules: a person sits in at most one group
-(so at most one per theme), only in a theme they chose and a slot they marked available; an open
-group has group_min..group_max people, at least min_sectors sectors and min_regions regions and
-at most max_per_sector from one sector. The objective is the lexicographic order of
-model.Weights as one weighted sum: placed people, then stability (re-scheduling), then theme
-preference, then the soft diversity goals.
+The exact model, for rounds of a few hundred people: x[p, g] = person p sits in group g, where
+a group g is (theme, slot, index < parallel_groups); open[g] = group g runs. Hard rules: a
+person sits in at most one group (so at most one per theme), only in a theme they chose, a slot
+they marked available and never in a group they were removed from; an open group has
+group_min..group_max people, at least min_sectors sectors and min_regions regions and at most
+max_per_sector from one sector. For large rounds that model has hundreds of thousands of
+variables and the search cannot even pass its starting point, so `auto` switches to the
+by-slot model (aggregate.py): slots first, then groups.
+
+The objective is the lexicographic order of model.Weights as one weighted sum: must-place
+people, placed people, stability (re-scheduling), theme preference, the soft diversity goals.
+The search starts from the better of the greedy plan and the current one, and never returns
+worse. The gap is measured against the solver's bound (or a tighter analytic one).
 
 Determinism: the search interleaves its two workers (interleave_search) and stops on a
 deterministic time budget, so the same problem and seed give the same solution on any machine.
