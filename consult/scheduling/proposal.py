@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +69,7 @@ def round_problem(
     starts: dict[int, datetime] = {}
     for slot in sorted(rnd.slots, key=lambda s: (s.start, s.id)):
         starts[slot.id] = slot.start
-        if not slot.cancelled and _utc(slot.start) > now:
+        if not slot.cancelled and slot.start > now:
             slots_by_theme[theme_slug[slot.theme_id]].append(slot.id)
     themes = tuple(
         theme_rules(rnd.spec, slug, slot_ids) for slug, slot_ids in sorted(slots_by_theme.items())
@@ -137,11 +137,6 @@ def round_problem(
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored moment is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _seating(
     session: Session, round_id: int, theme_slug: dict[int, str], now: datetime
 ) -> tuple[tuple[RunningGroup, ...], set[int], dict[int, set[GroupKey]]]:
@@ -162,7 +157,7 @@ def _seating(
     index: dict[int, int] = defaultdict(int)
     for cs in planned:
         seated = {a.person_id for a in cs.attendees if a.status == AttendeeStatus.SCHEDULED}
-        if cs.slot_id is None or _utc(cs.start) <= now:
+        if cs.slot_id is None or cs.start <= now:
             fixed |= seated
             continue
         key = GroupKey(theme_slug[cs.theme_id], cs.slot_id, index[cs.slot_id])
