@@ -71,7 +71,9 @@ def run(
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}
-    joined_rows = assign_to_anchors(X, anchor_rows, free)
+    joined_rows = assign_to_anchors(
+        X, anchor_rows, free, params.neighbours, params.resolution, params.seed
+    )
 
     rest = [i for i in free if i not in joined_rows]
     groups: list[NewGroup] = []
