@@ -19,7 +19,7 @@ import tomllib
 from collections import defaultdict
 
 from consult.settings import PROJECT_ROOT
-from consult.synthesis.pipeline import Unit, run
+from consult.synthesis.pipeline import Unit, corpus_of, run
 from consult.synthesis.text import sentences
 
 
@@ -56,8 +56,10 @@ def main() -> None:
     units = make_units(args.contributions, args.seed)
     started = time.perf_counter()
     blocks = assigned = 0
+    # As the service does: word weights from the whole round, then each theme on its own.
+    corpus = corpus_of([u for theme_units in units.values() for u in theme_units])
     for theme_units in units.values():
-        outcome = run(theme_units)
+        outcome = run(theme_units, corpus=corpus)
         blocks += len(outcome.groups)
         assigned += sum(len(g.unit_ids) for g in outcome.groups)
     wall = time.perf_counter() - started

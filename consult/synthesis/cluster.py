@@ -1,8 +1,8 @@
 """Grouping on a similarity graph: each text linked to its nearest neighbours, communities found
 by Louvain modularity, so the number of groups follows from the data instead of being fixed.
 
-Texts already placed (by staff, or as seeds) act as anchors: other texts join the anchor group
-they are closest to, provided that group is closer than the theme as a whole."""
+Texts already placed (by staff, or as seeds) act as anchors: communities are found among anchors
+and other texts together, and a text joins the anchor group its community holds."""
 
 from __future__ import annotations
 
@@ -59,30 +59,51 @@ def fits(X: sp.csr_matrix, member: int, group_centroid: np.ndarray, theme: np.nd
 
 
 def assign_to_anchors(
-    X: sp.csr_matrix, anchors: Mapping[str, Sequence[int]], candidates: Sequence[int]
+    X: sp.csr_matrix,
+    anchors: Mapping[str, Sequence[int]],
+    candidates: Sequence[int],
+    neighbours: int = 10,
+    resolution: float = 1.0,
+    seed: int = 0,
 ) -> dict[int, str]:
-    """Place candidates with the anchor group whose centroid is most similar, if it fits."""
+    """Place candidates with anchor groups by finding communities among anchors and
+    candidates together, the same way new groups are found, each anchor group held together
+    as one node (its texts are fixed together). A candidate in a community with one anchor
+    group joins it; in a community with several, it joins the one whose centroid is most
+    similar. A community without anchors is left out: those texts are closer to each other
+    than to any anchor group, so they may form a group of their own."""
     if not anchors or not candidates:
         return {}
-    keys = list(anchors)
-    centroids = normalize(np.stack([centroid(X, anchors[k]) for k in keys]))
-    rows = X[list(candidates)]
-    sims = np.asarray(rows @ centroids.T)
-    # The theme without the candidate itself: the anchor centroids do not contain it either,
-    # and its own weight in the theme would otherwise outweigh a small anchor group.
-    exact = rows.astype(np.float64)
-    total = np.asarray(X.astype(np.float64).sum(axis=0)).ravel()
-    with_total = np.asarray(exact @ total).ravel()
-    own = np.asarray(exact.multiply(exact).sum(axis=1)).ravel()
-    rest_norm = np.sqrt(np.maximum(float(total @ total) - 2 * with_total + own, 0.0))
-    background = np.divide(
-        with_total - own, rest_norm, out=np.zeros_like(rest_norm), where=rest_norm > 0
+    keys = [k for k in anchors if anchors[k]]
+    node: dict[int, int] = {}  # row -> graph node; anchor group i is node i
+    for n, key in enumerate(keys):
+        node.update({row: n for row in anchors[key]})
+    free = [c for c in candidates if c not in node]
+    node.update({row: len(keys) + n for n, row in enumerate(free)})
+    rows = sorted(node)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(keys) + len(free)))
+    for i, links in enumerate(nearest_neighbours(X[rows], neighbours)):
+        for j, weight in links:
+            a, b = node[rows[i]], node[rows[j]]
+            if a != b:
+                previous = graph.get_edge_data(a, b, {"weight": 0.0})["weight"]
+                graph.add_edge(a, b, weight=previous + weight)
+    found = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=seed
     )
+    centroids = normalize(np.stack([centroid(X, anchors[k]) for k in keys]))
     placed: dict[int, str] = {}
-    for row, candidate in enumerate(candidates):
-        best = int(np.argmax(sims[row]))
-        # Nothing in common with any anchor never counts as close (rounding can leave the
-        # background a hair below zero for a text unlike all others).
-        if sims[row, best] > max(background[row], 0.0):
-            placed[candidate] = keys[best]
+    for community in found:
+        present = sorted(n for n in community if n < len(keys))
+        members = sorted(free[n - len(keys)] for n in community if n >= len(keys))
+        if not present or not members:
+            continue
+        if len(present) == 1:
+            placed.update({row: keys[present[0]] for row in members})
+            continue
+        sims = np.asarray(X[members] @ centroids[present].T)
+        placed.update(
+            {row: keys[present[int(np.argmax(s))]] for row, s in zip(members, sims, strict=True)}
+        )
     return placed

@@ -23,7 +23,8 @@ from sklearn.metrics import (
 )
 
 from consult.synthesis.embeddings import Embedder
-from consult.synthesis.pipeline import Params, Unit, run
+from consult.synthesis.features import Corpus
+from consult.synthesis.pipeline import Params, Unit, corpus_of, run
 
 REQUIRED = ("id", "theme", "text", "gold_block")
 
@@ -126,12 +127,10 @@ def predict_theme(
     params: Params,
     embedder: Embedder | None,
     rng: random.Random,
+    corpus: Corpus | None = None,
 ) -> tuple[list[str], list[str], int]:
     """(gold, predicted) for the scored rows of one theme, and how many were assigned."""
-    units = [
-        Unit(i, r.text, r.language, r.quotable, contributor=r.id, sector=r.sector)
-        for i, r in enumerate(rows)
-    ]
+    units = _units(rows)
     anchors: dict[str, list[int]] = defaultdict(list)
     if seeds:
         by_gold: dict[str, list[int]] = defaultdict(list)
@@ -139,7 +138,7 @@ def predict_theme(
             by_gold[r.gold].append(i)
         for gold_block, ids in sorted(by_gold.items()):
             anchors[f"seed:{gold_block}"] = rng.sample(ids, min(seeds, len(ids)))
-    outcome = run(units, anchors, params, embedder)
+    outcome = run(units, anchors, params, embedder, corpus=corpus)
     label: dict[int, str] = dict(outcome.joined)
     for n, group in enumerate(outcome.groups):
         label.update({i: f"new:{n}" for i in group.unit_ids})
@@ -152,6 +151,13 @@ def predict_theme(
         predicted.append(label.get(i, f"unassigned:{i}"))
         assigned += i in label
     return gold, predicted, assigned
+
+
+def _units(rows: Sequence[Labelled]) -> list[Unit]:
+    return [
+        Unit(i, r.text, r.language, r.quotable, contributor=r.id, sector=r.sector)
+        for i, r in enumerate(rows)
+    ]
 
 
 def evaluate(
@@ -169,10 +175,13 @@ def evaluate(
     all_predicted: list[str] = []
     all_assigned = 0
     started_all = time.perf_counter()
+    # The file is one round: word weights and embedding statistics come from all of it, as
+    # the service takes them from all contributions of a round (labels play no part).
+    corpus = corpus_of(_units(rows), embedder)
     for theme in sorted({r.theme for r in rows}):
         theme_rows = [r for r in rows if r.theme == theme]
         started = time.perf_counter()
-        gold, predicted, assigned = predict_theme(theme_rows, seeds, params, embedder, rng)
+        gold, predicted, assigned = predict_theme(theme_rows, seeds, params, embedder, rng, corpus)
         results[theme] = score(gold, predicted, assigned, time.perf_counter() - started)
         all_gold += [f"{theme}/{g}" for g in gold]
         all_predicted += [f"{theme}/{p}" for p in predicted]

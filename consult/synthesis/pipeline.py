@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from consult.synthesis.cluster import assign_to_anchors, centroid, communities, fits
 from consult.synthesis.describe import Description, Member, describe
 from consult.synthesis.embeddings import Embedder
-from consult.synthesis.features import Text, represent
+from consult.synthesis.features import Corpus, Text, represent
 
 
 @dataclass(frozen=True)
@@ -56,19 +56,24 @@ def run(
     params: Params | None = None,
     embedder: Embedder | None = None,
     language: str = "nl",
+    corpus: Corpus | None = None,
 ) -> Outcome:
     """Group the units of one theme. `anchors` maps a group key to unit ids that are fixed in
-    it (staff placements, or seeds); other units may join those groups or form new ones."""
+    it (staff placements, or seeds); other units may join those groups or form new ones.
+    `corpus` holds the statistics of the whole round (see `features.Corpus`); with it, its
+    embedder is used and `embedder` is ignored."""
     params = params or Params()
     anchors = {k: list(v) for k, v in (anchors or {}).items() if v}
     if not units:
         return Outcome({}, (), ())
     index = {u.id: i for i, u in enumerate(units)}
-    X = represent([Text(u.text, u.language) for u in units], embedder)
+    X = represent([_text(u) for u in units], embedder, corpus)
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}
-    joined_rows = assign_to_anchors(X, anchor_rows, free)
+    joined_rows = assign_to_anchors(
+        X, anchor_rows, free, params.neighbours, params.resolution, params.seed
+    )
 
     rest = [i for i in free if i not in joined_rows]
     groups: list[NewGroup] = []
@@ -99,6 +104,15 @@ def run(
         for key, rows in anchor_rows.items()
     }
     return Outcome(joined, tuple(groups), tuple(sorted(units[r].id for r in unassigned)), described)
+
+
+def _text(unit: Unit) -> Text:
+    return Text(unit.text, unit.language)
+
+
+def corpus_of(units: Sequence[Unit], embedder: Embedder | None = None) -> Corpus:
+    """The round-wide statistics of all units of a round, every theme together."""
+    return Corpus([_text(u) for u in units], embedder)
 
 
 def _member(unit: Unit) -> Member:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
 from consult.synthesis.embeddings import Embedder
-from consult.synthesis.pipeline import Params, Unit, run
+from consult.synthesis.pipeline import Params, Unit, corpus_of, run
 from models import (
     BlockEvent,
     BlockStatus,
@@ -109,12 +109,15 @@ def synthesise(
             continue
         by_theme[c.theme_id].append(c)
 
+    # Word weights and embedding statistics from every contribution of the round, themes and
+    # frozen blocks included: the more text, the better a word's weight is known.
+    corpus = corpus_of([_unit(c) for c in contributions], embedder)
     created = assigned = unassigned = 0
     for theme_id, items in sorted(by_theme.items()):
         anchors = {
             f"block:{bid}": fixed[bid] for bid in kept_drafts if blocks[bid].theme_id == theme_id
         }
-        outcome = run([_unit(c) for c in items], anchors, params, embedder, language)
+        outcome = run([_unit(c) for c in items], anchors, params, embedder, language, corpus)
         for cid, key in outcome.joined.items():
             _place(session, int(key.split(":")[1]), cid)
             assigned += 1

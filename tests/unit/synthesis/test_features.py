@@ -9,7 +9,15 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from consult.synthesis.features import Text, represent, tfidf, tokens
+from consult.synthesis.features import (
+    Corpus,
+    Text,
+    common_directions,
+    remove_common,
+    represent,
+    tfidf,
+    tokens,
+)
 from consult.synthesis.text import stem
 
 TEXTS = [
@@ -133,3 +141,103 @@ def test_texts_the_model_finds_alike_become_more_similar() -> None:
     assert _cosine(with_model, 0, 1) > _cosine(without, 0, 1) + 0.4
     # Texts the model finds unrelated do not gain anything.
     assert _cosine(with_model, 0, 2) <= _cosine(without, 0, 2) + 1e-6
+
+
+def test_common_directions_are_the_mean_and_the_strongest_shared_direction() -> None:
+    # Every row leans along dimension 0 by a different amount; the rest is small and varied.
+    rows = np.array(
+        [[3.0, 0.1, 0.0], [1.0, 0.0, 0.1], [-1.0, -0.1, 0.0], [-3.0, 0.0, -0.1]],
+        dtype=np.float32,
+    )
+
+    mean, directions = common_directions(rows, count=1)
+
+    assert mean == pytest.approx(rows.mean(axis=0))
+    assert directions.shape == (1, 3)
+    assert abs(float(directions[0, 0])) == pytest.approx(1.0, abs=0.01)
+
+
+def test_common_directions_default_to_one_per_hundred_dimensions() -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(50, 384)).astype(np.float32)
+
+    _, directions = common_directions(rows)
+
+    assert directions.shape == (4, 384)  # round(384 / 100)
+
+
+def test_common_directions_never_exceed_what_the_rows_show() -> None:
+    one = np.ones((1, 5), dtype=np.float32)
+    two = np.eye(2, 5, dtype=np.float32)
+
+    assert common_directions(one)[1].shape == (0, 5)
+    assert common_directions(two, count=3)[1].shape == (1, 5)
+    assert common_directions(np.zeros((0, 5), dtype=np.float32))[1].shape == (0, 5)
+
+
+def test_removing_the_common_part_keeps_what_sets_rows_apart() -> None:
+    # Two texts that differ only in what everything shares end up alike; the row that differs
+    # in another direction stays apart.
+    shared = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    rows = np.array([[5.0, 1.0, 0.0], [-5.0, 1.0, 0.0], [0.0, -2.0, 0.0]], dtype=np.float32)
+
+    out = remove_common(rows, np.zeros(3, dtype=np.float32), shared[None, :])
+
+    assert out[:, 0] == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
+    assert float(out[0] @ out[1]) == pytest.approx(1.0, abs=1e-6)
+    assert float(out[0] @ out[2]) == pytest.approx(-1.0, abs=1e-6)
+    assert np.linalg.norm(out, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-6)
+
+
+def test_a_word_all_themes_use_weighs_less_with_the_round_as_corpus() -> None:
+    # Within this theme "corona" is rare, so alone it would weigh a lot; in the round as a
+    # whole it is everywhere and says little about what a text is about.
+    theme = [
+        Text("Tijdens corona kregen teams meer ruimte voor zelfroosteren.", "nl"),
+        Text("Tijdens corona liep de stage van studenten vertraging op.", "nl"),
+        Text("Zelfroosteren vraagt begeleiding van teams.", "nl"),
+        Text("Meer stageplekken voor studenten.", "nl"),
+    ]
+    elsewhere = [Text(f"Corona en {w}.", "nl") for w in ("huisvesting", "salaris", "scholing")]
+
+    alone = represent(theme)
+    in_round = represent(theme, corpus=Corpus(theme + elsewhere))
+
+    # 0 and 1 share only "corona"; 0 and 2 share their subject.
+    assert _cosine(in_round, 0, 1) < _cosine(alone, 0, 1)
+    assert _cosine(in_round, 0, 2) > _cosine(in_round, 0, 1)
+    assert np.linalg.norm(in_round.toarray(), axis=1) == pytest.approx(np.ones(4), abs=1e-5)
+
+
+def test_a_corpus_embeds_each_text_once_and_cleans_the_embeddings() -> None:
+    calls: list[list[str]] = []
+    vectors = {t.text: [1.0, float(n), float(n % 2)] for n, t in enumerate(TEXTS)}
+    fixed = FixedEmbedder(vectors)
+
+    class Counting:
+        def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            calls.append(list(texts))
+            return fixed.embed(texts)
+
+    corpus = Corpus([*TEXTS, TEXTS[0]], Counting())
+    joined = represent(TEXTS[:2], corpus=corpus).toarray()
+
+    assert calls == [[t.text for t in TEXTS]]  # once, duplicates dropped, none again
+    assert np.linalg.norm(joined, axis=1) == pytest.approx([1.0, 1.0], abs=1e-5)
+    # The dense half no longer holds what every text shares: its rows sum to about nothing.
+    dense = corpus.dense(TEXTS)
+    raw = fixed.embed([t.text for t in TEXTS])
+    assert dense is not None
+    assert np.abs(dense.sum(axis=0)).max() < np.abs(raw.sum(axis=0)).max()
+
+
+def test_a_corpus_embeds_a_text_it_did_not_hold_when_asked() -> None:
+    late = Text("Een tekst die later binnenkwam.", "nl")
+    fixed = FixedEmbedder({t.text: [1.0, float(n), 0.5] for n, t in enumerate([*TEXTS, late])})
+    corpus = Corpus(TEXTS, fixed)
+
+    dense = corpus.dense([late, TEXTS[0]])
+
+    assert dense is not None
+    assert dense.shape == (2, 3)
+    assert np.linalg.norm(dense, axis=1) == pytest.approx([1.0, 1.0], abs=1e-5)
