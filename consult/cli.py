@@ -203,32 +203,19 @@ REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "j
 
 @round_app.command("status")
 def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Per theme: invited, answered, accepted, scheduled, input and blocks."""
-    from consult.rounds.status import round_status
+    """Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered
+    addresses; what happens now and at the next deadlines."""
+    from consult.rounds.status import THEME_COLUMNS, round_status, step_when, theme_row
     from consult.wiring import open_app
 
     round_id = _round_id(round_slug)
     with open_app() as ctx, ctx.db.unit_of_work() as session:
         view = round_status(session, round_id)
-    table = Table(title=f"{view.name} ({view.slug}): {view.status}")
-    for column in (
-        "thema",
-        "uitgen.",
-        "antw.",
-        "ja",
-        "ingedeeld",
-        "inbreng",
-        "blokken",
-    ):
+    table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
+    for column in THEME_COLUMNS:
         table.add_column(column, justify="left" if column == "thema" else "right")
     for t in view.themes:
-        table.add_row(
-            t.theme,
-            *(
-                str(x)
-                for x in (t.invited, t.answered, t.accepted, t.scheduled, t.contributions, t.blocks)
-            ),
-        )
+        table.add_row(*theme_row(t))
     console.print(table)
     if view.failed_addresses:
         failed = Table(title="Niet afgeleverd")
@@ -237,6 +224,17 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
         for email, reply in view.failed_addresses:
             failed.add_row(escape(email), escape(reply))
         console.print(failed)
+    steps = Table(title="Wat de service doet")
+    steps.add_column("wanneer")
+    steps.add_column("wat")
+    if not view.automated:
+        steps.add_row("—", "niets vanzelf: [automation] enabled = false in de rondespecificatie")
+    for what in view.due_now:
+        steps.add_row("nu", escape(what))
+    for step in view.next_steps:
+        steps.add_row(step_when(step), escape(step.what))
+    if steps.row_count:
+        console.print(steps)
 
 
 @input_app.command("import")
