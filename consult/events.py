@@ -17,6 +17,8 @@ logger = logging.getLogger("consult.events")
 
 INVITATION_RESPONDED = "consult.invitation.responded"
 CONTRIBUTION_SUBMITTED = "consult.contribution.submitted"
+# Staff decided on every block of a round and approved at least one: the report can be written.
+BLOCKS_APPROVED = "consult.round.blocks-approved"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ def contribution_resource(contribution_id: int) -> str:
 
 def round_resource(round_id: int) -> str:
     return f"consult.round.{round_id}"
+
+
+def blocks_approved(round_id: int) -> Signal:
+    return Signal(BLOCKS_APPROVED, round_resource(round_id), {"round_id": round_id})
 
 
 def prefect_emitter(signal: Signal) -> None:
