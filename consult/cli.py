@@ -348,6 +348,46 @@ def web(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address the web app listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web app", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the whole service on this machine: a local Prefect server (unless PREFECT_API_URL is
+    set), the web app, and every flow with its schedule and triggers. Ctrl-C stops it all."""
+    from consult.serve import ServeError, run_service
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    settings = load_settings()
+    try:
+        run_service(settings, host, port, lambda line: console.print(escape(line)))
+    except ServeError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def deploy(
+    pool: Annotated[
+        str | None, typer.Option(help="Process work pool (default: [service] work_pool)")
+    ] = None,
+) -> None:
+    """Register every flow as a deployment in a process work pool on the Prefect server in
+    PREFECT_API_URL, for `prefect worker start --pool POOL` on one or more machines."""
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail("zet PREFECT_API_URL op de Prefect-server waarin de deployments komen", 2)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from consult.deploy import register
+
+    settings = load_settings()
+    names = register(settings, pool or settings.service.work_pool)
+    console.print(
+        f"{len(names)} deployments in werkpool '{escape(pool or settings.service.work_pool)}':"
+    )
+    for name in names:
+        console.print(f"  {escape(name)}")
+
+
+@app.command()
 def demo(
     workspace: Annotated[
         Path, typer.Option(help="Folder for the demo's config, database, mail and reports")
