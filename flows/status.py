@@ -27,8 +27,9 @@ def publish_round_status(round_id: int, now: datetime | None = None) -> str:
     with open_app() as app, app.db.unit_of_work() as session:
         view = round_status(session, round_id, now or datetime.now(UTC))
     key = artifact_key(view.slug)
-    create_markdown_artifact(
-        status_markdown(view), key=key, description=f"Stand van ronde {view.slug}"
+    # _sync: in an async flow (or its hooks) Prefect would otherwise hand back a coroutine.
+    create_markdown_artifact(  # type: ignore[call-arg]
+        status_markdown(view), key=key, description=f"Stand van ronde {view.slug}", _sync=True
     )
     return key
 

@@ -73,14 +73,15 @@ def queue_lessons_requests(
             continue
         seats = [s for s in cs.attendees if s.status == AttendeeStatus.SCHEDULED]
         asked = queued_keys(session, [lessons_key(cs.id, s.person_id) for s in seats])
-        invitations = dict(
-            session.execute(
+        invitations: dict[int, int] = {
+            key: n
+            for key, n in session.execute(
                 select(Invitation.person_id, Invitation.id).where(
                     Invitation.round_id == rnd.id,
                     Invitation.person_id.in_([s.person_id for s in seats]),
                 )
-            ).tuples()
-        )
+            )
+        }
         for seat in seats:
             key = lessons_key(cs.id, seat.person_id)
             invitation_id = invitations.get(seat.person_id)

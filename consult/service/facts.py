@@ -77,13 +77,14 @@ def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
         )
         if cs.id in asked
     )
-    blocks = dict(
-        session.execute(
+    blocks: dict[BlockStatus, int] = {
+        key: n
+        for key, n in session.execute(
             select(BuildingBlock.status, func.count(BuildingBlock.id))
             .where(BuildingBlock.round_id == round_id)
             .group_by(BuildingBlock.status)
-        ).tuples()
-    )
+        )
+    }
     contributions = session.scalar(
         select(func.count(Contribution.id)).where(
             Contribution.round_id == round_id, Contribution.draft.is_(False)

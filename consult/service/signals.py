@@ -26,13 +26,14 @@ def approval_signals(session: Session, round_ids: Sequence[int]) -> list[Signal]
     one approved one."""
     signals = []
     for round_id in round_ids:
-        counts = dict(
-            session.execute(
+        counts: dict[BlockStatus, int] = {
+            key: n
+            for key, n in session.execute(
                 select(BuildingBlock.status, func.count(BuildingBlock.id))
                 .where(BuildingBlock.round_id == round_id)
                 .group_by(BuildingBlock.status)
-            ).tuples()
-        )
+            )
+        }
         if counts and not counts.get(BlockStatus.DRAFT) and counts.get(BlockStatus.APPROVED):
             signals.append(blocks_approved(round_id))
     return signals
