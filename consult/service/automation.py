@@ -26,8 +26,9 @@ class AutomationSpec(BaseModel):
     schedule_after_answer_deadline: bool = True
     # An answer that changes after scheduling places (or re-places) people and updates calendars.
     reschedule_on_change: bool = True
-    # Hours after a session ends to ask its attendees for lessons learned; None: never ask.
-    lessons_request_hours_after: float | None = Field(default=1.0, ge=0)
+    # Ask the attendees of a session for their lessons learned, this many hours after it ended.
+    request_lessons: bool = True
+    lessons_request_hours_after: float = Field(default=1.0, ge=0)
     # When the input deadline passes: group the contributions into building blocks.
     synthesise_after_input_deadline: bool = True
     # When staff have approved every block of the round: write the report.

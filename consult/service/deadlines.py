@@ -100,8 +100,10 @@ def is_scheduled(status: str) -> bool:
 
 
 def lessons_moment(facts: RoundFacts, session: SessionFacts) -> datetime | None:
-    hours = facts.automation.lessons_request_hours_after
-    return None if hours is None else session.end + timedelta(hours=hours)
+    auto = facts.automation
+    if not auto.request_lessons:
+        return None
+    return session.end + timedelta(hours=auto.lessons_request_hours_after)
 
 
 def due_actions(facts: RoundFacts, now: datetime) -> list[Action]:
@@ -179,7 +181,7 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
                 ),
             )
         )
-    if auto.lessons_request_hours_after is not None and facts.status in (SCHEDULED, COLLECTING):
+    if auto.request_lessons and facts.status in (SCHEDULED, COLLECTING):
         hours = timedelta(hours=auto.lessons_request_hours_after)
         coming = sorted(
             (s.end + hours, s.session_id)

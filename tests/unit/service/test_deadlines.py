@@ -70,7 +70,7 @@ def test_attendees_are_asked_for_lessons_after_their_session_ended():
     assert kinds(facts, SESSION_END) == []  # the default waits an hour
     actions = due_actions(facts, SESSION_END + timedelta(hours=1))
     assert [(a.kind, a.session_ids) for a in actions] == [(ActionKind.REQUEST_LESSONS, (1,))]
-    never = replace(facts, automation=AutomationSpec(lessons_request_hours_after=None))
+    never = replace(facts, automation=AutomationSpec(request_lessons=False))
     assert kinds(never, SESSION_END + timedelta(days=5)) == []
 
 
