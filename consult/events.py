@@ -17,6 +17,9 @@ logger = logging.getLogger("consult.events")
 
 INVITATION_RESPONDED = "consult.invitation.responded"
 CONTRIBUTION_SUBMITTED = "consult.contribution.submitted"
+# The round's status when the event happened, as a resource label: triggers match on it, so an
+# answer before scheduling starts no flow run at all.
+ROUND_STATUS_LABEL = "consult.round.status"
 # Staff decided on every block of a round and approved at least one: the report can be written.
 BLOCKS_APPROVED = "consult.round.blocks-approved"
 
@@ -28,6 +31,9 @@ class Signal:
     payload: dict[str, str | int | list[int]] = field(default_factory=dict)
     # (resource id, role) of related resources, e.g. ("consult.round.3", "round").
     related: tuple[tuple[str, str], ...] = ()
+    # Extra attributes (Prefect: labels) of the resource, for triggers to match on, such as
+    # the round's status. Codes only, like the payload.
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 Emitter = Callable[[Signal], None]
@@ -56,7 +62,7 @@ def prefect_emitter(signal: Signal) -> None:
 
     emit_event(
         event=signal.event,
-        resource={"prefect.resource.id": signal.resource_id},
+        resource={"prefect.resource.id": signal.resource_id, **signal.attributes},
         related=[
             {"prefect.resource.id": resource_id, "prefect.resource.role": role}
             for resource_id, role in signal.related

@@ -2,8 +2,8 @@
 its schedule or event trigger.
 
 - service-tick/consult      every `[service] tick_seconds`: deadlines of every active round
-- on-answer/consult         event consult.invitation.responded (re-schedules after scheduling)
-- on-contribution/consult   event consult.contribution.submitted (late input after synthesis)
+- on-answer/consult         event consult.invitation.responded of a scheduled round
+- on-contribution/consult   event consult.contribution.submitted of a synthesised round
 - on-blocks-approved/consult  event consult.round.blocks-approved (writes the report)
 - poll-calendar-replies/consult  every `[service] poll_replies_seconds`, with [imap] only
 - the round flows themselves (launch-round, send-invitations, ... compile-report), without a
@@ -24,7 +24,12 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.types.entrypoint import EntrypointType
 
-from consult.events import BLOCKS_APPROVED, CONTRIBUTION_SUBMITTED, INVITATION_RESPONDED
+from consult.events import (
+    BLOCKS_APPROVED,
+    CONTRIBUTION_SUBMITTED,
+    INVITATION_RESPONDED,
+    ROUND_STATUS_LABEL,
+)
 from consult.settings import Settings
 from flows import round_cycle, service
 
@@ -32,12 +37,18 @@ DEPLOYMENT = "consult"
 TAGS = ["consult"]
 
 
-def _on(event: str) -> DeploymentEventTrigger:
+def _on(event: str, *round_statuses: str) -> DeploymentEventTrigger:
+    """Run on `event`; with `round_statuses`, only for events of rounds in one of them (a label
+    the web app puts on the event), so the thousands of answers before the answer deadline
+    start no flow run at all."""
+    match: dict[str, str | list[str]] = {"prefect.resource.id": "consult.*"}
+    if round_statuses:
+        match[ROUND_STATUS_LABEL] = list(round_statuses)
     return DeploymentEventTrigger(
         name=f"consult: {event}",
         description=f"Run when {event} arrives; the round id comes from the event.",
         expect={event},
-        match={"prefect.resource.id": "consult.*"},
+        match=match,
         # Rendered by the server as text; the flow's own validation makes it an int again.
         parameters={"round_id": "{{ event.payload.round_id }}"},
     )
@@ -73,13 +84,13 @@ def deployments(settings: Settings, work_pool: str | None = None) -> list[Runner
         # the others wait their turn (each finds what is still missing).
         make(
             service.on_answer,
-            triggers=[_on(INVITATION_RESPONDED)],
+            triggers=[_on(INVITATION_RESPONDED, "scheduled", "collecting")],
             concurrency_limit=_one_at_a_time(ConcurrencyLimitStrategy.ENQUEUE),
             enforce_parameter_schema=False,
         ),
         make(
             service.on_contribution,
-            triggers=[_on(CONTRIBUTION_SUBMITTED)],
+            triggers=[_on(CONTRIBUTION_SUBMITTED, "synthesised")],
             concurrency_limit=_one_at_a_time(ConcurrencyLimitStrategy.ENQUEUE),
             enforce_parameter_schema=False,
         ),

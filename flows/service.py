@@ -126,9 +126,9 @@ def round_state(round_id: int) -> tuple[str, bool, bool, bool]:
 
 @flow(name="on-answer")
 async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """An invitee answered or changed their answer. Before scheduling, nothing happens until the
-    answer deadline (the tick takes it from there); after scheduling the round is placed again,
-    which seats new acceptances and updates calendars."""
+    """An invitee of a scheduled round answered or changed their answer: the round is placed
+    again, which seats new acceptances and updates calendars. (Answers before scheduling start
+    no run: the trigger matches on the round's status; the tick schedules at the deadline.)"""
     status, reschedule, _, _ = round_state(round_id)
     if not (status in (SCHEDULED, COLLECTING) and reschedule):
         publish_round_status(round_id, now)
@@ -140,9 +140,9 @@ async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any
 
 @flow(name="on-contribution")
 def on_contribution(round_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """Input was handed in. While input is open this only refreshes the status; input that
-    arrives after synthesis (for example imported by staff) is placed by synthesising again,
-    which leaves blocks and staff decisions as they are and places only what is new."""
+    """Input was handed in after synthesis (the trigger passes only those): it is placed by
+    synthesising again, which leaves blocks and staff decisions as they are and places only
+    what is new. Run by hand before synthesis, it only refreshes the status."""
     status, _, _, _ = round_state(round_id)
     if status != SYNTHESISED:
         publish_round_status(round_id, now)

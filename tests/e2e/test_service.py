@@ -23,6 +23,7 @@ from consult.events import (
     BLOCKS_APPROVED,
     CONTRIBUTION_SUBMITTED,
     INVITATION_RESPONDED,
+    ROUND_STATUS_LABEL,
     Signal,
     blocks_approved,
     emit_all,
@@ -201,25 +202,37 @@ def _runs_of(deployment_id: object) -> list[dict[str, object]]:
 def test_each_consult_event_reaches_its_flow(served: tuple[App, EmlSink]) -> None:
     ids = _apply_all()
     round_id = 4242  # the triggers only route; no run executes here (nothing serves them)
+    early = 4243  # a round still taking answers: its events start nothing
+
+    def answered(rid: int, status: str) -> Signal:
+        return Signal(
+            INVITATION_RESPONDED,
+            f"consult.invitation.{rid}77",
+            {"round_id": rid, "invitation_id": 77, "change": "answer"},
+            ((round_resource(rid), "round"),),
+            {ROUND_STATUS_LABEL: status},
+        )
+
+    def submitted(rid: int, status: str) -> Signal:
+        return Signal(
+            CONTRIBUTION_SUBMITTED,
+            f"consult.contribution.{rid}88",
+            {"round_id": rid, "invitation_id": 77, "contribution_id": 88},
+            ((round_resource(rid), "round"),),
+            {ROUND_STATUS_LABEL: status},
+        )
+
     sent = emit_all(
         prefect_emitter,
         [
-            Signal(
-                INVITATION_RESPONDED,
-                "consult.invitation.77",
-                {"round_id": round_id, "invitation_id": 77, "change": "accepted"},
-                ((round_resource(round_id), "round"),),
-            ),
-            Signal(
-                CONTRIBUTION_SUBMITTED,
-                "consult.contribution.88",
-                {"round_id": round_id, "invitation_id": 77, "contribution_id": 88},
-                ((round_resource(round_id), "round"),),
-            ),
+            answered(early, "inviting"),
+            submitted(early, "collecting"),
+            answered(round_id, "scheduled"),
+            submitted(round_id, "synthesised"),
             blocks_approved(round_id),
         ],
     )
-    assert sent == 3
+    assert sent == 5
     from prefect.events.worker import EventsWorker
 
     EventsWorker.drain_all()
@@ -237,9 +250,12 @@ def test_each_consult_event_reaches_its_flow(served: tuple[App, EmlSink]) -> Non
                 del pending[flow_name]
         time.sleep(1)
     assert not pending, f"no flow run for {pending}"
-    # The tick has no trigger, only its schedule; the other flows neither.
+    # The tick has no trigger, only its schedule; the other flows neither. The early round's
+    # events (answers before scheduling, input before synthesis) started nothing.
     for quiet in ("service-tick", "send-invitations", "compile-report"):
         assert all(str(r.get("round_id")) != str(round_id) for r in _runs_of(ids[quiet]))
+    for flow_name in expected:
+        assert all(str(r.get("round_id")) != str(early) for r in _runs_of(ids[flow_name]))
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
