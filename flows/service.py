@@ -31,6 +31,10 @@ from models import Round
 
 # Sessions per task when asking for lessons learned: a few dozen sessions are hundreds of mails.
 SESSIONS_PER_BATCH = 25
+# A flow that fails on the way (database or relay briefly away) is run again by Prefect; every
+# step it repeats does only what is still missing. A run whose machine died is picked up by the
+# next tick instead.
+RETRIES, RETRY_DELAY_S = 2, 30
 
 
 def _now() -> datetime:
@@ -51,7 +55,7 @@ def queue_lessons_batch(session_ids: list[int], now: datetime) -> int:
         return queue_lessons_requests(session, app.mail_context(), session_ids, now)
 
 
-@flow(name="request-lessons")
+@flow(name="request-lessons", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 async def request_lessons(
     round_id: int, session_ids: list[int], now: datetime | None = None
 ) -> dict[str, int]:
@@ -65,7 +69,7 @@ async def request_lessons(
     return {"queued": queued, **(await round_cycle.send_outbox())}
 
 
-@flow(name="send-outbox")
+@flow(name="send-outbox", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 async def send_outbox_flow() -> dict[str, int]:
     """Send every message that is due (new ones, and retries whose time has come)."""
     result: dict[str, int] = await round_cycle.send_outbox()
@@ -96,7 +100,7 @@ async def run_action(action: Action, now: datetime) -> dict[str, Any]:
     return await send_outbox_flow()
 
 
-@flow(name="service-tick")
+@flow(name="service-tick", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 async def service_tick(now: datetime | None = None, round_id: int | None = None) -> list[str]:
     """Look at every active round (or one) and run what its deadlines make due: invitations,
     reminders, scheduling and calendar invitations, lessons-learned requests, synthesis, the
@@ -124,7 +128,7 @@ def round_state(round_id: int) -> tuple[str, bool, bool, bool]:
         )
 
 
-@flow(name="on-answer")
+@flow(name="on-answer", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any]:
     """An invitee of a scheduled round answered or changed their answer: the round is placed
     again, which seats new acceptances and updates calendars. (Answers before scheduling start
@@ -138,7 +142,7 @@ async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any
     return {"rescheduled": True, **placed, **sent}
 
 
-@flow(name="on-contribution")
+@flow(name="on-contribution", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 def on_contribution(round_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Input was handed in after synthesis (the trigger passes only those): it is placed by
     synthesising again, which leaves blocks and staff decisions as they are and places only
@@ -150,7 +154,7 @@ def on_contribution(round_id: int, now: datetime | None = None) -> dict[str, Any
     return {"synthesised": True, **round_cycle.synthesise_round(round_id)}
 
 
-@flow(name="on-blocks-approved")
+@flow(name="on-blocks-approved", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
 def on_blocks_approved(round_id: int) -> dict[str, Any]:
     """Staff approved the last block of the round: write the report (if the round wants it and
     nothing went back to draft in the meantime)."""
