@@ -192,32 +192,19 @@ REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "j
 
 @round_app.command("status")
 def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Per theme: invited, answered, accepted, scheduled, input and blocks."""
-    from consult.rounds.status import round_status
+    """Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered
+    addresses; what happens now and at the next deadlines."""
+    from consult.rounds.status import THEME_COLUMNS, round_status, step_when, theme_row
     from consult.wiring import open_app
 
     round_id = _round_id(round_slug)
     with open_app() as ctx, ctx.db.unit_of_work() as session:
         view = round_status(session, round_id)
-    table = Table(title=f"{view.name} ({view.slug}): {view.status}")
-    for column in (
-        "thema",
-        "uitgen.",
-        "antw.",
-        "ja",
-        "ingedeeld",
-        "inbreng",
-        "blokken",
-    ):
+    table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
+    for column in THEME_COLUMNS:
         table.add_column(column, justify="left" if column == "thema" else "right")
     for t in view.themes:
-        table.add_row(
-            t.theme,
-            *(
-                str(x)
-                for x in (t.invited, t.answered, t.accepted, t.scheduled, t.contributions, t.blocks)
-            ),
-        )
+        table.add_row(*theme_row(t))
     console.print(table)
     if view.failed_addresses:
         failed = Table(title="Niet afgeleverd")
@@ -226,6 +213,17 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
         for email, reply in view.failed_addresses:
             failed.add_row(escape(email), escape(reply))
         console.print(failed)
+    steps = Table(title="Wat de service doet")
+    steps.add_column("wanneer")
+    steps.add_column("wat")
+    if not view.automated:
+        steps.add_row("—", "niets vanzelf: [automation] enabled = false in de rondespecificatie")
+    for what in view.due_now:
+        steps.add_row("nu", escape(what))
+    for step in view.next_steps:
+        steps.add_row(step_when(step), escape(step.what))
+    if steps.row_count:
+        console.print(steps)
 
 
 @input_app.command("import")
@@ -336,6 +334,46 @@ def web(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
     )
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address the web app listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web app", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the whole service on this machine: a local Prefect server (unless PREFECT_API_URL is
+    set), the web app, and every flow with its schedule and triggers. Ctrl-C stops it all."""
+    from consult.serve import ServeError, run_service
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    settings = load_settings()
+    try:
+        run_service(settings, host, port, lambda line: console.print(escape(line)))
+    except ServeError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def deploy(
+    pool: Annotated[
+        str | None, typer.Option(help="Process work pool (default: [service] work_pool)")
+    ] = None,
+) -> None:
+    """Register every flow as a deployment in a process work pool on the Prefect server in
+    PREFECT_API_URL, for `prefect worker start --pool POOL` on one or more machines."""
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail("zet PREFECT_API_URL op de Prefect-server waarin de deployments komen", 2)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from consult.deploy import register
+
+    settings = load_settings()
+    names = register(settings, pool or settings.service.work_pool)
+    console.print(
+        f"{len(names)} deployments in werkpool '{escape(pool or settings.service.work_pool)}':"
+    )
+    for name in names:
+        console.print(f"  {escape(name)}")
 
 
 @app.command()

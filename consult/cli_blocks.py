@@ -7,6 +7,7 @@ command is used wrongly (empty title, --to together with --unassign, no name for
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from consult.cli_common import ACTOR_ENV, actor, console
 from consult.cli_common import fail as _fail
 from consult.i18n import AMSTERDAM
+from consult.service.signals import round_ids_of
 from consult.synthesis import decisions
 from consult.synthesis.decisions import STATUS_NL, BadInput, DecisionError
 from consult.wiring import App
@@ -275,6 +277,7 @@ def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -
     # All or nothing: one refused id leaves every block as it was, so a typo never leaves
     # half a list approved.
     with _review() as (_, session):
+        rounds = round_ids_of(session, block_ids)
         for block_id in dict.fromkeys(block_ids):
             try:
                 changed = change(session, block_id, actor)
@@ -290,6 +293,23 @@ def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -
             )
     for line in lines:
         console.print(line)
+    if status in (BlockStatus.APPROVED, BlockStatus.REJECTED):
+        _signal_approved(rounds)
+
+
+def _signal_approved(round_ids: Sequence[int]) -> None:
+    """After the commit: tell the service about rounds whose blocks are now all approved, so it
+    writes the report. Only with a Prefect server configured (PREFECT_API_URL): without one
+    nobody listens, and the service's tick writes the report at its next run anyway."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return
+    from consult.events import emit_all, prefect_emitter
+    from consult.service.signals import approval_signals
+    from consult.wiring import open_app
+
+    with open_app() as app, app.db.unit_of_work() as session:
+        signals = approval_signals(session, round_ids)
+    emit_all(prefect_emitter, signals)
 
 
 @blocks_app.command("approve")

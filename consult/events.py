@@ -17,6 +17,11 @@ logger = logging.getLogger("consult.events")
 
 INVITATION_RESPONDED = "consult.invitation.responded"
 CONTRIBUTION_SUBMITTED = "consult.contribution.submitted"
+# The round's status when the event happened, as a resource label: triggers match on it, so an
+# answer before scheduling starts no flow run at all.
+ROUND_STATUS_LABEL = "consult.round.status"
+# Staff decided on every block of a round and approved at least one: the report can be written.
+BLOCKS_APPROVED = "consult.round.blocks-approved"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class Signal:
     payload: dict[str, str | int | list[int]] = field(default_factory=dict)
     # (resource id, role) of related resources, e.g. ("consult.round.3", "round").
     related: tuple[tuple[str, str], ...] = ()
+    # Extra attributes (Prefect: labels) of the resource, for triggers to match on, such as
+    # the round's status. Codes only, like the payload.
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 Emitter = Callable[[Signal], None]
@@ -43,6 +51,10 @@ def round_resource(round_id: int) -> str:
     return f"consult.round.{round_id}"
 
 
+def blocks_approved(round_id: int) -> Signal:
+    return Signal(BLOCKS_APPROVED, round_resource(round_id), {"round_id": round_id})
+
+
 def prefect_emitter(signal: Signal) -> None:
     """Hand the signal to Prefect's events worker (it sends in the background)."""
     # Imported here: prefect takes seconds to import, and only processes that emit need it.
@@ -50,7 +62,7 @@ def prefect_emitter(signal: Signal) -> None:
 
     emit_event(
         event=signal.event,
-        resource={"prefect.resource.id": signal.resource_id},
+        resource={"prefect.resource.id": signal.resource_id, **signal.attributes},
         related=[
             {"prefect.resource.id": resource_id, "prefect.resource.role": role}
             for resource_id, role in signal.related

@@ -84,6 +84,26 @@ class SynthesisSettings(BaseModel):
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
 
 
+class ServiceSettings(BaseModel):
+    """`consult serve` and the deployments it serves (flows/deployments.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # How often the service looks at every active round's deadlines (the service-tick flow).
+    tick_seconds: int = Field(default=300, ge=5)
+    # How often calendar replies are read from the mailbox, when [imap] is configured.
+    poll_replies_seconds: int = Field(default=600, ge=30)
+    # The local Prefect server `consult serve` starts when PREFECT_API_URL is not set: its
+    # address, and the folder for its settings and SQLite database.
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+    prefect_home: Path = PROJECT_ROOT / "var" / "prefect"
+    # Seconds to wait for that server to answer its health check before giving up.
+    startup_timeout_s: float = Field(default=120.0, gt=0)
+    # The process work pool `consult deploy` registers the deployments in (scale-out).
+    work_pool: str = "consult"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONSULT_",
@@ -101,6 +121,7 @@ class Settings(BaseSettings):
     # None: no mailbox configured, so `consult replies poll` has nothing to read (and says so).
     imap: ImapSettings | None = None
     synthesis: SynthesisSettings = SynthesisSettings()
+    service: ServiceSettings = ServiceSettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"

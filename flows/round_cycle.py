@@ -30,6 +30,7 @@ from consult.synthesis.embeddings import load_embedder
 from consult.synthesis.overview import blocks_markdown
 from consult.synthesis.service import synthesise
 from consult.wiring import open_app
+from flows.status import publish_status_after
 from models import BlockStatus, Round, RoundStatus
 
 T = TypeVar("T")
@@ -246,3 +247,16 @@ def poll_replies_task() -> dict[str, int]:
 def poll_calendar_replies() -> dict[str, int]:
     """Read new calendar replies from the secretariat's mailbox and apply the valid ones."""
     return poll_replies_task()
+
+
+# Every round flow refreshes its round's status artifact when it ends (flows/status.py).
+publish_status_after(
+    launch_round,
+    send_invitations,
+    send_reminders,
+    schedule_sessions,
+    send_calendar_invites,
+    collect_input,
+    synthesise_round,
+    compile_report,
+)

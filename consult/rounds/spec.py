@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from consult.service.automation import AutomationSpec
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -68,6 +70,8 @@ class RoundSpec(BaseModel):
     reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
     max_reminders: int = Field(default=2, ge=0)
     themes: list[ThemeSpec] = Field(min_length=1)
+    # What `consult serve` does for this round by itself (consult.service.automation).
+    automation: AutomationSpec = Field(default_factory=AutomationSpec)
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
 

@@ -1,13 +1,18 @@
-"""Where a round stands, per theme: invited, answered, accepted, scheduled, input, blocks."""
+"""Where a round stands, per theme: invited, answered, accepted, scheduled, input, blocks; the
+addresses mail could not be delivered to; what the service does now and at the next deadlines."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.i18n import format_datetime
+from consult.service.deadlines import NextStep, due_actions, next_steps
+from consult.service.facts import round_facts
 from models import (
     AttendeeStatus,
     BuildingBlock,
@@ -53,10 +58,16 @@ class RoundStatusView:
     status: str
     themes: tuple[ThemeStatus, ...]
     failed_addresses: tuple[tuple[str, str], ...]
+    # What the service does at its next tick (Dutch labels), and what comes after that.
+    due_now: tuple[str, ...] = ()
+    next_steps: tuple[NextStep, ...] = field(default_factory=tuple)
+    automated: bool = True
 
 
-def round_status(session: Session, round_id: int) -> RoundStatusView:
+def round_status(session: Session, round_id: int, now: datetime | None = None) -> RoundStatusView:
+    moment = now or datetime.now(UTC)
     rnd = session.get_one(Round, round_id)
+    facts = round_facts(session, round_id, moment)
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     accepted: Counter[str] = Counter()
@@ -110,4 +121,45 @@ def round_status(session: Session, round_id: int) -> RoundStatusView:
             for s in slugs
         ),
         failed_addresses=tuple((email, error or "") for email, error in failed),
+        due_now=tuple(a.describe() for a in due_actions(facts, moment)),
+        next_steps=tuple(next_steps(facts, moment)),
+        automated=facts.automation.enabled,
     )
+
+
+THEME_COLUMNS = ("thema", "uitgenodigd", "geantwoord", "ja", "ingedeeld", "inbreng", "bouwstenen")
+
+
+def theme_row(t: ThemeStatus) -> tuple[str, ...]:
+    return (
+        t.theme,
+        *(
+            str(n)
+            for n in (t.invited, t.answered, t.accepted, t.scheduled, t.contributions, t.blocks)
+        ),
+    )
+
+
+def step_when(step: NextStep) -> str:
+    return format_datetime(step.when, "nl") if step.when else "als staf klaar is"
+
+
+def status_markdown(view: RoundStatusView) -> str:
+    """The status as Markdown, for the Prefect artifact `status-<round>` the flows update."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"# {cell(view.name)} ({view.slug})", "", f"Status: **{view.status}**", ""]
+    lines += ["| " + " | ".join(THEME_COLUMNS) + " |", "|" + "---|" * len(THEME_COLUMNS)]
+    lines += ["| " + " | ".join(cell(c) for c in theme_row(t)) + " |" for t in view.themes]
+    lines += ["", "## Nu te doen", ""]
+    if not view.automated:
+        lines.append("De service handelt deze ronde niet zelf af (`[automation] enabled = false`).")
+    lines += [f"- {what}" for what in view.due_now] or ["- niets"]
+    lines += ["", "## Volgende momenten", ""]
+    lines += [f"- {step_when(s)}: {cell(s.what)}" for s in view.next_steps] or ["- geen"]
+    if view.failed_addresses:
+        lines += ["", "## Niet afgeleverd", "", "| adres | antwoord van de server |", "|---|---|"]
+        lines += [f"| {cell(a)} | {cell(r)} |" for a, r in view.failed_addresses]
+    return "\n".join(lines) + "\n"

@@ -30,6 +30,7 @@ from consult.contributions.forms import (
 from consult.events import (
     CONTRIBUTION_SUBMITTED,
     INVITATION_RESPONDED,
+    ROUND_STATUS_LABEL,
     Signal,
     contribution_resource,
     invitation_resource,
@@ -135,6 +136,7 @@ def _responded(invitation: Invitation, change: str, **extra: str | int | list[in
         invitation_resource(invitation.id),
         payload | extra,
         ((round_resource(invitation.round_id), "round"),),
+        {ROUND_STATUS_LABEL: invitation.round.status.value},
     )
 
 
@@ -477,6 +479,7 @@ def _submitted(invitation: Invitation, contribution_ids: Sequence[int]) -> list[
                 (round_resource(invitation.round_id), "round"),
                 (invitation_resource(invitation.id), "invitation"),
             ),
+            {ROUND_STATUS_LABEL: invitation.round.status.value},
         )
         for cid in contribution_ids
     ]

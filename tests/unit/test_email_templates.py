@@ -138,6 +138,24 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "input_url": INPUT_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
+    ("lessons_request", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "session_when": "dinsdag 4 maart 2025, 10:00\u201311:30",
+        "input_deadline": "woensdag 30 april 2025 om 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("lessons_request", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "session_when": "Tuesday 4 March 2025, 10:00\u201311:30",
+        "input_deadline": "Wednesday 30 April 2025 at 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
 }
 CASES = sorted(CONTEXTS)
 
@@ -214,6 +232,7 @@ def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None
         "calendar_cancel": [],
         "confirmation_answer": [PAGE_URL],
         "confirmation_input": [INPUT_URL],
+        "lessons_request": [INPUT_URL],
     }[name]
     for link in links:
         assert link in rendered.text

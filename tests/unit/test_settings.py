@@ -65,6 +65,9 @@ def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) 
     for key in settings.synthesis.model_dump():
         assert f"{key} =" in documented, key
     assert "[synthesis]" in documented
+    for key in settings.service.model_dump():
+        assert f"{key} =" in documented, key
+    assert "[service]" in documented
     # The mailbox is off unless configured, so the example documents it commented out.
     assert settings.imap is None
     assert "# [imap]" in documented
@@ -150,4 +153,19 @@ def test_imap_without_password_or_with_a_misspelt_key_is_refused(
         encoding="utf-8",
     )
     with pytest.raises(ValidationError, match="proccesed_folder"):
+        load_settings()
+
+
+def test_service_settings_from_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().service.tick_seconds == 300
+    config = tmp_path / "consult.toml"
+    config.write_text("[service]\ntick_seconds = 60\nprefect_port = 4300\n", encoding="utf-8")
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    monkeypatch.setenv("CONSULT_SERVICE__WORK_POOL", "wiz-pool")
+    service = load_settings().service
+    assert (service.tick_seconds, service.prefect_port, service.work_pool) == (60, 4300, "wiz-pool")
+    config.write_text("[service]\ntick_second = 60\n", encoding="utf-8")
+    with pytest.raises(ValidationError):
         load_settings()

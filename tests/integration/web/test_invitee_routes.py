@@ -454,6 +454,9 @@ def test_accepting_stores_first_then_signals_and_confirms_by_email(world: World)
         "change": "answer",
         "status": "accepted",
     }
+    # The round's status travels as an attribute, so a trigger can ignore answers before
+    # scheduling without starting a flow run.
+    assert world.events[0].attributes == {"consult.round.status": "inviting"}
     # The confirmation went through the outbox and reached the SMTP server.
     address = email_of(world, invitation_id)
     assert count(world, OutboxMessage, OutboxMessage.kind == OutboxKind.CONFIRMATION) == 1

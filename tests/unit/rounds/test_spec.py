@@ -158,3 +158,13 @@ def test_scheduling_rules_have_defaults_and_per_theme_overrides(tmp_path: Path) 
 def test_a_theme_whose_group_max_is_below_its_group_min_is_named(tmp_path: Path) -> None:
     text = VALID.replace('slug = "behoud"', 'slug = "behoud"\ngroup_min = 7')
     assert "theme behoud: group_max must be at least group_min" in _error(_write(tmp_path, text))
+
+
+def test_automation_is_on_by_default_and_set_per_round(tmp_path: Path) -> None:
+    assert load_round_spec(_write(tmp_path, VALID)).automation.enabled
+    text = VALID + "\n[automation]\nrequest_lessons = false\nlessons_request_hours_after = 3\n"
+    auto = load_round_spec(_write(tmp_path, text)).automation
+    assert (auto.request_lessons, auto.lessons_request_hours_after) == (False, 3.0)
+    assert auto.schedule_after_answer_deadline
+    message = _error(_write(tmp_path, VALID + "\n[automation]\nenable = false\n"))
+    assert "automation.enable" in message

@@ -1,0 +1,23 @@
+"""`python -m consult.runner`: serve every deployment (flows/deployments.py) in this process
+until SIGTERM. Started by `consult serve`, which supervises it."""
+
+from __future__ import annotations
+
+import os
+
+
+def main() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect import serve
+
+    from consult.settings import load_settings
+    from flows.deployments import deployments
+
+    served = deployments(load_settings())
+    # Paused schedules would survive a restart; the tick must run again when we come back.
+    serve(*served, pause_on_shutdown=False, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""What is due for a round at a given moment, and what comes next. Pure: facts and a clock in,
+actions out; the tick flow gathers the facts (consult.service.facts) and runs the actions.
+
+Every action is safe to repeat: the flows behind it do only what is missing. So a tick that
+runs twice, or one that runs late, does no harm; the facts only keep ticks from starting flows
+that would find nothing to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from consult.service.automation import AutomationSpec
+
+# Round statuses (models.RoundStatus values), spelt out: the pure core does not import models.
+INVITING, SCHEDULED, COLLECTING = "inviting", "scheduled", "collecting"
+SYNTHESISED, REPORTED, CLOSED = "synthesised", "reported", "closed"
+
+
+class ActionKind(StrEnum):
+    SEND_INVITATIONS = "send-invitations"
+    SEND_REMINDERS = "send-reminders"
+    SCHEDULE = "schedule"  # place people, then send the calendar invitations
+    SEND_CALENDAR = "send-calendar-invites"
+    REQUEST_LESSONS = "request-lessons"
+    SYNTHESISE = "synthesise"
+    COMPILE_REPORT = "compile-report"
+    SEND_OUTBOX = "send-outbox"
+
+
+# What each action means to the secretariat (status table, artifact).
+ACTION_LABELS_NL: dict[ActionKind, str] = {
+    ActionKind.SEND_INVITATIONS: "uitnodigingen versturen",
+    ActionKind.SEND_REMINDERS: "herinneringen versturen aan wie nog niet antwoordde",
+    ActionKind.SCHEDULE: "sessies indelen en agenda-uitnodigingen versturen",
+    ActionKind.SEND_CALENDAR: "ontbrekende agenda-uitnodigingen versturen",
+    ActionKind.REQUEST_LESSONS: "deelnemers om geleerde lessen vragen",
+    ActionKind.SYNTHESISE: "bouwstenen samenstellen uit de inbreng",
+    ActionKind.COMPILE_REPORT: "rapport schrijven",
+    ActionKind.SEND_OUTBOX: "wachtende mail versturen",
+}
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    session_id: int
+    start: datetime
+    end: datetime
+    # Scheduled attendees who have not been asked for lessons learned yet.
+    not_asked: int
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    round_id: int
+    slug: str
+    status: str
+    answer_deadline: datetime
+    input_deadline: datetime
+    reminder_days_before: tuple[float, ...]
+    automation: AutomationSpec
+    # Invitations whose email has not been written yet.
+    uninvited: int = 0
+    # Invitees owed a reminder at the moment the facts were gathered.
+    reminders_due: int = 0
+    # Seats whose calendar message for the session's current version has not been written.
+    calendar_pending: int = 0
+    sessions: tuple[SessionFacts, ...] = ()
+    contributions: int = 0
+    blocks: int = 0
+    draft_blocks: int = 0
+    approved_blocks: int = 0
+    # Messages of this round waiting in the outbox (new, or to be retried).
+    outbox_waiting: int = 0
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    round_id: int
+    session_ids: tuple[int, ...] = ()
+
+    def describe(self) -> str:
+        label = ACTION_LABELS_NL[self.kind]
+        if self.session_ids:
+            return f"{label} ({len(self.session_ids)} sessies)"
+        return label
+
+
+@dataclass(frozen=True)
+class NextStep:
+    when: datetime | None  # None: when staff are done (not a moment on the clock)
+    what: str
+
+
+def is_scheduled(status: str) -> bool:
+    return status not in (INVITING,)
+
+
+def lessons_moment(facts: RoundFacts, session: SessionFacts) -> datetime | None:
+    auto = facts.automation
+    if not auto.request_lessons:
+        return None
+    return session.end + timedelta(hours=auto.lessons_request_hours_after)
+
+
+def due_actions(facts: RoundFacts, now: datetime) -> list[Action]:
+    """The actions the service should run for this round now, in the order to run them."""
+    auto, rid = facts.automation, facts.round_id
+    if not auto.enabled or facts.status == CLOSED:
+        return []
+    actions: list[Action] = []
+    open_for_answers = now < facts.answer_deadline
+    if facts.status == INVITING and open_for_answers:
+        if auto.send_invitations and facts.uninvited:
+            actions.append(Action(ActionKind.SEND_INVITATIONS, rid))
+        if auto.send_reminders and facts.reminders_due:
+            actions.append(Action(ActionKind.SEND_REMINDERS, rid))
+    if facts.status == INVITING and not open_for_answers and auto.schedule_after_answer_deadline:
+        actions.append(Action(ActionKind.SCHEDULE, rid))
+    elif is_scheduled(facts.status) and facts.status != REPORTED and facts.calendar_pending:
+        actions.append(Action(ActionKind.SEND_CALENDAR, rid))
+    if now < facts.input_deadline and facts.status in (SCHEDULED, COLLECTING):
+        ask = tuple(
+            s.session_id
+            for s in facts.sessions
+            if s.not_asked and (moment := lessons_moment(facts, s)) is not None and now >= moment
+        )
+        if ask:
+            actions.append(Action(ActionKind.REQUEST_LESSONS, rid, ask))
+    if (
+        now >= facts.input_deadline
+        and auto.synthesise_after_input_deadline
+        and facts.status in (INVITING, SCHEDULED, COLLECTING)
+    ):
+        actions.append(Action(ActionKind.SYNTHESISE, rid))
+    if facts.status == SYNTHESISED and auto.report_when_approved and all_blocks_approved(facts):
+        actions.append(Action(ActionKind.COMPILE_REPORT, rid))
+    sending = {
+        ActionKind.SEND_INVITATIONS,
+        ActionKind.SEND_REMINDERS,
+        ActionKind.SCHEDULE,
+        ActionKind.SEND_CALENDAR,
+        ActionKind.REQUEST_LESSONS,
+    }
+    if facts.outbox_waiting and not any(a.kind in sending for a in actions):
+        actions.append(Action(ActionKind.SEND_OUTBOX, rid))
+    return actions
+
+
+def all_blocks_approved(facts: RoundFacts) -> bool:
+    """Staff decided on every block and approved at least one (rejected ones stay out)."""
+    return facts.blocks > 0 and facts.draft_blocks == 0 and facts.approved_blocks > 0
+
+
+def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
+    """The coming deadlines and what the service will do at each, earliest first; last, what
+    waits on staff rather than on the clock."""
+    auto = facts.automation
+    if facts.status in (REPORTED, CLOSED):
+        return []
+    timed: list[NextStep] = []
+    if facts.status == INVITING and now < facts.answer_deadline:
+        if auto.send_reminders:
+            for days in sorted(set(facts.reminder_days_before), reverse=True):
+                moment = facts.answer_deadline - timedelta(days=days)
+                if moment > now:
+                    timed.append(
+                        NextStep(moment, f"herinnering ({days:g} dagen voor de antwoordtermijn)")
+                    )
+        timed.append(
+            NextStep(
+                facts.answer_deadline,
+                "antwoordtermijn sluit: "
+                + (
+                    ACTION_LABELS_NL[ActionKind.SCHEDULE]
+                    if auto.schedule_after_answer_deadline
+                    else "indelen met `consult round schedule`"
+                ),
+            )
+        )
+    if auto.request_lessons and facts.status in (SCHEDULED, COLLECTING):
+        hours = timedelta(hours=auto.lessons_request_hours_after)
+        coming = sorted(
+            (s.end + hours, s.session_id)
+            for s in facts.sessions
+            if s.not_asked and now < s.end + hours < facts.input_deadline
+        )
+        if coming:
+            later = f" (en daarna nog {len(coming) - 1})" if len(coming) > 1 else ""
+            timed.append(
+                NextStep(
+                    coming[0][0],
+                    f"na sessie {coming[0][1]}: deelnemers om geleerde lessen vragen{later}",
+                )
+            )
+    if facts.status in (INVITING, SCHEDULED, COLLECTING) and now < facts.input_deadline:
+        timed.append(
+            NextStep(
+                facts.input_deadline,
+                "inbrengtermijn sluit: "
+                + (
+                    ACTION_LABELS_NL[ActionKind.SYNTHESISE]
+                    if auto.synthesise_after_input_deadline
+                    else "samenstellen met `consult round synthesise`"
+                ),
+            )
+        )
+    steps = sorted(timed, key=lambda s: s.when or now)
+    if facts.status == SYNTHESISED:
+        waiting = (
+            f"rapport schrijven zodra staf alle bouwstenen heeft beoordeeld "
+            f"(nog {facts.draft_blocks} van {facts.blocks} in concept)"
+            if auto.report_when_approved
+            else "rapport schrijven met `consult report`"
+        )
+        steps.append(NextStep(None, waiting))
+    return steps

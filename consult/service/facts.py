@@ -1,0 +1,117 @@
+"""Read a round's facts from the database for the deadline logic (consult.service.deadlines).
+
+A handful of counting queries per round, whatever its size: cheap enough to run every few
+minutes for every active round.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consult.calendar.invites import calendar_key, planned_message
+from consult.mail.outbox import queued_keys
+from consult.rounds.invite import pending_invitation_ids
+from consult.rounds.lessons import not_asked
+from consult.rounds.reminders import due_invitation_ids
+from consult.service.automation import AutomationSpec
+from consult.service.deadlines import RoundFacts, SessionFacts
+from models import (
+    BlockStatus,
+    BuildingBlock,
+    ConsultationSession,
+    Contribution,
+    OutboxMessage,
+    OutboxStatus,
+    Round,
+    RoundStatus,
+    SessionAttendee,
+)
+
+
+def automation_of(rnd: Round) -> AutomationSpec:
+    """The round's `[automation]` table; rounds launched before it existed get the defaults."""
+    return AutomationSpec.model_validate(rnd.spec.get("automation") or {})
+
+
+def active_round_ids(session: Session) -> list[int]:
+    """Rounds the service still has work for (not reported, not closed)."""
+    return list(
+        session.scalars(
+            select(Round.id)
+            .where(Round.status.not_in([RoundStatus.REPORTED, RoundStatus.CLOSED]))
+            .order_by(Round.id)
+        )
+    )
+
+
+def _calendar_pending(session: Session, round_id: int) -> int:
+    sessions = session.scalars(
+        select(ConsultationSession).where(ConsultationSession.round_id == round_id)
+    ).all()
+    if not sessions:
+        return 0
+    by_id = {cs.id: cs for cs in sessions}
+    seats = session.scalars(
+        select(SessionAttendee).where(SessionAttendee.session_id.in_(list(by_id)))
+    ).all()
+    wanted: list[str] = []
+    for seat in seats:
+        method, sequence = planned_message(by_id[seat.session_id], seat)
+        if method == "REQUEST":  # a CANCEL may rightly never be sent (nothing to take away)
+            wanted.append(calendar_key(method, seat.session_id, seat.person_id, sequence))
+    return len(wanted) - len(queued_keys(session, wanted))
+
+
+def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
+    rnd = session.get_one(Round, round_id)
+    asked = not_asked(session, round_id)
+    sessions = tuple(
+        SessionFacts(cs.id, cs.start, cs.end, asked.get(cs.id, 0))
+        for cs in session.scalars(
+            select(ConsultationSession)
+            .where(ConsultationSession.round_id == round_id)
+            .order_by(ConsultationSession.start, ConsultationSession.id)
+        )
+        if cs.id in asked
+    )
+    blocks: dict[BlockStatus, int] = {
+        key: n
+        for key, n in session.execute(
+            select(BuildingBlock.status, func.count(BuildingBlock.id))
+            .where(BuildingBlock.round_id == round_id)
+            .group_by(BuildingBlock.status)
+        )
+    }
+    contributions = session.scalar(
+        select(func.count(Contribution.id)).where(
+            Contribution.round_id == round_id, Contribution.draft.is_(False)
+        )
+    )
+    waiting = session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.round_id == round_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+    )
+    inviting = rnd.status == RoundStatus.INVITING
+    return RoundFacts(
+        round_id=rnd.id,
+        slug=rnd.slug,
+        status=rnd.status.value,
+        answer_deadline=rnd.answer_deadline,
+        input_deadline=rnd.input_deadline,
+        reminder_days_before=tuple(float(d) for d in rnd.spec.get("reminder_days_before", [])),
+        automation=automation_of(rnd),
+        uninvited=len(pending_invitation_ids(session, round_id)) if inviting else 0,
+        reminders_due=len(due_invitation_ids(session, round_id, now)) if inviting else 0,
+        calendar_pending=0 if inviting else _calendar_pending(session, round_id),
+        sessions=sessions,
+        contributions=contributions or 0,
+        blocks=sum(blocks.values()),
+        draft_blocks=blocks.get(BlockStatus.DRAFT, 0),
+        approved_blocks=blocks.get(BlockStatus.APPROVED, 0),
+        outbox_waiting=waiting or 0,
+    )

@@ -1,0 +1,121 @@
+"""The deadline logic on a clock the test sets: what is due when, and what comes next."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from consult.service.automation import AutomationSpec
+from consult.service.deadlines import (
+    ActionKind,
+    RoundFacts,
+    SessionFacts,
+    due_actions,
+    next_steps,
+)
+
+AMS = ZoneInfo("Europe/Amsterdam")
+ANSWER = datetime(2030, 3, 1, 17, 0, tzinfo=AMS)
+INPUT = datetime(2030, 4, 30, 23, 59, tzinfo=AMS)
+SESSION_END = datetime(2030, 3, 10, 11, 30, tzinfo=AMS)
+
+FACTS = RoundFacts(
+    round_id=7,
+    slug="voorjaar-2030",
+    status="inviting",
+    answer_deadline=ANSWER,
+    input_deadline=INPUT,
+    reminder_days_before=(7.0, 2.0),
+    automation=AutomationSpec(),
+)
+
+
+def kinds(facts: RoundFacts, now: datetime) -> list[ActionKind]:
+    return [a.kind for a in due_actions(facts, now)]
+
+
+def test_a_fresh_round_sends_its_invitations_and_nothing_else():
+    now = ANSWER - timedelta(days=20)
+    assert kinds(replace(FACTS, uninvited=500), now) == [ActionKind.SEND_INVITATIONS]
+    assert kinds(FACTS, now) == []
+
+
+def test_reminders_only_while_answers_are_open():
+    facts = replace(FACTS, reminders_due=40)
+    assert kinds(facts, ANSWER - timedelta(days=6)) == [ActionKind.SEND_REMINDERS]
+    assert ActionKind.SEND_REMINDERS not in kinds(facts, ANSWER)
+    off = replace(facts, automation=AutomationSpec(send_reminders=False))
+    assert kinds(off, ANSWER - timedelta(days=6)) == []
+
+
+def test_the_answer_deadline_schedules_once():
+    assert kinds(FACTS, ANSWER - timedelta(seconds=1)) == []
+    assert kinds(FACTS, ANSWER) == [ActionKind.SCHEDULE]
+    scheduled = replace(FACTS, status="scheduled")
+    assert kinds(scheduled, ANSWER + timedelta(hours=1)) == []
+    # A crash between placing people and writing their calendar invitations is picked up.
+    assert kinds(replace(scheduled, calendar_pending=3), ANSWER) == [ActionKind.SEND_CALENDAR]
+    manual = replace(FACTS, automation=AutomationSpec(schedule_after_answer_deadline=False))
+    assert kinds(manual, ANSWER) == []
+
+
+def test_attendees_are_asked_for_lessons_after_their_session_ended():
+    sessions = (
+        SessionFacts(1, SESSION_END - timedelta(minutes=90), SESSION_END, not_asked=5),
+        SessionFacts(2, SESSION_END + timedelta(days=2), SESSION_END + timedelta(days=3), 4),
+        SessionFacts(3, SESSION_END - timedelta(days=1), SESSION_END - timedelta(days=1), 0),
+    )
+    facts = replace(FACTS, status="scheduled", sessions=sessions)
+    assert kinds(facts, SESSION_END) == []  # the default waits an hour
+    actions = due_actions(facts, SESSION_END + timedelta(hours=1))
+    assert [(a.kind, a.session_ids) for a in actions] == [(ActionKind.REQUEST_LESSONS, (1,))]
+    never = replace(facts, automation=AutomationSpec(request_lessons=False))
+    assert kinds(never, SESSION_END + timedelta(days=5)) == []
+
+
+def test_the_input_deadline_synthesises_and_approval_compiles_the_report():
+    collecting = replace(FACTS, status="collecting", contributions=900)
+    assert kinds(collecting, INPUT - timedelta(minutes=1)) == []
+    assert kinds(collecting, INPUT) == [ActionKind.SYNTHESISE]
+    synthesised = replace(collecting, status="synthesised", blocks=12, draft_blocks=2)
+    assert kinds(synthesised, INPUT + timedelta(days=3)) == []
+    decided = replace(synthesised, draft_blocks=0, approved_blocks=10)
+    assert kinds(decided, INPUT + timedelta(days=3)) == [ActionKind.COMPILE_REPORT]
+    all_rejected = replace(synthesised, draft_blocks=0, approved_blocks=0)
+    assert kinds(all_rejected, INPUT + timedelta(days=3)) == []
+    assert kinds(replace(decided, status="reported"), INPUT + timedelta(days=3)) == []
+
+
+def test_waiting_mail_is_sent_when_nothing_else_sends():
+    facts = replace(FACTS, status="collecting", outbox_waiting=3)
+    assert kinds(facts, ANSWER + timedelta(days=2)) == [ActionKind.SEND_OUTBOX]
+    inviting = replace(FACTS, uninvited=2, outbox_waiting=3)
+    assert kinds(inviting, ANSWER - timedelta(days=20)) == [ActionKind.SEND_INVITATIONS]
+
+
+def test_a_round_the_service_must_leave_alone():
+    facts = replace(FACTS, uninvited=10, automation=AutomationSpec(enabled=False))
+    assert kinds(facts, ANSWER) == []
+    assert kinds(replace(FACTS, status="closed", uninvited=3), ANSWER) == []
+
+
+def test_next_steps_name_the_coming_deadlines_in_order():
+    now = ANSWER - timedelta(days=10)
+    steps = next_steps(FACTS, now)
+    assert [s.when for s in steps] == [
+        ANSWER - timedelta(days=7),
+        ANSWER - timedelta(days=2),
+        ANSWER,
+        INPUT,
+    ]
+    assert "sessies indelen" in steps[2].what
+    assert "bouwstenen" in steps[3].what
+
+
+def test_next_steps_after_synthesis_wait_on_staff():
+    facts = replace(FACTS, status="synthesised", blocks=8, draft_blocks=3)
+    (step,) = next_steps(facts, INPUT + timedelta(days=1))
+    assert step.when is None
+    assert "nog 3 van 8" in step.what
+    assert next_steps(replace(facts, status="reported"), INPUT) == []
