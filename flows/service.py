@@ -85,7 +85,7 @@ async def run_action(action: Action, now: datetime) -> dict[str, Any]:
     if kind == ActionKind.SEND_REMINDERS:
         return dict(await round_cycle.send_reminders(rid, now))
     if kind == ActionKind.SCHEDULE:
-        placed = round_cycle.schedule_sessions(rid)
+        placed = round_cycle.schedule_sessions(rid, now)
         return {**placed, **(await round_cycle.send_calendar_invites(rid))}
     if kind == ActionKind.SEND_CALENDAR:
         return dict(await round_cycle.send_calendar_invites(rid))
@@ -137,7 +137,7 @@ async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any
     if not (status in (SCHEDULED, COLLECTING) and reschedule):
         publish_round_status(round_id, now)
         return {"rescheduled": False}
-    placed = round_cycle.schedule_sessions(round_id)
+    placed = round_cycle.schedule_sessions(round_id, now)
     sent = await round_cycle.send_calendar_invites(round_id)
     return {"rescheduled": True, **placed, **sent}
 
