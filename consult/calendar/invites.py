@@ -14,12 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.i18n import format_time_range
 from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.rounds.seats import sessions_with_seats
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import (
@@ -119,16 +120,7 @@ def planned_message(cs: ConsultationSession, seat: SessionAttendee) -> tuple[Met
 def queue_calendar_invites(
     session: Session, ctx: MailContext, session_ids: list[int], now: datetime
 ) -> int:
-    sessions = session.scalars(
-        select(ConsultationSession)
-        .where(ConsultationSession.id.in_(session_ids))
-        .options(
-            joinedload(ConsultationSession.attendees).joinedload(SessionAttendee.person),
-            joinedload(ConsultationSession.theme),
-            joinedload(ConsultationSession.round),
-        )
-        .order_by(ConsultationSession.id)
-    ).unique()
+    sessions = sessions_with_seats(session, session_ids)
     queued = 0
     for cs in sessions:
         for seat in cs.attendees:

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime, format_time_range
 from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, enqueue, queued_keys
+from consult.rounds.seats import sessions_with_seats
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import (
@@ -55,16 +56,7 @@ def queue_lessons_requests(
     session: Session, ctx: MailContext, session_ids: Sequence[int], now: datetime
 ) -> int:
     """Ask the attendees of these sessions (those that have ended) for lessons learned."""
-    sessions = session.scalars(
-        select(ConsultationSession)
-        .where(ConsultationSession.id.in_(session_ids))
-        .options(
-            joinedload(ConsultationSession.attendees).joinedload(SessionAttendee.person),
-            joinedload(ConsultationSession.theme),
-            joinedload(ConsultationSession.round),
-        )
-        .order_by(ConsultationSession.id)
-    ).unique()
+    sessions = sessions_with_seats(session, session_ids)
     queued = 0
     for cs in sessions:
         rnd = cs.round

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -43,3 +44,20 @@ def find_seat(session: Session, invitation: Invitation) -> Seat | None:
         if seat.status == AttendeeStatus.SCHEDULED and seat.session.status == SessionStatus.PLANNED:
             return Seat(seat.session, True)
     return Seat(seats[0].session, False) if seats else None
+
+
+def sessions_with_seats(
+    session: Session, session_ids: Sequence[int]
+) -> Iterable[ConsultationSession]:
+    """These sessions in id order, with their attendees (and each attendee's person), theme
+    and round loaded in one query: what every per-attendee mailing needs."""
+    return session.scalars(
+        select(ConsultationSession)
+        .where(ConsultationSession.id.in_(session_ids))
+        .options(
+            joinedload(ConsultationSession.attendees).joinedload(SessionAttendee.person),
+            joinedload(ConsultationSession.theme),
+            joinedload(ConsultationSession.round),
+        )
+        .order_by(ConsultationSession.id)
+    ).unique()

@@ -31,6 +31,7 @@ from consult.scheduling.model import (
     Problem,
     Solution,
     Weights,
+    options,
 )
 from consult.scheduling.split import split_slot
 
@@ -53,23 +54,18 @@ def solve_by_slot(
     terms: list[tuple[cp_model.IntVar, int]] = []
     for person in problem.people:
         mine = []
-        for rank, slug in enumerate(person.preferences):
-            rules = themes.get(slug)
-            if rules is None:
-                continue
-            for slot_id in rules.slot_ids:
-                if slot_id not in person.available:
-                    continue
-                var = model.new_bool_var(f"y_{person.id}_{slug}_{slot_id}")
-                y[person.id, (slug, slot_id)] = var
-                in_slot[slug, slot_id].append(person)
-                mine.append(var)
-                gain = weights.place + weights.preference * (max_rank - 1 - rank)
-                gain += weights.must if person.must_place else 0
-                before = problem.previous.get(person.id)
-                if before is not None and (before.theme, before.slot_id) == (slug, slot_id):
-                    gain += weights.stable
-                terms.append((var, gain))
+        for rank, rules, slot_id in options(problem, person):
+            slug = rules.slug
+            var = model.new_bool_var(f"y_{person.id}_{slug}_{slot_id}")
+            y[person.id, (slug, slot_id)] = var
+            in_slot[slug, slot_id].append(person)
+            mine.append(var)
+            gain = weights.place + weights.preference * (max_rank - 1 - rank)
+            gain += weights.must if person.must_place else 0
+            before = problem.previous.get(person.id)
+            if before is not None and (before.theme, before.slot_id) == (slug, slot_id):
+                gain += weights.stable
+            terms.append((var, gain))
         if mine:
             model.add_at_most_one(mine)
 

@@ -8,7 +8,7 @@ and the checker can judge any of them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -61,6 +61,18 @@ class Problem:
 
     def theme(self, slug: str) -> ThemeRules:
         return next(t for t in self.themes if t.slug == slug)
+
+
+def options(problem: Problem, person: Person) -> Iterator[tuple[int, ThemeRules, int]]:
+    """(rank, theme rules, slot id) for every slot this person could be placed in: a slot they
+    marked available, of a theme they chose, in preference order."""
+    for rank, slug in enumerate(person.preferences):
+        rules = next((t for t in problem.themes if t.slug == slug), None)
+        if rules is None:
+            continue
+        for slot_id in rules.slot_ids:
+            if slot_id in person.available:
+                yield rank, rules, slot_id
 
 
 class Reason(StrEnum):

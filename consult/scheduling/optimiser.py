@@ -39,6 +39,7 @@ from consult.scheduling.model import (
     Solution,
     Weights,
     objective_value,
+    options,
 )
 
 
@@ -105,12 +106,10 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
 
 def exact_size(problem: Problem) -> int:
     """How many person-in-group variables the exact model would have."""
-    themes = {t.slug: t for t in problem.themes}
     return sum(
-        len(person.available & set(themes[slug].slot_ids)) * themes[slug].parallel_groups
+        rules.parallel_groups
         for person in problem.people
-        for slug in person.preferences
-        if slug in themes
+        for _, rules, _ in options(problem, person)
     )
 
 
@@ -142,25 +141,19 @@ def _solve_exact(
     people = {p.id: p for p in problem.people}
     for person in problem.people:
         mine: list[cp_model.IntVar] = []
-        for rank, slug in enumerate(person.preferences):
-            chosen = themes.get(slug)
-            if chosen is None:
-                continue
-            for slot_id in chosen.slot_ids:
-                if slot_id not in person.available:
+        for rank, chosen, slot_id in options(problem, person):
+            for j in range(chosen.parallel_groups):
+                key = GroupKey(chosen.slug, slot_id, j)
+                if key in person.excluded:
                     continue
-                for j in range(chosen.parallel_groups):
-                    key = GroupKey(slug, slot_id, j)
-                    if key in person.excluded:
-                        continue
-                    var = model.new_bool_var(f"x_{person.id}_{slug}_{slot_id}_{j}")
-                    x[person.id, key] = var
-                    members[key].append(person.id)
-                    mine.append(var)
-                    gain = weights.place + weights.preference * (max_rank - 1 - rank)
-                    gain += weights.must if person.must_place else 0
-                    gain += weights.stable if problem.previous.get(person.id) == key else 0
-                    terms.append((var, gain))
+                var = model.new_bool_var(f"x_{person.id}_{chosen.slug}_{slot_id}_{j}")
+                x[person.id, key] = var
+                members[key].append(person.id)
+                mine.append(var)
+                gain = weights.place + weights.preference * (max_rank - 1 - rank)
+                gain += weights.must if person.must_place else 0
+                gain += weights.stable if problem.previous.get(person.id) == key else 0
+                terms.append((var, gain))
         if mine:
             model.add_at_most_one(mine)
 
