@@ -36,13 +36,23 @@ from consult.scheduling.model import (
 from consult.scheduling.split import split_slot
 
 Slot = tuple[str, int]
+Configure = Callable[[cp_model.CpSolver], None]
+
+
+def run(model: cp_model.CpModel, configure: Configure) -> tuple[cp_model.CpSolver, bool, str, int]:
+    """Solve; (solver, whether a solution was found, status name, objective bound)."""
+    solver = cp_model.CpSolver()
+    configure(solver)
+    status = solver.solve(model)
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return solver, found, solver.status_name(status), int(solver.best_objective_bound)
 
 
 def solve_by_slot(
     problem: Problem,
     weights: Weights,
     baseline: Solution,
-    configure: Callable[[cp_model.CpSolver], None],
+    configure: Configure,
     seed: int,
 ) -> tuple[dict[GroupKey, tuple[int, ...]] | None, str, int]:
     """(groups or None, solver status name, solver bound) for the whole problem."""
@@ -129,12 +139,9 @@ def solve_by_slot(
 
     model.maximize(sum(coef * var for var, coef in terms))
 
-    solver = cp_model.CpSolver()
-    configure(solver)
-    status = solver.solve(model)
-    name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, name, int(solver.best_objective_bound)
+    solver, found, name, bound = run(model, configure)
+    if not found:
+        return None, name, bound
     groups: dict[GroupKey, tuple[int, ...]] = {}
     for (slug, slot_id), people in sorted(in_slot.items()):
         n_groups = solver.value(groups_open[slug, slot_id])
@@ -145,4 +152,4 @@ def solve_by_slot(
         if split is not None:
             groups.update(split)
         # A slot that cannot be split leaves its people to fill_and_explain.
-    return groups, name, int(solver.best_objective_bound)
+    return groups, name, bound

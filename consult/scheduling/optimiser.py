@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from consult.scheduling.aggregate import solve_by_slot
+from consult.scheduling.aggregate import Configure, run, solve_by_slot
 from consult.scheduling.diagnose import fill_and_explain, infeasible_rules, unplaced_must_place
 from consult.scheduling.greedy import greedy, keep_previous, running_groups
 from consult.scheduling.model import (
@@ -117,7 +116,7 @@ def _solve_exact(
     problem: Problem,
     weights: Weights,
     baseline: Solution,
-    configure: Callable[[cp_model.CpSolver], None],
+    configure: Configure,
 ) -> tuple[dict[GroupKey, tuple[int, ...]] | None, str, int]:
     themes = {t.slug: t for t in problem.themes}
     running = running_groups(problem)
@@ -209,17 +208,14 @@ def _solve_exact(
     for key, var in opened.items():
         model.add_hint(var, 1 if key in baseline.groups else 0)
 
-    solver = cp_model.CpSolver()
-    configure(solver)
-    status = solver.solve(model)
-    name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, name, int(solver.best_objective_bound)
+    solver, found, name, bound = run(model, configure)
+    if not found:
+        return None, name, bound
     groups: dict[GroupKey, list[int]] = defaultdict(list)
     for (pid, key), var in x.items():
         if solver.boolean_value(var):
             groups[key].append(pid)
-    return {k: tuple(sorted(v)) for k, v in groups.items()}, name, int(solver.best_objective_bound)
+    return {k: tuple(sorted(v)) for k, v in groups.items()}, name, bound
 
 
 def upper_bound(problem: Problem, weights: Weights) -> int:
