@@ -23,7 +23,12 @@ from consult.reports.content import gather
 from consult.reports.render import write_report
 from consult.rounds.invite import pending_invitation_ids, queue_invitations
 from consult.rounds.launch import launch_round as launch_round_service
-from consult.rounds.reminders import due_invitation_ids, queue_reminders
+from consult.rounds.reminders import (
+    due_input_reminder_ids,
+    due_invitation_ids,
+    queue_input_reminders,
+    queue_reminders,
+)
 from consult.rounds.spec import load_round_spec
 from consult.scheduling.service import schedule_round
 from consult.synthesis.embeddings import load_embedder
@@ -93,25 +98,34 @@ async def send_invitations(round_id: int) -> dict[str, int]:
 
 
 @task
-def find_reminders_due(round_id: int, now: datetime) -> list[int]:
+def find_reminders_due(round_id: int, now: datetime) -> dict[str, list[int]]:
     with open_app() as app, app.db.unit_of_work() as session:
-        return due_invitation_ids(session, round_id, now)
+        return {
+            "answer": due_invitation_ids(session, round_id, now),
+            "input": due_input_reminder_ids(session, round_id, now),
+        }
 
 
 @task
-def queue_reminder_batch(invitation_ids: list[int], now: datetime) -> int:
+def queue_reminder_batch(invitation_ids: list[int], now: datetime, kind: str) -> int:
+    queue = queue_input_reminders if kind == "input" else queue_reminders
     with open_app() as app, app.db.unit_of_work() as session:
-        return queue_reminders(session, app.mail_context(), invitation_ids, now)
+        return queue(session, app.mail_context(), invitation_ids, now)
 
 
 @flow(name="send-reminders")
 async def send_reminders(round_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Remind invitees who have not answered, at the moments the round spec sets."""
+    """Remind invitees who have not answered, and people taking part who have not handed in
+    input, at the moments the round spec sets before each deadline."""
     moment = now or _now()
     with open_app() as app:
         batch = app.settings.batch_size
-    ids = find_reminders_due(round_id, moment)
-    queued = sum(queue_reminder_batch(list(chunk), moment) for chunk in chunks(ids, batch))
+    due = find_reminders_due(round_id, moment)
+    queued = sum(
+        queue_reminder_batch(list(chunk), moment, kind)
+        for kind, ids in due.items()
+        for chunk in chunks(ids, batch)
+    )
     return {"queued": queued, **(await send_outbox())}
 
 

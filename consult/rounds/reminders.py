@@ -1,12 +1,15 @@
-"""Reminders to invitees who have not answered yet.
+"""Reminders before each deadline: to invitees who have not answered yet (before the answer
+deadline), and to people taking part who have not handed in any input yet (before the input
+deadline).
 
-Each reminder moment (days before the answer deadline, from the round spec) sends at most one
-reminder per invitation; a person who falls behind several moments gets one, not a pile; no one
-gets more than the spec's maximum, and nobody who has answered gets one.
+Each reminder moment (days before the deadline, from the round spec) sends at most one reminder
+per invitation; a person who falls behind several moments gets one, not a pile; no one gets more
+than the spec's maximum of each kind, and nobody who has answered (or handed in input) gets one.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,9 +19,18 @@ from sqlalchemy.orm import Session, joinedload
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.rounds.seats import find_seat
 from consult.templating import render_email
 from consult.tokens import mint_link
-from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Round, Theme
+from models import (
+    Contribution,
+    Invitation,
+    InvitationStatus,
+    OutboxKind,
+    OutboxMessage,
+    Round,
+    Theme,
+)
 
 
 def reminder_key(invitation_id: int, days_before: float) -> str:
@@ -105,6 +117,107 @@ def queue_reminders(
             session,
             key=key,
             kind=OutboxKind.REMINDER,
+            recipient=Recipient(person.email, person.name, person.id, invitation.id),
+            rendered=rendered,
+            domain=ctx.domain,
+            round_id=rnd.id,
+        )
+    session.flush()
+    return queued
+
+
+def input_reminder_key(invitation_id: int, days_before: float) -> str:
+    return f"input-reminder:{invitation_id}:{days_before:g}d"
+
+
+def _input_moment(rnd: Round, now: datetime) -> float | None:
+    return current_moment(rnd.spec.get("input_reminder_days_before", []), rnd.input_deadline, now)
+
+
+def due_input_reminder_ids(session: Session, round_id: int, now: datetime) -> list[int]:
+    """Accepted invitations without any handed-in contribution, owed an input reminder now."""
+    rnd = session.get_one(Round, round_id)
+    moment = _input_moment(rnd, now)
+    if moment is None:
+        return []
+    limit = int(rnd.spec.get("max_reminders", 0))
+    handed_in = select(Contribution.person_id).where(
+        Contribution.round_id == round_id, Contribution.draft.is_(False)
+    )
+    rows = session.scalars(
+        select(Invitation.id)
+        .where(
+            Invitation.round_id == round_id,
+            Invitation.status == InvitationStatus.ACCEPTED,
+            Invitation.person_id.not_in(handed_in),
+        )
+        .order_by(Invitation.id)
+    ).all()
+    sent = Counter(
+        int(key.split(":")[1])
+        for key in session.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.round_id == round_id,
+                OutboxMessage.idempotency_key.startswith("input-reminder:"),
+            )
+        )
+    )
+    return [
+        invitation_id
+        for invitation_id in rows
+        if sent[invitation_id] < limit
+        and not already_queued(session, input_reminder_key(invitation_id, moment))
+    ]
+
+
+def queue_input_reminders(
+    session: Session, ctx: MailContext, invitation_ids: Sequence[int], now: datetime
+) -> int:
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    invitations = session.scalars(
+        select(Invitation)
+        .where(Invitation.id.in_(invitation_ids))
+        .options(joinedload(Invitation.person), joinedload(Invitation.round))
+        .order_by(Invitation.id)
+    ).all()
+    queued = 0
+    for invitation in invitations:
+        rnd, person = invitation.round, invitation.person
+        moment = _input_moment(rnd, now)
+        # Checked again: they may have declined, or handed in input, since the ids were read.
+        if moment is None or invitation.status != InvitationStatus.ACCEPTED:
+            continue
+        handed_in = session.scalar(
+            select(Contribution.id).where(
+                Contribution.round_id == rnd.id,
+                Contribution.person_id == person.id,
+                Contribution.draft.is_(False),
+            )
+        )
+        key = input_reminder_key(invitation.id, moment)
+        if handed_in is not None or already_queued(session, key):
+            continue
+        lang = person.language
+        seat = find_seat(session, invitation)
+        theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
+        link = mint_link(session, ctx.base_url, invitation.id, "input-reminder")
+        rendered = render_email(
+            ctx.env,
+            "input_reminder",
+            lang,
+            {
+                "person_name": person.name,
+                "round_name": rnd.name,
+                "theme_title": theme.title(lang),
+                "input_deadline": format_datetime(rnd.input_deadline, lang),
+                "input_url": f"{link}/input",
+                "organiser_name": ctx.organiser_name,
+            },
+        )
+        queued += enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.INPUT_REQUEST,
             recipient=Recipient(person.email, person.name, person.id, invitation.id),
             rendered=rendered,
             domain=ctx.domain,

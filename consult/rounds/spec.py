@@ -68,6 +68,9 @@ class RoundSpec(BaseModel):
     )
     # Reminders to invitees who have not answered, this many days before the answer deadline.
     reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
+    # Reminders to people taking part who have not handed in input, this many days before the
+    # input deadline. max_reminders holds for each kind.
+    input_reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
     max_reminders: int = Field(default=2, ge=0)
     themes: list[ThemeSpec] = Field(min_length=1)
     # What `consult serve` does for this round by itself (consult.service.automation).
@@ -83,6 +86,8 @@ class RoundSpec(BaseModel):
             raise ValueError("group_max must be at least group_min")
         if any(d <= 0 for d in self.reminder_days_before):
             raise ValueError("reminder_days_before must be positive numbers of days")
+        if any(d <= 0 for d in self.input_reminder_days_before):
+            raise ValueError("input_reminder_days_before must be positive numbers of days")
         for theme in self.themes:
             low = theme.group_min or self.group_min
             high = theme.group_max or self.group_max

@@ -33,7 +33,7 @@ class ActionKind(StrEnum):
 # What each action means to the secretariat (status table, artifact).
 ACTION_LABELS_NL: dict[ActionKind, str] = {
     ActionKind.SEND_INVITATIONS: "uitnodigingen versturen",
-    ActionKind.SEND_REMINDERS: "herinneringen versturen aan wie nog niet antwoordde",
+    ActionKind.SEND_REMINDERS: "herinneringen versturen (antwoord of inbreng ontbreekt nog)",
     ActionKind.SCHEDULE: "sessies indelen en agenda-uitnodigingen versturen",
     ActionKind.SEND_CALENDAR: "ontbrekende agenda-uitnodigingen versturen",
     ActionKind.REQUEST_LESSONS: "deelnemers om geleerde lessen vragen",
@@ -61,9 +61,11 @@ class RoundFacts:
     input_deadline: datetime
     reminder_days_before: tuple[float, ...]
     automation: AutomationSpec
+    input_reminder_days_before: tuple[float, ...] = ()
     # Invitations whose email has not been written yet.
     uninvited: int = 0
-    # Invitees owed a reminder at the moment the facts were gathered.
+    # Invitees owed a reminder at the moment the facts were gathered (to answer while the round
+    # invites, to hand in input once it is scheduled).
     reminders_due: int = 0
     # Seats whose calendar message for the session's current version has not been written.
     calendar_pending: int = 0
@@ -123,6 +125,8 @@ def due_actions(facts: RoundFacts, now: datetime) -> list[Action]:
     elif is_scheduled(facts.status) and facts.status != REPORTED and facts.calendar_pending:
         actions.append(Action(ActionKind.SEND_CALENDAR, rid))
     if now < facts.input_deadline and facts.status in (SCHEDULED, COLLECTING):
+        if auto.send_reminders and facts.reminders_due:
+            actions.append(Action(ActionKind.SEND_REMINDERS, rid))
         ask = tuple(
             s.session_id
             for s in facts.sessions
@@ -197,6 +201,17 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
                 )
             )
     if facts.status in (INVITING, SCHEDULED, COLLECTING) and now < facts.input_deadline:
+        if auto.send_reminders:
+            for days in sorted(set(facts.input_reminder_days_before), reverse=True):
+                moment = facts.input_deadline - timedelta(days=days)
+                if moment > now:
+                    timed.append(
+                        NextStep(
+                            moment,
+                            f"herinnering aan wie nog geen inbreng gaf ({days:g} dagen voor "
+                            "de inbrengtermijn)",
+                        )
+                    )
         timed.append(
             NextStep(
                 facts.input_deadline,

@@ -15,7 +15,7 @@ from consult.calendar.invites import calendar_key, planned_message
 from consult.mail.outbox import queued_keys
 from consult.rounds.invite import pending_invitation_ids
 from consult.rounds.lessons import not_asked
-from consult.rounds.reminders import due_invitation_ids
+from consult.rounds.reminders import due_input_reminder_ids, due_invitation_ids
 from consult.service.automation import AutomationSpec
 from consult.service.deadlines import RoundFacts, SessionFacts
 from models import (
@@ -104,9 +104,14 @@ def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
         answer_deadline=rnd.answer_deadline,
         input_deadline=rnd.input_deadline,
         reminder_days_before=tuple(float(d) for d in rnd.spec.get("reminder_days_before", [])),
+        input_reminder_days_before=tuple(
+            float(d) for d in rnd.spec.get("input_reminder_days_before", [])
+        ),
         automation=automation_of(rnd),
         uninvited=len(pending_invitation_ids(session, round_id)) if inviting else 0,
-        reminders_due=len(due_invitation_ids(session, round_id, now)) if inviting else 0,
+        reminders_due=len(due_invitation_ids(session, round_id, now))
+        if inviting
+        else len(due_input_reminder_ids(session, round_id, now)),
         calendar_pending=0 if inviting else _calendar_pending(session, round_id),
         sessions=sessions,
         contributions=contributions or 0,

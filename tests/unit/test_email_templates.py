@@ -156,6 +156,22 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "input_url": INPUT_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
+    ("input_reminder", "nl"): {
+        "person_name": "Marieke ter Horst",
+        "round_name": "Consultatieronde voorjaar 2025",
+        "theme_title": "Innovatie",
+        "input_deadline": "woensdag 30 april 2025 om 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
+    ("input_reminder", "en"): {
+        "person_name": "Youssef El Amrani",
+        "round_name": "Consultation round spring 2025",
+        "theme_title": "Innovation",
+        "input_deadline": "Wednesday 30 April 2025 at 23:59",
+        "input_url": INPUT_URL,
+        "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+    },
 }
 CASES = sorted(CONTEXTS)
 
@@ -233,6 +249,7 @@ def test_links_are_in_both_parts(env: Environment, name: str, lang: str) -> None
         "confirmation_answer": [PAGE_URL],
         "confirmation_input": [INPUT_URL],
         "lessons_request": [INPUT_URL],
+        "input_reminder": [INPUT_URL],
     }[name]
     for link in links:
         assert link in rendered.text

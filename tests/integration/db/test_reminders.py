@@ -1,5 +1,6 @@
 """Reminders go to people who got the invitation and have not answered, once per reminder
-moment, never more than the round allows, never after the deadline or after an answer."""
+moment, never more than the round allows, never after the deadline or after an answer; before
+the input deadline, to people taking part who have handed in nothing yet."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from consult.contributions.intake import store_contributions
 from consult.rounds.answers import record_answer
-from consult.rounds.reminders import current_moment, due_invitation_ids, queue_reminders
+from consult.rounds.reminders import (
+    current_moment,
+    due_input_reminder_ids,
+    due_invitation_ids,
+    queue_input_reminders,
+    queue_reminders,
+)
 from consult.wiring import App
-from models import Invitation, OutboxKind, OutboxMessage
+from models import Contribution, Invitation, OutboxKind, OutboxMessage
 
-from .test_round_services import ANSWER_DEADLINE, _launch, _queue_all
+from .test_round_services import ANSWER_DEADLINE, _contribution, _launch, _queue_all
 
 SEVEN_DAYS_BEFORE = ANSWER_DEADLINE - timedelta(days=7) + timedelta(hours=1)
 TWO_DAYS_BEFORE = ANSWER_DEADLINE - timedelta(days=2) + timedelta(hours=1)
@@ -77,3 +85,75 @@ def test_someone_who_falls_behind_several_moments_gets_one_reminder(app: App) ->
     messages = _reminders(app)
     assert len(messages) == invited
     assert all("/i/" in m.text_body for m in messages)
+
+
+# --------------------------------------------------------------------------------------------
+# Before the input deadline: people taking part who have handed in nothing yet
+
+
+INPUT_DEADLINE = datetime(2030, 4, 30, 23, 59, tzinfo=ANSWER_DEADLINE.tzinfo)
+INPUT_SEVEN_BEFORE = INPUT_DEADLINE - timedelta(days=7) + timedelta(hours=1)
+INPUT_TWO_BEFORE = INPUT_DEADLINE - timedelta(days=2) + timedelta(hours=1)
+
+
+def _remind_input(app: App, round_id: int, now: datetime) -> int:
+    with app.db.unit_of_work() as session:
+        ids = due_input_reminder_ids(session, round_id, now)
+        return queue_input_reminders(session, app.mail_context(), ids, now)
+
+
+def _input_reminders(app: App) -> list[tuple[int | None, str, str]]:
+    with app.db.unit_of_work() as session:
+        return [
+            (m.invitation_id, m.subject, m.text_body)
+            for m in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.idempotency_key.startswith("input-reminder:"))
+                .order_by(OutboxMessage.id)
+            )
+        ]
+
+
+def test_input_reminders_reach_only_those_taking_part_without_handed_in_input(app: App) -> None:
+    round_id = _launch(app)
+    with app.db.unit_of_work() as session:
+        invitations = list(
+            session.scalars(
+                select(Invitation).where(Invitation.round_id == round_id).order_by(Invitation.id)
+            )
+        )
+        accepted = invitations[:4]
+        for invitation in accepted:
+            record_answer(invitation, True, SEVEN_DAYS_BEFORE)
+        record_answer(invitations[4], False, SEVEN_DAYS_BEFORE)
+        emails = {i.id: i.person.email for i in accepted}
+        ids = [i.id for i in accepted]
+    # One hands in input, one only saves a draft (a draft does not count).
+    rows = [
+        _contribution(2, emails[ids[0]], "Meer stageplaatsen in de wijk."),
+        _contribution(3, emails[ids[1]], "Nog niet af."),
+    ]
+    with app.db.unit_of_work() as session:
+        stored = store_contributions(session, round_id, rows)
+        assert stored.stored == 2
+        draft = session.scalars(
+            select(Contribution).where(Contribution.text == "Nog niet af.")
+        ).one()
+        draft.draft = True
+
+    assert _remind_input(app, round_id, INPUT_SEVEN_BEFORE - timedelta(days=1)) == 0  # too early
+    assert _remind_input(app, round_id, INPUT_SEVEN_BEFORE) == 3
+    assert _remind_input(app, round_id, INPUT_SEVEN_BEFORE + timedelta(hours=3)) == 0
+    sent = _input_reminders(app)
+    assert sorted(i for i, _, _ in sent) == ids[1:]
+    nl = next(text for i, _, text in sent if i == ids[1])
+    assert "/input" in nl and "/i/" in nl
+
+    # The second moment: one more each, except for whoever handed in since.
+    with app.db.unit_of_work() as session:
+        store_contributions(session, round_id, [_contribution(4, emails[ids[2]], "Klaar.")])
+    assert _remind_input(app, round_id, INPUT_TWO_BEFORE) == 2
+    # No more than max_reminders (2), and nothing after the deadline.
+    assert _remind_input(app, round_id, INPUT_TWO_BEFORE + timedelta(days=1)) == 0
+    assert _remind_input(app, round_id, INPUT_DEADLINE + timedelta(minutes=1)) == 0
+    assert len(_input_reminders(app)) == 5

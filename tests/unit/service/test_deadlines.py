@@ -119,3 +119,18 @@ def test_next_steps_after_synthesis_wait_on_staff():
     assert step.when is None
     assert "nog 3 van 8" in step.what
     assert next_steps(replace(facts, status="reported"), INPUT) == []
+
+
+def test_input_reminders_before_the_input_deadline_once_the_round_is_scheduled():
+    scheduled = replace(
+        FACTS, status="scheduled", input_reminder_days_before=(7.0, 2.0), reminders_due=12
+    )
+    assert kinds(scheduled, INPUT - timedelta(days=6)) == [ActionKind.SEND_REMINDERS]
+    assert ActionKind.SEND_REMINDERS not in kinds(scheduled, INPUT)
+    assert kinds(replace(scheduled, reminders_due=0), INPUT - timedelta(days=6)) == []
+    steps = [s.what for s in next_steps(scheduled, INPUT - timedelta(days=10))]
+    assert steps[:2] == [
+        "herinnering aan wie nog geen inbreng gaf (7 dagen voor de inbrengtermijn)",
+        "herinnering aan wie nog geen inbreng gaf (2 dagen voor de inbrengtermijn)",
+    ]
+    assert steps[2].startswith("inbrengtermijn sluit")
