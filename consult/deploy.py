@@ -1,5 +1,6 @@
 """`consult deploy`: the deployments of flows/deployments.py in a process work pool, for
-workers on one or more machines (scale-out). The pool is created when it does not exist."""
+workers on one or more machines (scale-out). The pool is created when it does not exist, and
+so is the automation that marks runs of a dead worker crashed."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ def register(settings: Settings, pool: str) -> list[str]:
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists
 
-    from flows.deployments import deployments
+    from flows.deployments import deployments, ensure_crash_detection
 
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    ensure_crash_detection(settings)
     names = []
     for deployment in deployments(settings, work_pool=pool):
         deployment.apply(work_pool_name=pool)

@@ -12,9 +12,11 @@ def main() -> None:
     from prefect import serve
 
     from consult.settings import load_settings
-    from flows.deployments import deployments
+    from flows.deployments import deployments, ensure_crash_detection
 
-    served = deployments(load_settings())
+    settings = load_settings()
+    ensure_crash_detection(settings)
+    served = deployments(settings)
     # Paused schedules would survive a restart; the tick must run again when we come back.
     serve(*served, pause_on_shutdown=False, print_starting_message=False)
 

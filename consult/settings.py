@@ -102,6 +102,10 @@ class ServiceSettings(BaseModel):
     startup_timeout_s: float = Field(default=120.0, gt=0)
     # The process work pool `consult deploy` registers the deployments in (scale-out).
     work_pool: str = "consult"
+    # A flow run of ours that has sent no heartbeat for this long is marked crashed (its machine
+    # or worker died), which frees its concurrency slot so the next tick can finish its work.
+    # Flow runs beat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (Prefect's default: 180).
+    crash_after_s: float = Field(default=600.0, ge=35)
 
 
 class Settings(BaseSettings):

@@ -19,9 +19,15 @@ from datetime import timedelta
 from typing import Any
 
 from prefect import Flow
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.client.schemas.objects import (
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+    StateType,
+)
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.types.entrypoint import EntrypointType
 
 from consult.events import (
@@ -126,3 +132,58 @@ def deployments(settings: Settings, work_pool: str | None = None) -> list[Runner
 def full_name(flow: Flow[Any, Any]) -> str:
     """`flow-name/consult`, as `prefect deployment run` and run_deployment want it."""
     return f"{flow.name}/{DEPLOYMENT}"
+
+
+CRASH_DETECTION = "consult: flow runs without a heartbeat are crashed"
+# A flow run's own events that say it is still alive or has ended.
+_ALIVE_OR_ENDED = {
+    "prefect.flow-run.heartbeat",
+    "prefect.flow-run.Completed",
+    "prefect.flow-run.Failed",
+    "prefect.flow-run.Cancelled",
+    "prefect.flow-run.Crashed",
+}
+
+
+def crash_detection(settings: Settings) -> AutomationCore:
+    """Mark our flow runs crashed when their heartbeat stops (a worker or machine that died
+    cannot say so itself). Without it such a run stays "Running" for ever and, for the tick,
+    keeps its one-at-a-time slot, so no tick would run again."""
+    return AutomationCore(
+        name=CRASH_DETECTION,
+        description="A consult flow run that sent no heartbeat for [service] crash_after_s "
+        "seconds is marked Crashed; the next service tick does what it left undone.",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect=_ALIVE_OR_ENDED,
+            match={"prefect.resource.id": "prefect.flow-run.*"},
+            match_related={
+                "prefect.resource.role": "tag",
+                "prefect.resource.id": [f"prefect.tag.{tag}" for tag in TAGS],
+            },
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=settings.service.crash_after_s),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"No heartbeat for {settings.service.crash_after_s:g} s: "
+                "the worker or its machine stopped.",
+            )
+        ],
+    )
+
+
+def ensure_crash_detection(settings: Settings) -> None:
+    """Create the crash-detection automation, or bring it up to date (idempotent)."""
+    from prefect.client.orchestration import get_client
+
+    wanted = crash_detection(settings)
+    with get_client(sync_client=True) as client:
+        existing = client.read_automations_by_name(CRASH_DETECTION)
+        if existing:
+            client.update_automation(existing[0].id, wanted)
+        else:
+            client.create_automation(wanted)
