@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from consult.settings import CONFIG_ENV, PROJECT_ROOT
+from flows.deployments import CRASH_DETECTION
 
 pytestmark = pytest.mark.slow
 
@@ -137,6 +138,11 @@ def test_serve_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> 
         assert tick["schedules"][0]["schedule"]["interval"] == 30.0
         answer = httpx.get(f"{api}/deployments/name/on-answer/consult").json()
         assert answer["name"] == "consult"
+        # Runs of a worker that died are marked crashed when their heartbeat stops.
+        automations = httpx.post(f"{api}/automations/filter", json={"limit": 50}).json()
+        (crash,) = [a for a in automations if a["name"] == CRASH_DETECTION]
+        assert crash["enabled"] and crash["trigger"]["posture"] == "Proactive"
+        assert crash["actions"][0]["state"] == "CRASHED"
         children = descendants(proc.pid)
         assert len(children) >= 3  # Prefect server, web app, runner
     finally:
