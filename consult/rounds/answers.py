@@ -17,10 +17,13 @@ class AnswerError(ValueError):
         self.code = code
 
 
-def ensure_open(invitation: Invitation, now: datetime) -> None:
-    """Raise unless the invitee may still change their answer, availability or ranking."""
+def ensure_open(invitation: Invitation, now: datetime, *, withdrawing: bool = False) -> None:
+    """Raise unless the invitee may still change their answer, availability or ranking.
+    Withdrawing (someone taking part who can no longer come) stays possible after the answer
+    deadline, until the input deadline: scheduling then frees their seat."""
     rnd: Round = invitation.round
-    if now > rnd.answer_deadline:
+    late_withdrawal = withdrawing and now < rnd.input_deadline
+    if now > rnd.answer_deadline and not late_withdrawal:
         raise AnswerError("de termijn om te antwoorden is verstreken", "deadline")
     if invitation.status == InvitationStatus.DELEGATED:
         raise AnswerError("deze uitnodiging is doorgegeven aan een collega", "delegated")
@@ -33,7 +36,8 @@ def record_answer(
     theme_preferences: Sequence[str] | None = None,
 ) -> bool:
     """Apply an accept or decline; False when nothing changed (the same answer twice)."""
-    ensure_open(invitation, now)
+    withdrawing = not accepted and invitation.status == InvitationStatus.ACCEPTED
+    ensure_open(invitation, now, withdrawing=withdrawing and theme_preferences is None)
     rnd: Round = invitation.round
     status = InvitationStatus.ACCEPTED if accepted else InvitationStatus.DECLINED
     preferences = list(theme_preferences) if theme_preferences else invitation.theme_preferences

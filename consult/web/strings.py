@@ -42,6 +42,10 @@ NL: dict[str, str] = {
     "accept_again": "Ik doe toch mee",
     "decline_again": "Ik doe toch niet mee",
     "answer_closed": "De termijn om te antwoorden is verstreken ({deadline}).",
+    "withdraw_intro": (
+        "Kunt u toch niet meedoen? Laat het ons weten: uw plek komt vrij voor een ander en u "
+        "krijgt een annulering voor uw agenda."
+    ),
     "ranking_heading": "Volgorde van de thema's",
     "ranking_intro": (
         "U bent uitgenodigd voor meerdere thema's. Zet ze in volgorde van voorkeur: we delen u "
@@ -201,6 +205,10 @@ EN: dict[str, str] = {
     "accept_again": "I will take part after all",
     "decline_again": "I cannot take part after all",
     "answer_closed": "The deadline for answers has passed ({deadline}).",
+    "withdraw_intro": (
+        "Can you no longer take part? Let us know: your place goes to someone else and you will "
+        "receive a cancellation for your calendar."
+    ),
     "ranking_heading": "Order of the themes",
     "ranking_intro": (
         "You are invited to several themes. Put them in order of preference: we place you in "

@@ -57,6 +57,8 @@ class InvitationView:
     round_name: str
     status: str
     answer_open: bool
+    # After the answer deadline someone taking part can still withdraw, until the input deadline.
+    withdraw_open: bool
     answer_deadline: str
     themes: list[ThemeChoice]
     slot_groups: list[ThemeSlots]
@@ -110,6 +112,8 @@ def invitation_view(
         round_name=rnd.name,
         status=invitation.status.value,
         answer_open=now <= rnd.answer_deadline and invitation.status != InvitationStatus.DELEGATED,
+        withdraw_open=rnd.answer_deadline < now < rnd.input_deadline
+        and invitation.status == InvitationStatus.ACCEPTED,
         answer_deadline=format_datetime(rnd.answer_deadline, lang),
         themes=_themes(session, invitation, lang),
         slot_groups=list(groups.values()),

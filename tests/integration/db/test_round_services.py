@@ -290,15 +290,26 @@ def test_record_answer_is_idempotent_and_refused_after_the_deadline(app: App) ->
         late = session.get_one(Invitation, second_id)
         with pytest.raises(AnswerError, match="termijn"):
             record_answer(late, True, ANSWER_DEADLINE + timedelta(minutes=1))
-        # Changing one's mind after the deadline is refused too.
+        # Changing one's preferences after the deadline is refused; withdrawing is not, until
+        # the input deadline (scheduling then frees the seat).
+        first = session.get_one(Invitation, first_id)
         with pytest.raises(AnswerError):
             record_answer(
-                session.get_one(Invitation, first_id), False, ANSWER_DEADLINE + timedelta(hours=1)
+                first, True, ANSWER_DEADLINE + timedelta(hours=1), ["behoud_betrokkenheid"]
             )
+        with pytest.raises(AnswerError):
+            record_answer(first, False, datetime(2030, 5, 1, 12, 0, tzinfo=AMS))
     with app.db.unit_of_work() as session:
         late = session.get_one(Invitation, second_id)
         assert (late.status, late.answered_at) == (InvitationStatus.PENDING, None)
         assert session.get_one(Invitation, first_id).status == InvitationStatus.ACCEPTED
+    with app.db.unit_of_work() as session:
+        first = session.get_one(Invitation, first_id)
+        assert record_answer(first, False, ANSWER_DEADLINE + timedelta(hours=1)) is True
+        assert first.status == InvitationStatus.DECLINED
+        # And once declined, there is no way back in after the deadline.
+        with pytest.raises(AnswerError):
+            record_answer(first, True, ANSWER_DEADLINE + timedelta(hours=2))
 
 
 # --------------------------------------------------------------------------------------------

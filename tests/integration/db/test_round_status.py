@@ -57,7 +57,7 @@ def test_facts_follow_the_round_through_invitations_scheduling_and_sessions(app:
     with app.db.unit_of_work() as session:
         reminded = round_facts(session, round_id, ANSWER_DEADLINE - timedelta(days=6))
         assert reminded.reminders_due == 8
-        schedule_round(session, round_id, "wiz.example")
+        schedule_round(session, round_id, app.taxonomy, "wiz.example", ANSWER_DEADLINE)
     with app.db.unit_of_work() as session:
         facts = round_facts(session, round_id, ANSWER_DEADLINE)
         assert facts.status == "scheduled"

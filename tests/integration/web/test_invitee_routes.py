@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from consult.calendar.changes import cancel_session
 from consult.events import CONTRIBUTION_SUBMITTED, INVITATION_RESPONDED, Signal
 from consult.rounds.availability import offered_slots
+from consult.rounds.seats import find_seat
 from consult.scheduling.service import schedule_round
 from consult.settings import Settings
 from consult.tokens import new_token
@@ -527,14 +528,16 @@ def test_a_bad_answer_value_is_refused(world: World) -> None:
 def test_answering_after_the_deadline_is_refused_and_changes_nothing(world: World) -> None:
     invitation_id, token = world.first()
     accept(world, token)
+    _, pending = world.first("behoud_betrokkenheid")
     world.clock.now = ANSWER_DEADLINE + timedelta(minutes=1)
     csrf = csrf_of(world, token)
     page = world.client.get(f"/i/{token}").text
     assert "De termijn om te antwoorden is verstreken" in page
-    assert 'action="/i/' not in page.replace(f'action="/i/{token}/language"', "")
+    # Only withdrawing is still offered to someone taking part.
+    forms = page.replace(f'action="/i/{token}/language"', "").count('action="/i/')
+    assert forms == 1 and 'value="decline"' in page and 'value="accept"' not in page
     before, events = snapshot(world.wired.db), len(world.events)
     attempts = [
-        ("answer", {"answer": "decline"}),
         ("availability", {"slot": slot_ids(world, invitation_id)}),
         ("ranking", {"choice-1": "behoud_betrokkenheid", "choice-2": "innovatie"}),
         ("delegate", {"name": "Els", "email": "els@example.org", "organisation": "Org"}),
@@ -544,8 +547,38 @@ def test_answering_after_the_deadline_is_refused_and_changes_nothing(world: Worl
         assert response.status_code == 409, action
         assert "termijn" in response.text, action
         assert problems(response.text) == [], action
+    # Someone who never answered cannot accept (or decline) any more.
+    for answer in ("accept", "decline"):
+        response = post(world, pending, "answer", {"answer": answer})
+        assert response.status_code == 409
     assert snapshot(world.wired.db) == before
     assert len(world.events) == events
+
+
+def test_someone_taking_part_can_still_withdraw_after_the_deadline(world: World) -> None:
+    """A late decline frees the seat: scheduling again removes it and the calendar gets a
+    CANCEL; the event carries the round's status so the re-scheduling trigger picks it up."""
+    invitation_id, token = scheduled(world)
+    world.clock.now = ANSWER_DEADLINE + timedelta(days=2)
+    assert 'value="decline"' in world.client.get(f"/i/{token}").text
+    response = post(world, token, "answer", {"answer": "decline"})
+    assert response.status_code == 303
+    assert invitation(world, invitation_id).status == InvitationStatus.DECLINED
+    event = world.events[-1]
+    assert event.event == "consult.invitation.responded"
+    assert event.attributes.get("consult.round.status") == "scheduled"
+
+    with world.wired.db.unit_of_work() as session:
+        schedule_round(
+            session, world.round_id, world.wired.taxonomy, "wiz.example", world.clock.now
+        )
+    with world.wired.db.unit_of_work() as session:
+        seat = find_seat(session, session.get_one(Invitation, invitation_id))
+        assert seat is not None and not seat.active  # they were alone: the session is cancelled
+    # After the input deadline nothing can change any more.
+    _, other = world.first("behoud_betrokkenheid")
+    world.clock.now = INPUT_DEADLINE + timedelta(minutes=1)
+    assert 'value="decline"' not in world.client.get(f"/i/{other}").text
 
 
 # --------------------------------------------------------------------------------------------
