@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,9 @@ from consult.scheduling.diff import SessionChanges
 from consult.scheduling.model import REASON_TEXT, Solution
 from consult.scheduling.optimiser import SolverOptions
 from consult.scheduling.proposal import RoundProblem
+
+if TYPE_CHECKING:
+    from consult.wiring import App
 
 schedule_app = typer.Typer(
     help="Indeling van sessies met de optimaliseerder: voorstel bekijken, doorvoeren, "
@@ -38,8 +41,8 @@ class _Rollback(Exception):
     """Raised inside the unit of work so a preview can never commit anything."""
 
 
-def _in_round(round_slug: str, work: Callable[[Session, int], T], *, commit: bool) -> T:
-    """Run `work(session, round_id)` in one unit of work; roll back unless `commit`."""
+def _in_round(round_slug: str, work: Callable[[App, Session, int], T], *, commit: bool) -> T:
+    """Run `work(app, session, round_id)` in one unit of work; roll back unless `commit`."""
     from consult.rounds.status import UnknownRound, find_round
     from consult.wiring import open_app
 
@@ -51,7 +54,7 @@ def _in_round(round_slug: str, work: Callable[[Session, int], T], *, commit: boo
                     round_id = find_round(session, round_slug).id
                 except UnknownRound as exc:
                     raise fail(str(exc)) from exc
-                result.append(work(session, round_id))
+                result.append(work(app, session, round_id))
                 if not commit:
                     raise _Rollback
         except _Rollback:
@@ -65,15 +68,13 @@ def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) ->
     what would change compared with the sessions planned now, without changing anything."""
     from consult.scheduling.diff import plan_changes
     from consult.scheduling.proposal import propose
-    from consult.wiring import open_app
     from models.base import utcnow
 
-    with open_app() as app:
-        taxonomy = app.taxonomy
-
-    def work(session: Session, round_id: int) -> tuple[RoundProblem, Solution, SessionChanges]:
+    def work(
+        app: App, session: Session, round_id: int
+    ) -> tuple[RoundProblem, Solution, SessionChanges]:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
-        rp, solution = propose(session, round_id, taxonomy, utcnow(), options)
+        rp, solution = propose(session, round_id, app.taxonomy, utcnow(), options)
         return rp, solution, plan_changes(rp.running, solution.groups)
 
     rp, solution, changes = _in_round(round_slug, work, commit=False)
@@ -100,7 +101,7 @@ def cancel_slot(
     from consult.scheduling.service import UnknownSlot
     from consult.scheduling.service import cancel_slot as withdraw
 
-    def work(session: Session, round_id: int) -> bool:
+    def work(app: App, session: Session, round_id: int) -> bool:
         try:
             return withdraw(session, round_id, slot)
         except UnknownSlot as exc:
@@ -113,15 +114,12 @@ def cancel_slot(
 
 def _apply(round_slug: str, seed: int, budget: float) -> None:
     from consult.scheduling.service import ScheduleResult, schedule_round
-    from consult.wiring import open_app
     from models.base import utcnow
 
-    with open_app() as app:
-        taxonomy, domain = app.taxonomy, app.mail_context().domain
-
-    def work(session: Session, round_id: int) -> tuple[ScheduleResult, int]:
+    def work(app: App, session: Session, round_id: int) -> tuple[ScheduleResult, int]:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
-        return schedule_round(session, round_id, taxonomy, domain, utcnow(), options), round_id
+        domain = app.mail_context().domain
+        return schedule_round(session, round_id, app.taxonomy, domain, utcnow(), options), round_id
 
     result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
