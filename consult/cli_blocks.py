@@ -7,7 +7,6 @@ command is used wrongly (empty title, --to together with --unassign, no name for
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
@@ -301,15 +300,17 @@ def _signal_approved(round_ids: Sequence[int]) -> None:
     """After the commit: tell the service about rounds whose blocks are now all approved, so it
     writes the report. Only with a Prefect server configured (PREFECT_API_URL): without one
     nobody listens, and the service's tick writes the report at its next run anyway."""
-    if not os.environ.get("PREFECT_API_URL"):
+    from consult.events import configured_emitter, emit_all
+
+    emitter = configured_emitter()
+    if emitter is None:
         return
-    from consult.events import emit_all, prefect_emitter
     from consult.service.signals import approval_signals
     from consult.wiring import open_app
 
     with open_app() as app, app.db.unit_of_work() as session:
         signals = approval_signals(session, round_ids)
-    emit_all(prefect_emitter, signals)
+    emit_all(emitter, signals)
 
 
 @blocks_app.command("approve")

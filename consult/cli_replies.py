@@ -38,6 +38,7 @@ OUTCOME_NL: dict[str, str] = {
 def poll() -> None:
     """Lees de nieuwe berichten in de mailbox één keer en verwerk de agenda-antwoorden."""
     from consult.calendar.poller import MailboxError, poll_once
+    from consult.events import configured_emitter
     from consult.wiring import open_app
 
     settings = load_settings()
@@ -50,7 +51,9 @@ def poll() -> None:
         )
     with open_app(settings) as app:
         try:
-            counts = poll_once(app.db, settings.imap, datetime.now(UTC))
+            counts = poll_once(
+                app.db, settings.imap, datetime.now(UTC), emitter=configured_emitter()
+            )
         except MailboxError as exc:
             raise _fail(str(exc)) from exc
     console.print(

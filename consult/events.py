@@ -10,6 +10,7 @@ events also run on schedules, so a lost event delays work but does not lose it).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -86,3 +87,9 @@ def emit_all(emitter: Emitter, signals: Iterable[Signal]) -> int:
             continue
         sent += 1
     return sent
+
+
+def configured_emitter() -> Emitter | None:
+    """Prefect events when a Prefect server is configured (PREFECT_API_URL); else None: a
+    command run by hand has nobody listening, and the service's tick catches up anyway."""
+    return prefect_emitter if os.environ.get("PREFECT_API_URL") else None

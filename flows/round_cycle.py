@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from consult.calendar.invites import queue_calendar_invites, session_ids_needing_invites
 from consult.calendar.poller import poll_once
 from consult.contributions.intake import read_contributions, store_contributions
+from consult.events import prefect_emitter
 from consult.mail.outbox import send_due
 from consult.registry.store import sync_reference_data
 from consult.reports.content import gather
@@ -248,7 +249,7 @@ def poll_replies_task() -> dict[str, int]:
         imap = app.settings.imap
         if imap is None:
             return {"messages": 0}
-        counts = poll_once(app.db, imap, _now())
+        counts = poll_once(app.db, imap, _now(), emitter=prefect_emitter)
         return {
             "messages": counts.messages,
             "applied": counts.applied,

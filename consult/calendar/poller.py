@@ -32,6 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from consult.calendar import reply_service
 from consult.calendar.replies import ParseProblem, ParseResult, parse_message
 from consult.calendar.reply_service import Handled, Handling
+from consult.events import Emitter, emit_all
+from consult.service.signals import reply_signals
 from consult.settings import ImapSettings, TlsMode
 from models.db import Database
 
@@ -71,8 +73,16 @@ def connect(imap: ImapSettings) -> imaplib.IMAP4:
 
 
 def poll_once(
-    db: Database, imap: ImapSettings, now: datetime, *, connector: Connect = connect
+    db: Database,
+    imap: ImapSettings,
+    now: datetime,
+    *,
+    connector: Connect = connect,
+    emitter: Emitter | None = None,
 ) -> PollCounts:
+    """Read new replies and apply the valid ones. With an `emitter`, applied answers that change
+    the seating (declines, delegations) are signalled after their commit
+    (consult.invitation.responded), as the web app does."""
     counts = PollCounts()
     with _session(imap, connector) as client:
         _select(client, imap.folder)
@@ -81,7 +91,7 @@ def poll_once(
         for uid in _new_uids(client):
             counts.messages += 1
             try:
-                _handle_one(db, client, imap, uid, now, counts)
+                _handle_one(db, client, imap, uid, now, counts, emitter)
             except (imaplib.IMAP4.abort, OSError):
                 raise  # the connection is gone: no later mail can be read either
             except Exception as exc:  # one mail must never stop the others
@@ -98,10 +108,16 @@ def _handle_one(
     uid: str,
     now: datetime,
     counts: PollCounts,
+    emitter: Emitter | None,
 ) -> None:
     raw, internal_date = _fetch(client, uid)
     result = parse_message(raw)
     outcomes = _record(db, result, uid, internal_date or now, now)
+    applied = [o.reply_id for o in outcomes if o.handling == Handling.APPLIED and o.reply_id]
+    if emitter is not None and applied:
+        with db.unit_of_work() as session:
+            signals = reply_signals(session, applied)
+        emit_all(emitter, signals)
     for outcome in outcomes:
         if outcome.handling == Handling.APPLIED:
             counts.applied += 1

@@ -17,9 +17,9 @@ Decisions (see also the module docs of consult.calendar.replies and .poller):
   Messages that failed for good are not counted: they never arrived. Someone who was never sent
   the event directly (a delegate) is held to the session's current SEQUENCE.
 - **ACCEPTED** → invitation accepted. **TENTATIVE** → the seat's PARTSTAT only; the invitation
-  keeps its answer. **DECLINED** → invitation declined and seat PARTSTAT DECLINED, but the seat
-  stays: removing it would send a CANCEL and leave a place to refill, which is the secretariat's
-  call (they see the DECLINED seat; `remove_attendee` and the scheduler do the rest).
+  keeps its answer. **DECLINED** → invitation declined and seat PARTSTAT DECLINED; the seat itself
+  is freed by the next scheduling run (which the poller's event starts in a served round, like a
+  withdrawal on the web page): that run removes it, sends the CANCEL and refills the group.
 - **DELEGATED** with DELEGATED-TO → the delegator's invitation becomes DELEGATED and their seat
   PARTSTAT DELEGATED (the seat itself stays: RFC 5546 keeps a delegator on the attendee list, so
   they still get updates). The delegate is found by address or created (name from the REPLY's CN,

@@ -29,7 +29,6 @@ from consult.contributions.forms import (
 )
 from consult.events import (
     CONTRIBUTION_SUBMITTED,
-    INVITATION_RESPONDED,
     ROUND_STATUS_LABEL,
     Signal,
     contribution_resource,
@@ -42,6 +41,7 @@ from consult.rounds.confirmations import queue_answer_confirmation, queue_input_
 from consult.rounds.delegation import delegate, parse_colleague
 from consult.rounds.ranking import rank_themes
 from consult.rounds.seats import find_seat
+from consult.service.signals import invitation_responded
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
 from consult.web.strings import strings
@@ -125,21 +125,6 @@ def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _responded(invitation: Invitation, change: str, **extra: str | int | list[int]) -> Signal:
-    payload: dict[str, str | int | list[int]] = {
-        "round_id": invitation.round_id,
-        "invitation_id": invitation.id,
-        "change": change,
-    }
-    return Signal(
-        INVITATION_RESPONDED,
-        invitation_resource(invitation.id),
-        payload | extra,
-        ((round_resource(invitation.round_id), "round"),),
-        {ROUND_STATUS_LABEL: invitation.round.status.value},
-    )
-
-
 def _status(code: str) -> int:
     return 409 if code in CONFLICTS else 422
 
@@ -194,7 +179,7 @@ def post_answer(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -
             mail = False
             if changed and invitation.status == InvitationStatus.ACCEPTED:
                 mail = _confirm_answer(ctx, session, invitation)
-            signals = [_responded(invitation, "answer", status=invitation.status.value)]
+            signals = [invitation_responded(invitation, "answer", status=invitation.status.value)]
     except AnswerError as exc:
         return _refused_page(ctx, token, {"answer": exc.code})
     if changed:
@@ -235,7 +220,7 @@ def post_availability(token: str, form: Form, ctx: Ctx, background: BackgroundTa
             if slot_ids is None:
                 raise AnswerError("slot ids must be numbers", "unknown_slot")
             changed = set_availability(session, invitation, slot_ids, ctx.clock())
-            signals = [_responded(invitation, "availability", slot_ids=sorted(slot_ids))]
+            signals = [invitation_responded(invitation, "availability", slot_ids=sorted(slot_ids))]
     except AnswerError as exc:
         return _refused_page(ctx, token, {"availability": exc.code}, slot_ids)
     if changed:
@@ -251,7 +236,7 @@ def post_ranking(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) 
             n = len(invitation.theme_preferences)
             ordered = [_field(form, f"choice-{i}") for i in range(1, n + 1)]
             changed = rank_themes(invitation, ordered, ctx.clock())
-            signals = [_responded(invitation, "ranking")]
+            signals = [invitation_responded(invitation, "ranking")]
     except AnswerError as exc:
         return _refused_page(ctx, token, {"ranking": exc.code})
     if changed:
@@ -302,7 +287,7 @@ def post_delegate(token: str, form: Form, ctx: Ctx, background: BackgroundTasks)
                 raise FormErrors(errors)
             theirs = delegate(session, invitation, colleague, ctx.app.mail_context(), ctx.clock())
             signals = [
-                _responded(invitation, "delegated", delegate_invitation_id=theirs.id),
+                invitation_responded(invitation, "delegated", delegate_invitation_id=theirs.id),
             ]
     except FormErrors as exc:
         return _delegate_page(ctx, token, exc.errors, typed, 422)

@@ -32,6 +32,7 @@ from consult.calendar.reply_service import (
     REASON_UNREADABLE,
 )
 from consult.cli_replies import replies_app
+from consult.events import Signal
 from consult.settings import ImapSettings
 from consult.wiring import App
 from models import (
@@ -230,8 +231,14 @@ def test_poller_applies_valid_replies_sets_aside_the_rest_and_never_twice(
     _append(imap_settings, [cast.messages[name] for name in order])
     keys = {name: _message_key(cast.messages[name]) for name in order}
 
-    counts = poll_once(app.db, imap_settings, T0 + 2 * HOUR)
+    signals: list[Signal] = []
+    counts = poll_once(app.db, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
     assert _counts(counts) == (8, 4, 4, 0, 0), counts.errors
+    # Answers that change the seating (a decline, a delegation) are signalled once, after their
+    # commit, like a withdrawal on the web page; accepts, tentatives and set-asides are not.
+    assert [s.event for s in signals] == ["consult.invitation.responded"] * 2
+    assert sorted(str(s.payload["partstat"]) for s in signals) == ["DECLINED", "DELEGATED"]
+    assert {s.attributes["consult.round.status"] for s in signals} == {"scheduled"}
 
     rows = _replies(app)
     assert set(rows) == set(keys.values())
