@@ -4,8 +4,9 @@
    database under `[service] prefect_home`, on 127.0.0.1) and wait until /api/health answers.
    With PREFECT_API_URL set, use that server.
 2. Migrate the app database, start the web app (`consult web`) as a child process.
-3. Serve every deployment (flows/deployments.py) in this process with `prefect.serve`: the
-   tick on its interval, the event-triggered flows, the round flows to run by hand.
+3. Serve every deployment (flows/deployments.py) with `prefect.serve` in a child process of
+   its own (consult.runner): the tick on its interval, the event-triggered flows, the round
+   flows to run by hand; and install the automation that marks dead runs crashed.
 
 Ctrl-C or SIGTERM stops the runner (it stops its flow runs), then the web app, then the Prefect
 server it started, in that order; a child that does not stop in time is killed.
