@@ -33,14 +33,22 @@ def pending_invitation_ids(session: Session, round_id: int) -> list[int]:
     )
 
 
+def invitations_with_people(session: Session, invitation_ids: Sequence[int]) -> list[Invitation]:
+    """These invitations in id order, with person and round loaded in one query: what every
+    per-invitee mailing needs."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.id.in_(invitation_ids))
+            .options(joinedload(Invitation.person), joinedload(Invitation.round))
+            .order_by(Invitation.id)
+        )
+    )
+
+
 def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
-    invitations = session.scalars(
-        select(Invitation)
-        .where(Invitation.id.in_(invitation_ids))
-        .options(joinedload(Invitation.person), joinedload(Invitation.round))
-        .order_by(Invitation.id)
-    ).all()
+    invitations = invitations_with_people(session, invitation_ids)
     # One query for the whole batch instead of one per invitation.
     queued = queued_keys(session, [invitation_key(i.id) for i in invitations])
     messages: list[NewMessage] = []

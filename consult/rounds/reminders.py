@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, already_queued, enqueue
+from consult.rounds.invite import invitations_with_people
 from consult.rounds.seats import find_seat
 from consult.templating import render_email
 from consult.tokens import mint_link
@@ -82,12 +83,7 @@ def queue_reminders(
     session: Session, ctx: MailContext, invitation_ids: Sequence[int], now: datetime
 ) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
-    invitations = session.scalars(
-        select(Invitation)
-        .where(Invitation.id.in_(invitation_ids))
-        .options(joinedload(Invitation.person), joinedload(Invitation.round))
-        .order_by(Invitation.id)
-    ).all()
+    invitations = invitations_with_people(session, invitation_ids)
     queued = 0
     for invitation in invitations:
         rnd, person = invitation.round, invitation.person
@@ -174,12 +170,7 @@ def queue_input_reminders(
     session: Session, ctx: MailContext, invitation_ids: Sequence[int], now: datetime
 ) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
-    invitations = session.scalars(
-        select(Invitation)
-        .where(Invitation.id.in_(invitation_ids))
-        .options(joinedload(Invitation.person), joinedload(Invitation.round))
-        .order_by(Invitation.id)
-    ).all()
+    invitations = invitations_with_people(session, invitation_ids)
     queued = 0
     for invitation in invitations:
         rnd, person = invitation.round, invitation.person
