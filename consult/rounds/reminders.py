@@ -96,27 +96,18 @@ def queue_reminders(
             continue
         lang = person.language
         theme = themes[invitation.theme_preferences[0]]
-        rendered = render_email(
-            ctx.env,
+        queued += _enqueue_for(
+            session,
+            ctx,
+            invitation,
+            key,
+            OutboxKind.REMINDER,
             "reminder",
-            lang,
             {
-                "person_name": person.name,
-                "round_name": rnd.name,
                 "theme_title": theme.title(lang),
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
                 "answer_url": mint_link(session, ctx.base_url, invitation.id, "reminder"),
-                "organiser_name": ctx.organiser_name,
             },
-        )
-        queued += enqueue(
-            session,
-            key=key,
-            kind=OutboxKind.REMINDER,
-            recipient=Recipient(person.email, person.name, person.id, invitation.id),
-            rendered=rendered,
-            domain=ctx.domain,
-            round_id=rnd.id,
         )
     session.flush()
     return queued
@@ -192,27 +183,51 @@ def queue_input_reminders(
         seat = find_seat(session, invitation)
         theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
         link = mint_link(session, ctx.base_url, invitation.id, "input-reminder")
-        rendered = render_email(
-            ctx.env,
+        queued += _enqueue_for(
+            session,
+            ctx,
+            invitation,
+            key,
+            OutboxKind.INPUT_REQUEST,
             "input_reminder",
-            lang,
             {
-                "person_name": person.name,
-                "round_name": rnd.name,
                 "theme_title": theme.title(lang),
                 "input_deadline": format_datetime(rnd.input_deadline, lang),
                 "input_url": f"{link}/input",
-                "organiser_name": ctx.organiser_name,
             },
-        )
-        queued += enqueue(
-            session,
-            key=key,
-            kind=OutboxKind.INPUT_REQUEST,
-            recipient=Recipient(person.email, person.name, person.id, invitation.id),
-            rendered=rendered,
-            domain=ctx.domain,
-            round_id=rnd.id,
         )
     session.flush()
     return queued
+
+
+def _enqueue_for(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    key: str,
+    kind: OutboxKind,
+    template: str,
+    context: dict[str, object],
+) -> bool:
+    """Render `template` in the invitee's language and put it in the outbox under `key`."""
+    person = invitation.person
+    rendered = render_email(
+        ctx.env,
+        template,
+        person.language,
+        {
+            "person_name": person.name,
+            "round_name": invitation.round.name,
+            "organiser_name": ctx.organiser_name,
+            **context,
+        },
+    )
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        recipient=Recipient(person.email, person.name, person.id, invitation.id),
+        rendered=rendered,
+        domain=ctx.domain,
+        round_id=invitation.round_id,
+    )
