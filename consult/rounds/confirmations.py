@@ -9,36 +9,10 @@ from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
-from consult.mail.outbox import Recipient, already_queued, enqueue
-from consult.templating import render_email
+from consult.mail.outbox import already_queued
+from consult.rounds.invite import queue_for_invitee
 from consult.tokens import mint_link
 from models import Invitation, OutboxKind, Theme
-
-
-def _enqueue(
-    session: Session,
-    ctx: MailContext,
-    invitation: Invitation,
-    key: str,
-    template: str,
-    context: dict[str, object],
-) -> bool:
-    person = invitation.person
-    rendered = render_email(
-        ctx.env,
-        template,
-        person.language,
-        {"person_name": person.name, "organiser_name": ctx.organiser_name, **context},
-    )
-    return enqueue(
-        session,
-        key=key,
-        kind=OutboxKind.CONFIRMATION,
-        recipient=Recipient(person.email, person.name, person.id, invitation.id),
-        rendered=rendered,
-        domain=ctx.domain,
-        round_id=invitation.round_id,
-    )
 
 
 def queue_answer_confirmation(
@@ -51,14 +25,14 @@ def queue_answer_confirmation(
     if already_queued(session, key):
         return False  # before minting: a token nobody receives is a needless live link
     lang, rnd = invitation.person.language, invitation.round
-    return _enqueue(
+    return queue_for_invitee(
         session,
         ctx,
         invitation,
         key,
+        OutboxKind.CONFIRMATION,
         "confirmation_answer",
         {
-            "round_name": rnd.name,
             "theme_title": theme.title(lang),
             "answer_deadline": format_datetime(rnd.answer_deadline, lang),
             "page_url": mint_link(session, ctx.base_url, invitation.id, "confirmation"),
@@ -80,14 +54,14 @@ def queue_input_confirmation(
     if already_queued(session, key):
         return False
     lang, rnd = invitation.person.language, invitation.round
-    return _enqueue(
+    return queue_for_invitee(
         session,
         ctx,
         invitation,
         key,
+        OutboxKind.CONFIRMATION,
         "confirmation_input",
         {
-            "round_name": rnd.name,
             "theme_title": theme.title(lang),
             "answers": list(labels),
             "input_deadline": format_datetime(rnd.input_deadline, lang),

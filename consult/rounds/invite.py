@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
-from consult.mail.outbox import NewMessage, Recipient, enqueue_many, queued_keys
+from consult.mail.outbox import NewMessage, Recipient, enqueue, enqueue_many, queued_keys
 from consult.templating import render_email
 from consult.tokens import mint_link
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Theme
@@ -88,3 +88,37 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
     added = enqueue_many(session, messages, ctx.domain)
     session.flush()
     return added
+
+
+def queue_for_invitee(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    key: str,
+    kind: OutboxKind,
+    template: str,
+    context: dict[str, object],
+) -> bool:
+    """Render `template` in the invitee's language (with their name, the round's name and the
+    organiser's already in the context) and put it in the outbox under `key`."""
+    person = invitation.person
+    rendered = render_email(
+        ctx.env,
+        template,
+        person.language,
+        {
+            "person_name": person.name,
+            "round_name": invitation.round.name,
+            "organiser_name": ctx.organiser_name,
+            **context,
+        },
+    )
+    return enqueue(
+        session,
+        key=key,
+        kind=kind,
+        recipient=Recipient(person.email, person.name, person.id, invitation.id),
+        rendered=rendered,
+        domain=ctx.domain,
+        round_id=invitation.round_id,
+    )

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
 from consult.mail.context import MailContext
-from consult.mail.outbox import Recipient, already_queued, enqueue
-from consult.rounds.invite import invitations_with_people
+from consult.mail.outbox import already_queued
+from consult.rounds.invite import invitations_with_people, queue_for_invitee
 from consult.rounds.seats import find_seat
-from consult.templating import render_email
 from consult.tokens import mint_link
 from models import (
     Contribution,
@@ -96,7 +95,7 @@ def queue_reminders(
             continue
         lang = person.language
         theme = themes[invitation.theme_preferences[0]]
-        queued += _enqueue_for(
+        queued += queue_for_invitee(
             session,
             ctx,
             invitation,
@@ -183,7 +182,7 @@ def queue_input_reminders(
         seat = find_seat(session, invitation)
         theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
         link = mint_link(session, ctx.base_url, invitation.id, "input-reminder")
-        queued += _enqueue_for(
+        queued += queue_for_invitee(
             session,
             ctx,
             invitation,
@@ -198,36 +197,3 @@ def queue_input_reminders(
         )
     session.flush()
     return queued
-
-
-def _enqueue_for(
-    session: Session,
-    ctx: MailContext,
-    invitation: Invitation,
-    key: str,
-    kind: OutboxKind,
-    template: str,
-    context: dict[str, object],
-) -> bool:
-    """Render `template` in the invitee's language and put it in the outbox under `key`."""
-    person = invitation.person
-    rendered = render_email(
-        ctx.env,
-        template,
-        person.language,
-        {
-            "person_name": person.name,
-            "round_name": invitation.round.name,
-            "organiser_name": ctx.organiser_name,
-            **context,
-        },
-    )
-    return enqueue(
-        session,
-        key=key,
-        kind=kind,
-        recipient=Recipient(person.email, person.name, person.id, invitation.id),
-        rendered=rendered,
-        domain=ctx.domain,
-        round_id=invitation.round_id,
-    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from consult.scheduling.model import GroupKey, Person, Problem, Solution
 from consult.scheduling.optimiser import SolverOptions, optimise
@@ -153,6 +153,8 @@ def _seating(
             ConsultationSession.status == SessionStatus.PLANNED,
         )
         .order_by(ConsultationSession.slot_id, ConsultationSession.group_number)
+        # One query for every session's seats, not one per session.
+        .options(selectinload(ConsultationSession.attendees))
     )
     index: dict[int, int] = defaultdict(int)
     for cs in planned:
