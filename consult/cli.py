@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -19,16 +20,51 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_blocks import blocks_app
 from consult.cli_common import console, err, flows_module
 from consult.cli_common import fail as _fail
-from consult.cli_replies import replies_app
-from consult.cli_schedule import schedule_app
-from consult.cli_synth import synth_app
-from consult.settings import load_settings
+
+# Command groups that live in their own module, loaded when that group runs: `consult --help`
+# and `consult round status` never import the solver, SQLAlchemy's models or Prefect. The short
+# line is what `consult --help` lists; the group's own help is in its module.
+LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
+    "blocks": ("consult.cli_blocks", "blocks_app", "Bouwstenen beoordelen."),
+    "synth": ("consult.cli_synth", "synth_app", "De groepering meten tegen een gelabeld bestand."),
+    "replies": ("consult.cli_replies", "replies_app", "Agenda-antwoorden uit de mailbox."),
+    "schedule": ("consult.cli_schedule", "schedule_app", "Indeling van sessies."),
+}
+
+
+# Typer vendors its own click, whose Context and HelpFormatter are private: hence Any below.
+class _LazyGroup(TyperGroup):
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *LAZY_GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in LAZY_GROUPS:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute, short_help = LAZY_GROUPS[cmd_name]
+        if self._listing:
+            # Listing the groups needs only their one-line help, not their modules.
+            return TyperCommand(cmd_name, help=short_help, short_help=short_help)
+        sub_app = getattr(importlib.import_module(module_name), attribute)
+        command = typer.main.get_command(sub_app)
+        command.name = cmd_name
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     help="consult: themed consultation rounds of the Commissie Werken in de Zorg.",
     no_args_is_help=True,
 )
@@ -42,10 +78,6 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(round_app, name="round")
 app.add_typer(input_app, name="input")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(blocks_app, name="blocks")
-app.add_typer(synth_app, name="synth")
-app.add_typer(replies_app, name="replies")
-app.add_typer(schedule_app, name="schedule")
 
 
 def _round_id(slug: str) -> int:
@@ -62,6 +94,7 @@ def _round_id(slug: str) -> int:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""
+    from consult.settings import load_settings
     from models.migrate import upgrade
 
     settings = load_settings()
@@ -329,6 +362,8 @@ def web(
     # Prefect is imported by the first answer's event; keep its log lines and telemetry quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from consult.settings import load_settings
+
     settings = load_settings()
     console.print(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
@@ -347,6 +382,8 @@ def serve(
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from consult.settings import load_settings
+
     settings = load_settings()
     try:
         run_service(settings, host, port, lambda line: console.print(escape(line)))
@@ -366,6 +403,7 @@ def deploy(
         raise _fail("zet PREFECT_API_URL op de Prefect-server waarin de deployments komen", 2)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from consult.deploy import register
+    from consult.settings import load_settings
 
     settings = load_settings()
     names = register(settings, pool or settings.service.work_pool)

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from consult.cli_common import console, err, fail, flows_module
-from consult.i18n import AMSTERDAM
-from consult.scheduling.diff import SessionChanges
-from consult.scheduling.model import REASON_TEXT, Solution
-from consult.scheduling.optimiser import SolverOptions
-from consult.scheduling.proposal import RoundProblem
 
+# The solver, SQLAlchemy and the models are imported by the commands that use them, so that
+# `consult --help` and the other commands start at once.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from consult.scheduling.diff import SessionChanges
+    from consult.scheduling.model import Solution
+    from consult.scheduling.proposal import RoundProblem
     from consult.wiring import App
 
 schedule_app = typer.Typer(
@@ -67,6 +68,7 @@ def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) ->
     """Show the proposed sessions per theme, their sizes and mix, who is unplaced and why, and
     what would change compared with the sessions planned now, without changing anything."""
     from consult.scheduling.diff import plan_changes
+    from consult.scheduling.optimiser import SolverOptions
     from consult.scheduling.proposal import propose
     from models.base import utcnow
 
@@ -113,6 +115,7 @@ def cancel_slot(
 
 
 def _apply(round_slug: str, seed: int, budget: float) -> None:
+    from consult.scheduling.optimiser import SolverOptions
     from consult.scheduling.service import ScheduleResult, schedule_round
     from models.base import utcnow
 
@@ -131,6 +134,9 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
 
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:
+    from consult.i18n import AMSTERDAM
+    from consult.scheduling.model import REASON_TEXT
+
     people = {p.id: p for p in rp.problem.people}
     state = "opgeslagen" if saved else "voorstel, niet opgeslagen"
     console.print(
