@@ -80,8 +80,8 @@ from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import invitation_key
 from consult.rounds.launch import launch_round
-from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.settings import CONFIG_ENV, PROJECT_ROOT, Organiser, Settings, load_settings
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.taxonomy import load_taxonomy
 from consult.templating import make_environment, render_email
 from consult.tokens import new_token
@@ -394,7 +394,12 @@ def compose(
 
 def real_path(settings: Settings, round_id: int, invitees: int) -> float:
     """The send-invitations flow's task bodies, in the flow's order, without Prefect."""
-    from flows.round_cycle import chunks, find_uninvited, queue_invitation_batch, send_outbox
+    from consult.flows.round_cycle import (
+        chunks,
+        find_uninvited,
+        queue_invitation_batch,
+        send_outbox,
+    )
 
     started = time.perf_counter()
     ids = find_uninvited.fn(round_id)

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_common import console, err, flows_module
+from consult.cli_common import console, err
 from consult.cli_common import fail as _fail
 
 # Command groups that live in their own module, loaded when that group runs: `consult --help`
@@ -80,11 +81,15 @@ app.add_typer(input_app, name="input")
 app.add_typer(outbox_app, name="outbox")
 
 
-def _round_id(slug: str) -> int:
-    from consult.rounds.status import UnknownRound, find_round
-    from consult.wiring import open_app
+def _now() -> datetime:
+    return datetime.now(UTC)
 
-    with open_app() as ctx, ctx.db.unit_of_work() as session:
+
+def _round_id(slug: str) -> int:
+    from consult.app.context import current
+    from consult.app.status import UnknownRound, find_round
+
+    with current().db.unit_of_work() as session:
         try:
             return find_round(session, slug).id
         except UnknownRound as exc:
@@ -113,20 +118,16 @@ def registry_import(
     language: Annotated[str, typer.Option(help="Language of the error report (nl/en)")] = "nl",
 ) -> None:
     """Import the registry; stores valid rows and reports every rejected row (exit 1 if any)."""
-    from consult.registry.parsing import RegistryFileError, format_error, read_registry
-    from consult.registry.store import store_rows, sync_reference_data
-    from consult.wiring import open_app
+    from consult.app.context import current
+    from consult.app.registry import import_file
+    from consult.registry.parsing import RegistryFileError, format_error
 
-    with open_app() as ctx:
-        try:
-            parsed = read_registry(
-                file, sectors=ctx.taxonomy.sector_codes, regions=ctx.taxonomy.region_names
-            )
-        except RegistryFileError as exc:
-            raise _fail(str(exc), 2) from exc
+    ctx = current()
+    try:
         with ctx.db.unit_of_work() as session:
-            sync_reference_data(session, ctx.taxonomy)
-            counts = store_rows(session, parsed.rows)
+            parsed, counts = import_file(session, ctx, file)
+    except RegistryFileError as exc:
+        raise _fail(str(exc), 2) from exc
     lang: Literal["nl", "en"] = "en" if language == "en" else "nl"
     console.print(
         f"{len(parsed.rows)} geldige rijen: {counts.created} nieuw, {counts.updated} bijgewerkt, "
@@ -149,39 +150,63 @@ def round_launch(
     seed: Annotated[int, typer.Option(help="Tie-breaker for the invitee selection")] = 0,
 ) -> None:
     """Create a round, its candidate slots and its invitations."""
+    from consult.app import launch
+    from consult.app.context import current
     from consult.rounds.launch import LaunchError
-    from consult.rounds.spec import RoundSpecError, load_round_spec
+    from consult.spec import RoundSpecError, load_round_spec
 
     try:
-        load_round_spec(spec)
+        round_spec = load_round_spec(spec)
     except RoundSpecError as exc:
         raise _fail(str(exc), 2) from exc
+    ctx = current()
     try:
-        round_id = flows_module().launch_round(str(spec), seed=seed)
+        with ctx.db.unit_of_work() as session:
+            result = launch.launch(session, ctx, round_spec, seed)
     except LaunchError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"Ronde gestart (id {round_id}).")
+    console.print(
+        f"Ronde gestart (id {result.round_id}): {result.invitations_total} uitnodigingen, "
+        f"{result.slots_created} nieuwe tijdsloten."
+    )
 
 
 @round_app.command("invite")
 def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Send the invitation emails that have not gone out yet."""
-    _show(asyncio.run(flows_module().send_invitations(_round_id(round_slug))))
+    from consult.app.context import current
+    from consult.app.invitations import send_invitations
+
+    round_id = _round_id(round_slug)
+    _show(asyncio.run(send_invitations(current(), round_id)))
 
 
 @round_app.command("schedule")
 def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Place accepted invitees into sessions and send their calendar invitations."""
-    flows = flows_module()
+    from consult.app import scheduling
+    from consult.app.calendar import send_calendar_invites
+    from consult.app.context import current
+
     round_id = _round_id(round_slug)
-    _show(flows.schedule_sessions(round_id))
-    _show(asyncio.run(flows.send_calendar_invites(round_id)))
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        placed = scheduling.schedule(session, ctx, round_id, _now()).summary()
+    _show(placed)
+    _show(asyncio.run(send_calendar_invites(ctx, round_id, _now())))
 
 
 @round_app.command("synthesise")
 def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Group contributions per theme into draft building blocks."""
-    _show(flows_module().synthesise_round(_round_id(round_slug)))
+    from consult.app import synthesis
+    from consult.app.context import current
+
+    round_id = _round_id(round_slug)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        result = synthesis.synthesise(session, ctx, round_id)
+    _show({"blocks": result.blocks, "assigned": result.assigned, "unassigned": result.unassigned})
 
 
 @app.command("report")
@@ -208,7 +233,13 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
     # One body for `consult report` and the older `consult round report`.
     if language not in ("nl", "en"):
         raise _fail(f"--language verwacht nl of en, niet '{language}'", 2)
-    files = flows_module().compile_report(_round_id(round_slug), language, include_drafts=drafts)
+    from consult.app import reports
+    from consult.app.context import current
+
+    round_id = _round_id(round_slug)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
     table = Table(title="Rapport geschreven", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -227,11 +258,11 @@ REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "j
 def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered
     addresses; what happens now and at the next deadlines."""
-    from consult.rounds.status import THEME_COLUMNS, round_status, step_when, theme_row
-    from consult.wiring import open_app
+    from consult.app.context import current
+    from consult.app.status import THEME_COLUMNS, round_status, step_when, theme_row
 
     round_id = _round_id(round_slug)
-    with open_app() as ctx, ctx.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         view = round_status(session, round_id)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
     for column in THEME_COLUMNS:
@@ -270,7 +301,13 @@ def input_import(
     """Store contributions from a file; reports every rejected row (exit 1 if any)."""
     if not file.is_file():
         raise _fail(f"{file}: bestand niet gevonden", 2)
-    result = flows_module().collect_input(_round_id(round_slug), str(file))
+    from consult.app import contributions
+    from consult.app.context import current
+
+    round_id = _round_id(round_slug)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        result = contributions.collect_file(session, ctx, round_id, file)
     console.print(
         f"{result['stored']} bijdragen opgeslagen, {result['already_present']} waren er al."
     )
@@ -287,14 +324,13 @@ def input_import(
 @outbox_app.command("send")
 def outbox_send() -> None:
     """Send every message that is due."""
-    from consult.mail.outbox import send_due
-    from consult.wiring import open_app
+    from consult.app import outbox
+    from consult.app.context import current
 
-    with open_app() as ctx:
-        s = ctx.settings
-        counts = asyncio.run(send_due(ctx.db, s.smtp, s.organiser))
+    counts = asyncio.run(outbox.send(current()))
     console.print(
-        f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
+        f"verzonden: {counts['sent']}, mislukt: {counts['failed']}, "
+        f"later opnieuw: {counts['retry_later']}"
     )
 
 
@@ -304,12 +340,12 @@ RoundOption = Annotated[str | None, typer.Option("--round", help="Only this roun
 @outbox_app.command("status")
 def outbox_status(round_slug: RoundOption = None) -> None:
     """Messages per state, the oldest one waiting, and recent failures with the server's reply."""
+    from consult.app.context import current
     from consult.i18n import format_datetime
     from consult.mail.operations import overview
-    from consult.wiring import open_app
 
     round_id = _round_id(round_slug) if round_slug else None
-    with open_app() as ctx, ctx.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         view = overview(session, round_id)
     labels = {"pending": "wachtend", "sending": "bezig", "sent": "verzonden", "failed": "mislukt"}
     table = Table(title="Uitgaande mail")
@@ -332,11 +368,11 @@ def outbox_status(round_slug: RoundOption = None) -> None:
 @outbox_app.command("retry-failed")
 def outbox_retry_failed(round_slug: RoundOption = None) -> None:
     """Queue failed messages again (for example after fixing an address or the relay)."""
+    from consult.app.context import current
     from consult.mail.operations import retry_failed
-    from consult.wiring import open_app
 
     round_id = _round_id(round_slug) if round_slug else None
-    with open_app() as ctx, ctx.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         n = retry_failed(session, round_id)
     console.print(
         f"{n} mislukte berichten staan weer klaar; verstuur ze met `consult outbox send`."
@@ -346,7 +382,11 @@ def outbox_retry_failed(round_slug: RoundOption = None) -> None:
 @round_app.command("remind")
 def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
     """Remind invitees who have not answered (at the moments set in the round spec)."""
-    _show(asyncio.run(flows_module().send_reminders(_round_id(round_slug))))
+    from consult.app.context import current
+    from consult.app.reminders import send_reminders
+
+    round_id = _round_id(round_slug)
+    _show(asyncio.run(send_reminders(current(), round_id, _now())))
 
 
 @app.command()
@@ -440,7 +480,6 @@ def demo(
         prepare_workspace(workspace)
     except WorkspaceError as exc:
         raise _fail(str(exc), 2) from exc
-    flows_module()
     sink = None if smtp else EmlSink(workspace / "mail")
     if sink:
         sink.start()

@@ -16,10 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from consult.app.signals import round_ids_of
 from consult.cli_common import ACTOR_ENV, actor, console
 from consult.cli_common import fail as _fail
 from consult.i18n import AMSTERDAM
-from consult.service.signals import round_ids_of
 from consult.synthesis import decisions
 from consult.synthesis.decisions import STATUS_NL, BadInput, DecisionError
 from consult.wiring import App
@@ -68,9 +68,10 @@ def _actor(by: str | None) -> str:
 def _review() -> Iterator[tuple[App, Session]]:
     """The wired app and one unit of work; a refused decision rolls it back and ends the
     command with its message."""
-    from consult.wiring import open_app
+    from consult.app.context import current
 
-    with open_app() as app, app.db.unit_of_work() as session:
+    app = current()
+    with app.db.unit_of_work() as session:
         try:
             yield app, session
         except BadInput as exc:
@@ -80,7 +81,7 @@ def _review() -> Iterator[tuple[App, Session]]:
 
 
 def _round_id(session: Session, slug: str) -> int:
-    from consult.rounds.status import UnknownRound, find_round
+    from consult.app.status import UnknownRound, find_round
 
     try:
         return find_round(session, slug).id
@@ -101,7 +102,7 @@ def list_blocks(
     status: Annotated[BlockStatus | None, typer.Option(help="Alleen deze status")] = None,
 ) -> None:
     """Toon de bouwstenen van een ronde per thema."""
-    from consult.synthesis.review import UnknownTheme, block_overview
+    from consult.app.review import UnknownTheme, block_overview
 
     with _review() as (_, session):
         round_id = _round_id(session, round_slug)
@@ -136,7 +137,7 @@ def list_blocks(
 @blocks_app.command("show")
 def show_block(block_id: BlockArg) -> None:
     """Toon één bouwsteen met zijn bijdragen (tekst van niet-citeerbare bijdragen verborgen)."""
-    from consult.synthesis.review import block_detail
+    from consult.app.review import block_detail
 
     with _review() as (app, session):
         detail = block_detail(session, block_id, app.taxonomy)
@@ -305,10 +306,10 @@ def _signal_approved(round_ids: Sequence[int]) -> None:
     emitter = configured_emitter()
     if emitter is None:
         return
-    from consult.service.signals import approval_signals
-    from consult.wiring import open_app
+    from consult.app.context import current
+    from consult.app.signals import approval_signals
 
-    with open_app() as app, app.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         signals = approval_signals(session, round_ids)
     emit_all(emitter, signals)
 

@@ -4,8 +4,6 @@ acting."""
 from __future__ import annotations
 
 import getpass
-import os
-from types import ModuleType
 
 import typer
 from rich.console import Console
@@ -32,14 +30,3 @@ def actor(by: str | None, doing: str) -> str:
         return getpass.getuser()
     except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
         raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
-
-
-def flows_module() -> ModuleType:
-    """The round flows, imported on first use by the commands that run them."""
-    # Prefect is imported only by commands that run flows; its own INFO lines would drown ours.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # The local server would otherwise phone home, which fails loudly on closed networks.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows import round_cycle
-
-    return round_cycle

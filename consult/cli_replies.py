@@ -37,9 +37,10 @@ OUTCOME_NL: dict[str, str] = {
 @replies_app.command("poll")
 def poll() -> None:
     """Lees de nieuwe berichten in de mailbox één keer en verwerk de agenda-antwoorden."""
-    from consult.calendar.poller import MailboxError, poll_once
+    from consult.app import replies
+    from consult.app.context import current
+    from consult.calendar.poller import MailboxError
     from consult.events import configured_emitter
-    from consult.wiring import open_app
 
     settings = load_settings()
     if settings.imap is None:
@@ -49,13 +50,10 @@ def poll() -> None:
             "CONSULT_IMAP__USERNAME en CONSULT_IMAP__PASSWORD",
             2,
         )
-    with open_app(settings) as app:
-        try:
-            counts = poll_once(
-                app.db, settings.imap, datetime.now(UTC), emitter=configured_emitter()
-            )
-        except MailboxError as exc:
-            raise _fail(str(exc)) from exc
+    try:
+        counts = replies.poll(current(), settings.imap, datetime.now(UTC), configured_emitter())
+    except MailboxError as exc:
+        raise _fail(str(exc)) from exc
     console.print(
         f"{counts.messages} nieuwe berichten: {counts.applied} toegepast, "
         f"{counts.set_aside} apart gezet, {counts.duplicates} al eerder verwerkt, "
@@ -92,10 +90,10 @@ def review(
     ] = None,
 ) -> None:
     """Toon de apart gezette agenda-antwoorden (met --all: alle), of handel er één af."""
+    from consult.app.context import current
     from consult.calendar.reply_service import ReviewError, replies_for_review, resolve
-    from consult.wiring import open_app
 
-    with open_app() as app, app.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         if resolve_id is not None:
             try:
                 row = resolve(session, resolve_id, _actor(by), datetime.now(UTC))

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli_common import console, err, fail, flows_module
+from consult.cli_common import console, err, fail
 
 # The solver, SQLAlchemy and the models are imported by the commands that use them, so that
 # `consult --help` and the other commands start at once.
@@ -44,22 +44,22 @@ class _Rollback(Exception):
 
 def _in_round(round_slug: str, work: Callable[[App, Session, int], T], *, commit: bool) -> T:
     """Run `work(app, session, round_id)` in one unit of work; roll back unless `commit`."""
-    from consult.rounds.status import UnknownRound, find_round
-    from consult.wiring import open_app
+    from consult.app.context import current
+    from consult.app.status import UnknownRound, find_round
 
     result: list[T] = []
-    with open_app() as app:
-        try:
-            with app.db.unit_of_work() as session:
-                try:
-                    round_id = find_round(session, round_slug).id
-                except UnknownRound as exc:
-                    raise fail(str(exc)) from exc
-                result.append(work(app, session, round_id))
-                if not commit:
-                    raise _Rollback
-        except _Rollback:
-            pass
+    app = current()
+    try:
+        with app.db.unit_of_work() as session:
+            try:
+                round_id = find_round(session, round_slug).id
+            except UnknownRound as exc:
+                raise fail(str(exc)) from exc
+            result.append(work(app, session, round_id))
+            if not commit:
+                raise _Rollback
+    except _Rollback:
+        pass
     return result[0]
 
 
@@ -67,17 +67,15 @@ def _in_round(round_slug: str, work: Callable[[App, Session, int], T], *, commit
 def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) -> None:
     """Show the proposed sessions per theme, their sizes and mix, who is unplaced and why, and
     what would change compared with the sessions planned now, without changing anything."""
-    from consult.scheduling.diff import plan_changes
+    from consult.app import scheduling
     from consult.scheduling.optimiser import SolverOptions
-    from consult.scheduling.proposal import propose
     from models.base import utcnow
 
     def work(
         app: App, session: Session, round_id: int
     ) -> tuple[RoundProblem, Solution, SessionChanges]:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
-        rp, solution = propose(session, round_id, app.taxonomy, utcnow(), options)
-        return rp, solution, plan_changes(rp.running, solution.groups)
+        return scheduling.preview(session, app, round_id, utcnow(), options)
 
     rp, solution, changes = _in_round(round_slug, work, commit=False)
     show(rp, solution, changes, saved=False)
@@ -100,12 +98,12 @@ def cancel_slot(
 ) -> None:
     """Withdraw a candidate slot: its sessions are cancelled, their people placed elsewhere
     where possible, and everyone affected gets the calendar message for it."""
-    from consult.scheduling.service import UnknownSlot
-    from consult.scheduling.service import cancel_slot as withdraw
+    from consult.app import scheduling
+    from consult.rounds.placement import UnknownSlot
 
     def work(app: App, session: Session, round_id: int) -> bool:
         try:
-            return withdraw(session, round_id, slot)
+            return scheduling.withdraw_slot(session, round_id, slot)
         except UnknownSlot as exc:
             raise fail(str(exc)) from exc
 
@@ -115,18 +113,20 @@ def cancel_slot(
 
 
 def _apply(round_slug: str, seed: int, budget: float) -> None:
+    from consult.app import scheduling
+    from consult.app.calendar import send_calendar_invites
+    from consult.app.context import current
+    from consult.rounds.placement import ScheduleResult
     from consult.scheduling.optimiser import SolverOptions
-    from consult.scheduling.service import ScheduleResult, schedule_round
     from models.base import utcnow
 
     def work(app: App, session: Session, round_id: int) -> tuple[ScheduleResult, int]:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
-        domain = app.mail_context().domain
-        return schedule_round(session, round_id, app.taxonomy, domain, utcnow(), options), round_id
+        return scheduling.schedule(session, app, round_id, utcnow(), options), round_id
 
     result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
-    sent = asyncio.run(flows_module().send_calendar_invites(round_id))
+    sent = asyncio.run(send_calendar_invites(current(), round_id, utcnow()))
     console.print(
         f"Agendaberichten: {sent['queued']} klaargezet, {sent['sent']} verstuurd, "
         f"{sent['failed']} mislukt, {sent['retry_later']} later opnieuw."

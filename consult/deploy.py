@@ -1,4 +1,4 @@
-"""`consult deploy`: the deployments of flows/deployments.py in a process work pool, for
+"""`consult deploy`: the deployments of consult/flows/deployments.py in a process work pool, for
 workers on one or more machines (scale-out). The pool is created when it does not exist, and
 so is the automation that marks runs of a dead worker crashed."""
 
@@ -15,7 +15,7 @@ def register(settings: Settings, pool: str) -> list[str]:
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists
 
-    from flows.deployments import deployments, ensure_crash_detection
+    from consult.flows.deployments import deployments, ensure_crash_detection
 
     with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))

@@ -1,4 +1,4 @@
-"""`python -m consult.runner`: serve every deployment (flows/deployments.py) in this process
+"""`python -m consult.runner`: serve every deployment (consult/flows/deployments.py) in this process
 until SIGTERM. Started by `consult serve`, which supervises it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect import serve
 
+    from consult.flows.deployments import deployments, ensure_crash_detection
     from consult.settings import load_settings
-    from flows.deployments import deployments, ensure_crash_detection
 
     settings = load_settings()
     ensure_crash_detection(settings)

@@ -4,7 +4,7 @@
    database under `[service] prefect_home`, on 127.0.0.1) and wait until /api/health answers.
    With PREFECT_API_URL set, use that server.
 2. Migrate the app database, start the web app (`consult web`) as a child process.
-3. Serve every deployment (flows/deployments.py) with `prefect.serve` in a child process of
+3. Serve every deployment (consult/flows/deployments.py) with `prefect.serve` in a child process of
    its own (consult.runner): the tick on its interval, the event-triggered flows, the round
    flows to run by hand; and install the automation that marks dead runs crashed.
 

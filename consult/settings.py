@@ -85,7 +85,7 @@ class SynthesisSettings(BaseModel):
 
 
 class ServiceSettings(BaseModel):
-    """`consult serve` and the deployments it serves (flows/deployments.py)."""
+    """`consult serve` and the deployments it serves (consult/flows/deployments.py)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -23,6 +23,20 @@ def make_environment(templates_dir: Path) -> Environment:
 
 
 @dataclass(frozen=True)
+class MailContext:
+    """What every composed email needs to know about the installation."""
+
+    env: Environment
+    base_url: str
+    organiser_name: str
+    organiser_email: str
+
+    @property
+    def domain(self) -> str:
+        return self.organiser_email.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from consult.mail.context import MailContext
 from consult.settings import Settings, load_settings
 from consult.taxonomy import Taxonomy, load_taxonomy
-from consult.templating import make_environment
+from consult.templating import MailContext, make_environment
 from models.db import Database
 
 

@@ -32,8 +32,6 @@ from sqlalchemy.exc import IntegrityError
 from consult.calendar import reply_service
 from consult.calendar.replies import ParseProblem, ParseResult, parse_message
 from consult.calendar.reply_service import Handled, Handling
-from consult.events import Emitter, emit_all
-from consult.service.signals import reply_signals
 from consult.settings import ImapSettings, TlsMode
 from models.db import Database
 
@@ -42,6 +40,7 @@ log = logging.getLogger(__name__)
 PROCESSED_KEYWORD = "$ConsultProcessed"
 
 Connect = Callable[[ImapSettings], imaplib.IMAP4]
+OnApplied = Callable[[list[int]], None]
 
 
 class MailboxError(RuntimeError):
@@ -78,11 +77,11 @@ def poll_once(
     now: datetime,
     *,
     connector: Connect = connect,
-    emitter: Emitter | None = None,
+    on_applied: OnApplied | None = None,
 ) -> PollCounts:
-    """Read new replies and apply the valid ones. With an `emitter`, applied answers that change
-    the seating (declines, delegations) are signalled after their commit
-    (consult.invitation.responded), as the web app does."""
+    """Read new replies and apply the valid ones. `on_applied` is told the ids of the replies
+    applied from each mail, after their commit (the application signals the ones that change
+    the seating)."""
     counts = PollCounts()
     with _session(imap, connector) as client:
         _select(client, imap.folder)
@@ -91,7 +90,7 @@ def poll_once(
         for uid in _new_uids(client):
             counts.messages += 1
             try:
-                _handle_one(db, client, imap, uid, now, counts, emitter)
+                _handle_one(db, client, imap, uid, now, counts, on_applied)
             except (imaplib.IMAP4.abort, OSError):
                 raise  # the connection is gone: no later mail can be read either
             except Exception as exc:  # one mail must never stop the others
@@ -108,16 +107,14 @@ def _handle_one(
     uid: str,
     now: datetime,
     counts: PollCounts,
-    emitter: Emitter | None,
+    on_applied: OnApplied | None,
 ) -> None:
     raw, internal_date = _fetch(client, uid)
     result = parse_message(raw)
     outcomes = _record(db, result, uid, internal_date or now, now)
     applied = [o.reply_id for o in outcomes if o.handling == Handling.APPLIED and o.reply_id]
-    if emitter is not None and applied:
-        with db.unit_of_work() as session:
-            signals = reply_signals(session, applied)
-        emit_all(emitter, signals)
+    if on_applied is not None and applied:
+        on_applied(applied)
     for outcome in outcomes:
         if outcome.handling == Handling.APPLIED:
             counts.applied += 1

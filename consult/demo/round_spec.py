@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from consult.rounds.spec import AMSTERDAM
+from consult.spec import AMSTERDAM
 
 
 def _toml_value(value: object) -> str:

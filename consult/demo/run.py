@@ -1,6 +1,7 @@
 """Run a whole round in a fresh workspace: registry, launch, invite, answer, schedule,
-calendar invites, input, synthesis and report. Every stage goes through the same flows and
-services the secretariat uses; only the invitees are simulated."""
+calendar invites, input, synthesis and report. Every stage goes through the same use cases
+(consult.app) the secretariat's commands, the web app and the flows call; only the invitees are
+simulated."""
 
 from __future__ import annotations
 
@@ -13,13 +14,22 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from consult.app import (
+    calendar,
+    contributions,
+    invitations,
+    launch,
+    registry,
+    reports,
+    scheduling,
+    synthesis,
+)
+from consult.app.context import current
 from consult.demo.registry_gen import generate_registry, load_demo_config, write_registry_csv
 from consult.demo.round_spec import build_spec_toml, load_demo_round
 from consult.demo.simulate import load_corpus, simulate_answers, write_input_file
-from consult.registry.parsing import read_registry
-from consult.registry.store import store_rows, sync_reference_data
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
-from consult.wiring import open_app
+from consult.settings import CONFIG_ENV, PROJECT_ROOT
+from consult.spec import load_round_spec
 from models.migrate import upgrade
 
 MARKER = ".consult-demo"
@@ -93,12 +103,10 @@ def run_demo(
     workspace: Path, smtp_host: str, smtp_port: int, seed: int, progress: Progress
 ) -> DemoResult:
     """The caller has prepared the workspace and runs (or points at) the SMTP server."""
-    # Imported here: importing Prefect reads its settings, which the CLI adjusts first.
-    from flows import round_cycle
-
     config_path = write_config(workspace, smtp_host, smtp_port)
     os.environ[CONFIG_ENV] = str(config_path)
-    settings = load_settings()
+    app = current()
+    settings = app.settings
     result = DemoResult(workspace=workspace, mail_dir=workspace / "mail")
 
     def stage(name: str, figures: dict[str, Any]) -> None:
@@ -108,61 +116,75 @@ def run_demo(
     upgrade(settings.database_url)
     stage("database", {"url": settings.database_url})
 
-    with open_app(settings) as app:
-        rows = generate_registry(load_demo_config(settings.config_dir), seed)
-        registry_csv = workspace / "registry.csv"
-        write_registry_csv(rows, registry_csv)
-        parsed = read_registry(
-            registry_csv, sectors=app.taxonomy.sector_codes, regions=app.taxonomy.region_names
+    rows = generate_registry(load_demo_config(settings.config_dir), seed)
+    registry_csv = workspace / "registry.csv"
+    write_registry_csv(rows, registry_csv)
+    with app.db.unit_of_work() as session:
+        parsed, counts = registry.import_file(session, app, registry_csv)
+    organisations = len({(r["organisation"], r["region"]) for r in rows})
+    stage(
+        "registry",
+        {
+            "organisations": organisations,
+            "people": counts.created,
+            "rejected": len(parsed.rejected_rows()),
+        },
+    )
+
+    spec_path = workspace / "round.toml"
+    spec_path.write_text(
+        build_spec_toml(
+            load_demo_round(settings.config_dir),
+            [t.slug for t in app.taxonomy.themes],
+            date.today(),
+        ),
+        encoding="utf-8",
+    )
+    with app.db.unit_of_work() as session:
+        round_id = launch.launch(session, app, load_round_spec(spec_path), seed).round_id
+    stage("launch", {"round_id": round_id})
+
+    stage("invitations", asyncio.run(invitations.send_invitations(app, round_id)))
+
+    with app.db.unit_of_work() as session:
+        answers = simulate_answers(session, round_id, _now(), seed)
+    stage(
+        "answers",
+        {
+            "accepted": answers.accepted,
+            "declined": answers.declined,
+            "no_answer": answers.silent,
+        },
+    )
+
+    with app.db.unit_of_work() as session:
+        stage("schedule", scheduling.schedule(session, app, round_id, _now()).summary())
+    stage("calendar", asyncio.run(calendar.send_calendar_invites(app, round_id, _now())))
+
+    input_path = workspace / "input.csv"
+    with app.db.unit_of_work() as session:
+        write_input_file(session, round_id, load_corpus(settings.config_dir), input_path, seed)
+    with app.db.unit_of_work() as session:
+        collected = contributions.collect_file(session, app, round_id, input_path)
+    stage("input", {"stored": collected["stored"], "errors": len(collected["errors"])})
+
+    with app.db.unit_of_work() as session:
+        synthesised = synthesis.synthesise(session, app, round_id)
+    stage(
+        "synthesis",
+        {
+            "blocks": synthesised.blocks,
+            "assigned": synthesised.assigned,
+            "unassigned": synthesised.unassigned,
+        },
+    )
+    with app.db.unit_of_work() as session:
+        result.report_files = reports.compile_report(
+            session, app, round_id, "nl", _now(), include_drafts=True
         )
-        with app.db.unit_of_work() as session:
-            sync_reference_data(session, app.taxonomy)
-            counts = store_rows(session, parsed.rows)
-        organisations = len({(r["organisation"], r["region"]) for r in rows})
-        stage(
-            "registry",
-            {
-                "organisations": organisations,
-                "people": counts.created,
-                "rejected": len(parsed.rejected_rows()),
-            },
-        )
-
-        spec_path = workspace / "round.toml"
-        spec_path.write_text(
-            build_spec_toml(
-                load_demo_round(settings.config_dir),
-                [t.slug for t in app.taxonomy.themes],
-                date.today(),
-            ),
-            encoding="utf-8",
-        )
-        round_id = round_cycle.launch_round(str(spec_path), seed=seed)
-        stage("launch", {"round_id": round_id})
-
-        stage("invitations", asyncio.run(round_cycle.send_invitations(round_id)))
-
-        with app.db.unit_of_work() as session:
-            answers = simulate_answers(session, round_id, datetime.now(UTC), seed)
-        stage(
-            "answers",
-            {
-                "accepted": answers.accepted,
-                "declined": answers.declined,
-                "no_answer": answers.silent,
-            },
-        )
-
-        stage("schedule", round_cycle.schedule_sessions(round_id))
-        stage("calendar", asyncio.run(round_cycle.send_calendar_invites(round_id)))
-
-        input_path = workspace / "input.csv"
-        with app.db.unit_of_work() as session:
-            write_input_file(session, round_id, load_corpus(settings.config_dir), input_path, seed)
-        collected = round_cycle.collect_input(round_id, str(input_path))
-        stage("input", {"stored": collected["stored"], "errors": len(collected["errors"])})
-
-        stage("synthesis", round_cycle.synthesise_round(round_id))
-        result.report_files = round_cycle.compile_report(round_id, include_drafts=True)
-        stage("report", {"folder": str(Path(result.report_files["html"]).parent)})
+    stage("report", {"folder": str(Path(result.report_files["html"]).parent)})
     return result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

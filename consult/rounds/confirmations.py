@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
-from consult.mail.context import MailContext
 from consult.mail.outbox import already_queued
 from consult.rounds.invite import queue_for_invitee
+from consult.templating import MailContext
 from consult.tokens import mint_link
 from models import Invitation, OutboxKind, Theme
 

@@ -10,9 +10,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.mail.context import MailContext
 from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
+from consult.templating import MailContext
 from models import Invitation, InvitationStatus, Organisation, Person
 
 MAX_NAME = 200

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from consult.i18n import format_datetime
-from consult.mail.context import MailContext
 from consult.mail.outbox import NewMessage, Recipient, enqueue, enqueue_many, queued_keys
-from consult.templating import render_email
+from consult.templating import MailContext, render_email
 from consult.tokens import mint_link
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage, Theme
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.registry.selection import Candidate, select_invitees
-from consult.rounds.spec import RoundSpec
+from consult.spec import RoundSpec
 from models import CandidateSlot, Invitation, Organisation, Person, Region, Round, Theme
 
 

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime, format_time_range
-from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, enqueue, queued_keys
 from consult.rounds.seats import sessions_with_seats
-from consult.templating import render_email
+from consult.templating import MailContext, render_email
 from consult.tokens import mint_link
 from models import (
     AttendeeStatus,

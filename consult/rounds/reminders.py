@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
-from consult.mail.context import MailContext
 from consult.mail.outbox import already_queued
 from consult.rounds.invite import invitations_with_people, queue_for_invitee
 from consult.rounds.seats import find_seat
+from consult.templating import MailContext
 from consult.tokens import mint_link
 from models import (
     Contribution,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from consult.rounds.spec import RoundSpec, ThemeSpec
 from consult.scheduling.model import ThemeRules
+from consult.spec import RoundSpec, ThemeSpec
 
 _RULES = (
     "group_min",

@@ -1,5 +1,5 @@
 """What is due for a round at a given moment, and what comes next. Pure: facts and a clock in,
-actions out; the tick flow gathers the facts (consult.service.facts) and runs the actions.
+actions out; the tick flow gathers the facts (consult.app.facts) and runs the actions.
 
 Every action is safe to repeat: the flows behind it do only what is missing. So a tick that
 runs twice, or one that runs late, does no harm; the facts only keep ticks from starting flows
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from consult.service.automation import AutomationSpec
+from consult.spec import AutomationSpec
 
 # Round statuses (models.RoundStatus values), spelt out: the pure core does not import models.
 INVITING, SCHEDULED, COLLECTING = "inviting", "scheduled", "collecting"

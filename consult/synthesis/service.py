@@ -32,8 +32,6 @@ from models import (
     Organisation,
     Person,
     QuotePermission,
-    Round,
-    RoundStatus,
     block_contribution,
 )
 
@@ -55,7 +53,6 @@ def synthesise(
     params: Params | None = None,
     language: str = "nl",
 ) -> SynthesisResult:
-    rnd = session.get_one(Round, round_id)
     placements = {
         cid: (bid, placed_by)
         for bid, cid, placed_by in session.execute(
@@ -154,8 +151,6 @@ def synthesise(
             },
         )
     )
-    if rnd.status in (RoundStatus.COLLECTING, RoundStatus.SCHEDULED, RoundStatus.INVITING):
-        rnd.status = RoundStatus.SYNTHESISED
     session.flush()
     total_blocks = len(frozen) + len(kept_drafts) + created
     return SynthesisResult(total_blocks, assigned, unassigned)

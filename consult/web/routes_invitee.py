@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from consult.calendar.feeds import person_feed, session_ics
+from consult.app.signals import invitation_responded
 from consult.contributions.forms import (
     FormErrors,
     InputClosed,
@@ -37,11 +37,11 @@ from consult.events import (
 )
 from consult.rounds.answers import AnswerError, record_answer
 from consult.rounds.availability import set_availability
+from consult.rounds.calendar_feeds import person_feed, session_ics
 from consult.rounds.confirmations import queue_answer_confirmation, queue_input_confirmation
 from consult.rounds.delegation import delegate, parse_colleague
 from consult.rounds.ranking import rank_themes
 from consult.rounds.seats import find_seat
-from consult.service.signals import invitation_responded
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
 from consult.web.strings import strings

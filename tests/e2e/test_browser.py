@@ -34,9 +34,9 @@ from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
-from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
-from consult.scheduling.service import schedule_round
+from consult.rounds.placement import schedule_round
 from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.wiring import App, open_app
 from models import (
     Availability,

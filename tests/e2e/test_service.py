@@ -30,13 +30,13 @@ from consult.events import (
     prefect_emitter,
     round_resource,
 )
+from consult.flows import round_cycle, service
+from consult.flows.deployments import deployments
+from consult.flows.status import artifact_key
 from consult.mail.sink import EmlSink
 from consult.settings import CONFIG_ENV, load_settings
 from consult.synthesis import decisions
 from consult.wiring import App, open_app
-from flows import round_cycle, service
-from flows.deployments import deployments
-from flows.status import artifact_key
 from models import (
     BlockStatus,
     BuildingBlock,

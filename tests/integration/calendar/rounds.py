@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from consult.scheduling.service import schedule_round
+from consult.app import scheduling
 from consult.wiring import App
 from models import ConsultationSession, SessionAttendee
 from tests.integration.db.test_round_services import (
@@ -42,7 +42,7 @@ def scheduled_round(app: App) -> ScheduledRound:
         behoud = [i.id for i in by_theme["behoud_betrokkenheid"]]
     _answer(app, innovatie[:5] + behoud[:3])
     with app.db.unit_of_work() as session:
-        result = schedule_round(session, round_id, app.taxonomy, DOMAIN, BEFORE_DEADLINE)
+        result = scheduling.schedule(session, app, round_id, BEFORE_DEADLINE)
         assert (result.sessions_created, result.attendees_added) == (3, 8)
         seats: dict[int, list[int]] = {}
         for cs in session.scalars(

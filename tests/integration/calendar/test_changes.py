@@ -17,15 +17,15 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from consult.calendar.changes import (
+from consult.rounds.calendar_changes import (
     SessionChangeError,
     cancel_session,
     move_session,
     remove_attendee,
 )
-from consult.calendar.feeds import person_feed
-from consult.calendar.invites import queue_calendar_invites
-from consult.scheduling.service import schedule_round
+from consult.rounds.calendar_feeds import person_feed
+from consult.rounds.calendar_invites import queue_calendar_invites
+from consult.rounds.placement import schedule_round
 from consult.wiring import App
 from models import ConsultationSession, OutboxKind, OutboxMessage, Person, SessionAttendee
 from tests.integration.calendar.rounds import DOMAIN, ScheduledRound, scheduled_round

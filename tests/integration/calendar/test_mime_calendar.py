@@ -25,12 +25,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from consult.calendar.changes import remove_attendee
-from consult.calendar.invites import queue_calendar_invites
 from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.mail.mime import OutgoingMail, build_message, make_message_id
 from consult.mail.outbox import send_due, to_outgoing
 from consult.mail.sink import EmlSink
+from consult.rounds.calendar_changes import remove_attendee
+from consult.rounds.calendar_invites import queue_calendar_invites
 from consult.settings import Organiser, SmtpSettings
 from consult.wiring import App
 from models import OutboxKind, OutboxMessage, OutboxStatus

@@ -21,9 +21,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
+from consult.app import replies
 from consult.calendar import reply_service
-from consult.calendar.changes import move_session
-from consult.calendar.invites import queue_calendar_invites
 from consult.calendar.poller import PROCESSED_KEYWORD, PollCounts, poll_once
 from consult.calendar.reply_service import (
     REASON_NOT_INVITED,
@@ -33,6 +32,8 @@ from consult.calendar.reply_service import (
 )
 from consult.cli_replies import replies_app
 from consult.events import Signal
+from consult.rounds.calendar_changes import move_session
+from consult.rounds.calendar_invites import queue_calendar_invites
 from consult.settings import ImapSettings
 from consult.wiring import App
 from models import (
@@ -232,7 +233,7 @@ def test_poller_applies_valid_replies_sets_aside_the_rest_and_never_twice(
     keys = {name: _message_key(cast.messages[name]) for name in order}
 
     signals: list[Signal] = []
-    counts = poll_once(app.db, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
+    counts = replies.poll(app, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
     assert _counts(counts) == (8, 4, 4, 0, 0), counts.errors
     # Answers that change the seating (a decline, a delegation) are signalled once, after their
     # commit, like a withdrawal on the web page; accepts, tentatives and set-asides are not.

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from consult.calendar import reply_service
-from consult.calendar.changes import cancel_session, remove_attendee
-from consult.calendar.invites import queue_calendar_invites
 from consult.calendar.replies import MailInfo, ParsedReply
 from consult.calendar.reply_service import Handling
+from consult.rounds.calendar_changes import cancel_session, remove_attendee
+from consult.rounds.calendar_invites import queue_calendar_invites
 from consult.wiring import App
 from models import (
     CalendarReply,

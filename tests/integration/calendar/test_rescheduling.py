@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from consult.calendar.invites import queue_calendar_invites
-from consult.scheduling.service import cancel_slot, schedule_round
+from consult.rounds.calendar_invites import queue_calendar_invites
+from consult.rounds.placement import cancel_slot, schedule_round
 from consult.wiring import App
 from models import AttendeeStatus, ConsultationSession, Invitation, SessionAttendee, SessionStatus
 from tests.integration.calendar.rounds import DOMAIN, ScheduledRound, scheduled_round

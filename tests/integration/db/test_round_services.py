@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app import scheduling
 from consult.contributions.intake import ContributionRow, InputError, store_contributions
 from consult.mail.outbox import RetryPolicy, claim, record
 from consult.mail.smtp import DeliveryResult
@@ -26,8 +27,8 @@ from consult.reports.render import write_report
 from consult.rounds.answers import AnswerError, record_answer
 from consult.rounds.invite import invitation_key, pending_invitation_ids, queue_invitations
 from consult.rounds.launch import launch_round
-from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
-from consult.scheduling.service import schedule_round
+from consult.rounds.placement import schedule_round
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.tokens import hash_token
 from consult.wiring import App
 from models import (
@@ -343,7 +344,7 @@ def test_schedule_places_everyone_accepted_then_only_late_acceptances(app: App) 
     _answer(app, [behoud[4]], accepted=False)
 
     with app.db.unit_of_work() as session:
-        result = schedule_round(session, round_id, app.taxonomy, "wiz.example", BEFORE_DEADLINE)
+        result = scheduling.schedule(session, app, round_id, BEFORE_DEADLINE)
     # innovatie: 5 people, at most 4 per group -> 2 groups; behoud: 3 people -> 1 group.
     assert (result.sessions_created, result.attendees_added, result.unplaced) == (3, 8, {})
 
@@ -366,7 +367,7 @@ def test_schedule_places_everyone_accepted_then_only_late_acceptances(app: App) 
         for cs in sessions:
             assert (cs.theme_id, cs.start) in slot_starts
             assert cs.end - cs.start == timedelta(minutes=90)
-            assert cs.calendar_uid.endswith("@wiz.example")
+            assert cs.calendar_uid.endswith("@" + app.mail_context().domain)
             assert cs.meeting_url.startswith(
                 f"https://meet.example.org/voorjaar-2030/{cs.theme.slug}"
             )

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from typer.testing import CliRunner
 
+from consult.app import scheduling
+from consult.app.facts import round_facts
+from consult.app.status import round_status, status_markdown
 from consult.cli import app as cli
 from consult.rounds.invite import pending_invitation_ids, queue_invitations
-from consult.rounds.status import round_status, status_markdown
-from consult.scheduling.service import schedule_round
 from consult.service.deadlines import ActionKind, due_actions
-from consult.service.facts import round_facts
 from consult.wiring import App
 from tests.integration.db.test_round_services import (
     ANSWER_DEADLINE,
@@ -57,7 +57,7 @@ def test_facts_follow_the_round_through_invitations_scheduling_and_sessions(app:
     with app.db.unit_of_work() as session:
         reminded = round_facts(session, round_id, ANSWER_DEADLINE - timedelta(days=6))
         assert reminded.reminders_due == 8
-        schedule_round(session, round_id, app.taxonomy, "wiz.example", ANSWER_DEADLINE)
+        scheduling.schedule(session, app, round_id, ANSWER_DEADLINE)
     with app.db.unit_of_work() as session:
         facts = round_facts(session, round_id, ANSWER_DEADLINE)
         assert facts.status == "scheduled"

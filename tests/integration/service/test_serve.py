@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from consult.flows.deployments import CRASH_DETECTION
 from consult.settings import CONFIG_ENV, PROJECT_ROOT
-from flows.deployments import CRASH_DETECTION
 
 pytestmark = pytest.mark.slow
 

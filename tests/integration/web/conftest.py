@@ -24,8 +24,8 @@ from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
-from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.settings import CONFIG_ENV, Settings, load_settings
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.web.app import create_app
 from consult.wiring import App, open_app
 from models import Invitation, OutboxKind, OutboxMessage

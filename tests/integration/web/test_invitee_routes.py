@@ -17,11 +17,11 @@ from markupsafe import escape
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from consult.calendar.changes import cancel_session
 from consult.events import CONTRIBUTION_SUBMITTED, INVITATION_RESPONDED, Signal
 from consult.rounds.availability import offered_slots
+from consult.rounds.calendar_changes import cancel_session
+from consult.rounds.placement import schedule_round
 from consult.rounds.seats import find_seat
-from consult.scheduling.service import schedule_round
 from consult.settings import Settings
 from consult.tokens import new_token
 from consult.web.app import create_app

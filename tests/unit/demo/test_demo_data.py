@@ -12,8 +12,8 @@ import pytest
 from consult.demo.registry_gen import generate_registry, load_demo_config
 from consult.demo.round_spec import build_spec_toml, load_demo_round
 from consult.registry.parsing import COLUMNS, parse_records
-from consult.rounds.spec import AMSTERDAM, RoundSpec
 from consult.settings import PROJECT_ROOT
+from consult.spec import AMSTERDAM, RoundSpec
 from consult.taxonomy import Taxonomy, load_taxonomy
 
 CONFIG = PROJECT_ROOT / "config"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from consult.rounds.spec import RoundSpec, RoundSpecError, load_round_spec
+from consult.spec import RoundSpec, RoundSpecError, load_round_spec
 
 VALID = """\
 slug = "voorjaar-2025"

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from consult.service.automation import AutomationSpec
 from consult.service.deadlines import (
     ActionKind,
     RoundFacts,
@@ -14,6 +13,7 @@ from consult.service.deadlines import (
     due_actions,
     next_steps,
 )
+from consult.spec import AutomationSpec
 
 AMS = ZoneInfo("Europe/Amsterdam")
 ANSWER = datetime(2030, 3, 1, 17, 0, tzinfo=AMS)

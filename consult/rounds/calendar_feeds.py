@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.calendar.invites import calendar_event
 from consult.calendar.itip import build_feed
-from consult.mail.context import MailContext
+from consult.rounds.calendar_invites import calendar_event
+from consult.templating import MailContext
 from models import AttendeeStatus, ConsultationSession, Person, SessionAttendee, SessionStatus
 
 

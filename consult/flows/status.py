@@ -11,8 +11,8 @@ from prefect import Flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import FlowRun, State
 
-from consult.rounds.status import round_status, status_markdown
-from consult.wiring import open_app
+from consult.app.context import current
+from consult.app.status import round_status, status_markdown
 
 logger = logging.getLogger("consult.flows")
 
@@ -24,7 +24,7 @@ def artifact_key(slug: str) -> str:
 
 def publish_round_status(round_id: int, now: datetime | None = None) -> str:
     """Write the round's status artifact; returns its key."""
-    with open_app() as app, app.db.unit_of_work() as session:
+    with current().db.unit_of_work() as session:
         view = round_status(session, round_id, now or datetime.now(UTC))
     key = artifact_key(view.slug)
     # _sync: in an async flow (or its hooks) Prefect would otherwise hand back a coroutine.

@@ -9,8 +9,8 @@ its schedule or event trigger.
 - the round flows themselves (launch-round, send-invitations, ... compile-report), without a
   schedule, to run by hand (`prefect deployment run send-invitations/consult -p round_id=3`)
 
-Deployments name their flows by module path (flows.service.service_tick), so a worker anywhere
-runs them from the consult package installed next to it, with its own CONSULT_CONFIG.
+Deployments name their flows by module path (consult.flows.service.service_tick), so a worker
+anywhere runs them from the consult package installed next to it, with its own CONSULT_CONFIG.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from consult.events import (
     INVITATION_RESPONDED,
     ROUND_STATUS_LABEL,
 )
+from consult.flows import round_cycle, service
 from consult.settings import Settings
-from flows import round_cycle, service
 
 DEPLOYMENT = "consult"
 TAGS = ["consult"]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-
-from consult.service.automation import AutomationSpec
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -17,6 +16,32 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 def _as_amsterdam(value: datetime) -> datetime:
     # A TOML local datetime has no offset; the secretariat means Dutch time.
     return value.replace(tzinfo=AMSTERDAM) if value.tzinfo is None else value
+
+
+# What `consult serve` does for a round by itself: the spec's `[automation]` table. Every
+# switch defaults to on, so a round launched without the table runs through on its own.
+class AutomationSpec(BaseModel):
+    # A misspelt switch must not silently leave the default in force.
+    model_config = ConfigDict(extra="forbid")
+
+    # False: the service leaves this round alone; the secretariat runs every step by command.
+    enabled: bool = True
+    # Send the invitations as soon as the round is launched (and any that are still missing).
+    send_invitations: bool = True
+    # Remind invitees who have not answered at the spec's reminder_days_before.
+    send_reminders: bool = True
+    # When the answer deadline passes: place accepted invitees, send calendar invitations.
+    schedule_after_answer_deadline: bool = True
+    # An answer that changes after scheduling places (or re-places) people and updates calendars.
+    reschedule_on_change: bool = True
+    # Ask the attendees of a session for their lessons learned, this many hours after it ended.
+    request_lessons: bool = True
+    lessons_request_hours_after: float = Field(default=1.0, ge=0)
+    # When the input deadline passes: group the contributions into building blocks.
+    synthesise_after_input_deadline: bool = True
+    # When staff have approved every block of the round: write the report.
+    report_when_approved: bool = True
+    report_language: Literal["nl", "en"] = "nl"
 
 
 class SlotSpec(BaseModel):
@@ -73,7 +98,7 @@ class RoundSpec(BaseModel):
     input_reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
     max_reminders: int = Field(default=2, ge=0)
     themes: list[ThemeSpec] = Field(min_length=1)
-    # What `consult serve` does for this round by itself (consult.service.automation).
+    # What `consult serve` does for this round by itself (AutomationSpec above).
     automation: AutomationSpec = Field(default_factory=AutomationSpec)
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app.facts import round_facts
 from consult.i18n import format_datetime
 from consult.service.deadlines import NextStep, due_actions, next_steps
-from consult.service.facts import round_facts
 from models import (
     AttendeeStatus,
     BuildingBlock,

@@ -2,7 +2,7 @@
 differs from what runs now. Re-running with nothing new changes nothing; after a late decline,
 a cancelled slot or a late acceptance it changes as little as the objective allows (stability
 is weighted just below placing people). The calendar messages follow from the sessions' new
-state (consult.calendar.invites), so they are exactly what the change needs.
+state (consult.rounds.calendar_invites), so they are exactly what the change needs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.calendar.changes import cancel_session, remove_attendee
+from consult.rounds.calendar_changes import cancel_session, remove_attendee
 from consult.scheduling.diff import SessionChanges, moved_people, plan_changes
 from consult.scheduling.model import Reason, Solution
 from consult.scheduling.optimiser import SolverOptions
@@ -24,7 +24,6 @@ from models import (
     CandidateSlot,
     ConsultationSession,
     Round,
-    RoundStatus,
     SessionAttendee,
     Theme,
 )
@@ -71,9 +70,6 @@ def schedule_round(
     rp, solution = propose(session, round_id, taxonomy, now, options)
     changes = plan_changes(rp.running, solution.groups)
     apply_changes(session, round_id, changes, domain)
-    rnd = session.get_one(Round, round_id)
-    if rnd.status == RoundStatus.INVITING:
-        rnd.status = RoundStatus.SCHEDULED
     session.flush()
     return ScheduleResult(rp, solution, changes, frozenset(moved_people(rp.running, changes)))
 

@@ -1,6 +1,6 @@
 """The flows `consult serve` adds to the round flows: a tick that acts on deadlines, and flows
-that react to events. Thin like the others: the deadline logic is consult.service.deadlines,
-the work is done by the round flows (flows/round_cycle.py), called as subflows.
+that react to events. Thin like the others: what is due comes from consult.app.automation,
+the work is done by the round flows (consult/flows/round_cycle.py), called as subflows.
 
 Every flow here takes an optional `now`, so tests (and a secretariat catching up) can set the
 clock instead of waiting for a real deadline.
@@ -13,24 +13,14 @@ from typing import Any
 
 from prefect import flow, task
 
-from consult.rounds.lessons import queue_lessons_requests
-from consult.service.deadlines import (
-    COLLECTING,
-    SCHEDULED,
-    SYNTHESISED,
-    Action,
-    ActionKind,
-    all_blocks_approved,
-    due_actions,
-)
-from consult.service.facts import active_round_ids, automation_of, round_facts
-from consult.wiring import open_app
-from flows import round_cycle
-from flows.status import publish_round_status, publish_status_after
-from models import Round
+from consult.app import automation, lessons
+from consult.app.batches import SESSIONS_PER_BATCH, chunks
+from consult.app.context import current
+from consult.flows import round_cycle
+from consult.flows.status import publish_round_status, publish_status_after
+from consult.service.deadlines import Action, ActionKind
+from models import RoundStatus
 
-# Sessions per task when asking for lessons learned: a few dozen sessions are hundreds of mails.
-SESSIONS_PER_BATCH = 25
 # A flow that fails on the way (database or relay briefly away) is run again by Prefect; every
 # step it repeats does only what is still missing. A run whose machine died is picked up by the
 # next tick instead.
@@ -44,15 +34,15 @@ def _now() -> datetime:
 @task
 def plan_actions(now: datetime, round_id: int | None = None) -> list[Action]:
     """What is due now for one round, or for every active round."""
-    with open_app() as app, app.db.unit_of_work() as session:
-        ids = [round_id] if round_id is not None else active_round_ids(session)
-        return [a for rid in ids for a in due_actions(round_facts(session, rid, now), now)]
+    with current().db.unit_of_work() as session:
+        return automation.due(session, now, round_id)
 
 
 @task
 def queue_lessons_batch(session_ids: list[int], now: datetime) -> int:
-    with open_app() as app, app.db.unit_of_work() as session:
-        return queue_lessons_requests(session, app.mail_context(), session_ids, now)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        return lessons.queue_batch(session, ctx, session_ids, now)
 
 
 @flow(name="request-lessons", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
@@ -63,8 +53,7 @@ async def request_lessons(
     session), then send the outbox."""
     moment = now or _now()
     queued = sum(
-        queue_lessons_batch(session_ids[i : i + SESSIONS_PER_BATCH], moment)
-        for i in range(0, len(session_ids), SESSIONS_PER_BATCH)
+        queue_lessons_batch(batch, moment) for batch in chunks(session_ids, SESSIONS_PER_BATCH)
     )
     return {"queued": queued, **(await round_cycle.send_outbox())}
 
@@ -94,8 +83,7 @@ async def run_action(action: Action, now: datetime) -> dict[str, Any]:
     if kind == ActionKind.SYNTHESISE:
         return dict(round_cycle.synthesise_round(rid))
     if kind == ActionKind.COMPILE_REPORT:
-        with open_app() as app, app.db.unit_of_work() as session:
-            language = automation_of(session.get_one(Round, rid)).report_language
+        language = round_state(rid).report_language
         return dict(round_cycle.compile_report(rid, language))
     return await send_outbox_flow()
 
@@ -114,18 +102,9 @@ async def service_tick(now: datetime | None = None, round_id: int | None = None)
 
 
 @task
-def round_state(round_id: int) -> tuple[str, bool, bool, bool]:
-    """(status, re-schedule on a change, report when approved, every block approved)."""
-    with open_app() as app, app.db.unit_of_work() as session:
-        rnd = session.get_one(Round, round_id)
-        auto = automation_of(rnd)
-        facts = round_facts(session, round_id, _now())
-        return (
-            rnd.status.value,
-            auto.enabled and auto.reschedule_on_change,
-            auto.enabled and auto.report_when_approved,
-            all_blocks_approved(facts),
-        )
+def round_state(round_id: int) -> automation.RoundState:
+    with current().db.unit_of_work() as session:
+        return automation.round_state(session, round_id, _now())
 
 
 @flow(name="on-answer", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
@@ -133,8 +112,11 @@ async def on_answer(round_id: int, now: datetime | None = None) -> dict[str, Any
     """An invitee of a scheduled round answered or changed their answer: the round is placed
     again, which seats new acceptances and updates calendars. (Answers before scheduling start
     no run: the trigger matches on the round's status; the tick schedules at the deadline.)"""
-    status, reschedule, _, _ = round_state(round_id)
-    if not (status in (SCHEDULED, COLLECTING) and reschedule):
+    state = round_state(round_id)
+    if not (
+        state.status in (RoundStatus.SCHEDULED, RoundStatus.COLLECTING)
+        and state.reschedule_on_change
+    ):
         publish_round_status(round_id, now)
         return {"rescheduled": False}
     placed = round_cycle.schedule_sessions(round_id, now)
@@ -147,8 +129,7 @@ def on_contribution(round_id: int, now: datetime | None = None) -> dict[str, Any
     """Input was handed in after synthesis (the trigger passes only those): it is placed by
     synthesising again, which leaves blocks and staff decisions as they are and places only
     what is new. Run by hand before synthesis, it only refreshes the status."""
-    status, _, _, _ = round_state(round_id)
-    if status != SYNTHESISED:
+    if round_state(round_id).status != RoundStatus.SYNTHESISED:
         publish_round_status(round_id, now)
         return {"synthesised": False}
     return {"synthesised": True, **round_cycle.synthesise_round(round_id)}
@@ -158,12 +139,14 @@ def on_contribution(round_id: int, now: datetime | None = None) -> dict[str, Any
 def on_blocks_approved(round_id: int) -> dict[str, Any]:
     """Staff approved the last block of the round: write the report (if the round wants it and
     nothing went back to draft in the meantime)."""
-    status, _, report, approved = round_state(round_id)
-    if not (report and approved and status == SYNTHESISED):
+    state = round_state(round_id)
+    if not (
+        state.report_when_approved
+        and state.all_blocks_approved
+        and state.status == RoundStatus.SYNTHESISED
+    ):
         return {"report": False}
-    with open_app() as app, app.db.unit_of_work() as session:
-        language = automation_of(session.get_one(Round, round_id)).report_language
-    return {"report": True, **round_cycle.compile_report(round_id, language)}
+    return {"report": True, **round_cycle.compile_report(round_id, state.report_language)}
 
 
 publish_status_after(request_lessons, on_answer, on_contribution, on_blocks_approved)

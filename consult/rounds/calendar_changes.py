@@ -1,5 +1,6 @@
 """Changes to scheduled sessions. Each bumps what iTIP needs bumped; the calendar messages
-themselves are queued by consult.calendar.invites, so a change and its mail can never disagree.
+themselves are queued by consult.rounds.calendar_invites, so a change and its mail can never
+disagree.
 
 - moving a session (time or meeting link) raises its SEQUENCE: every attendee gets an update;
 - cancelling a session raises its SEQUENCE and marks it cancelled: every attendee gets a CANCEL;

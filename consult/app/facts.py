@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.calendar.invites import calendar_key, planned_message
 from consult.mail.outbox import queued_keys
+from consult.rounds.calendar_invites import calendar_key, planned_message
 from consult.rounds.invite import pending_invitation_ids
 from consult.rounds.lessons import not_asked
 from consult.rounds.reminders import due_input_reminder_ids, due_invitation_ids
-from consult.service.automation import AutomationSpec
 from consult.service.deadlines import RoundFacts, SessionFacts
+from consult.spec import AutomationSpec
 from models import (
     BlockStatus,
     BuildingBlock,

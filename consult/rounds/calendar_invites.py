@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.i18n import format_time_range
-from consult.mail.context import MailContext
 from consult.mail.outbox import Recipient, already_queued, enqueue
 from consult.rounds.seats import sessions_with_seats
-from consult.templating import render_email
+from consult.templating import MailContext, render_email
 from consult.tokens import mint_link
 from models import (
     AttendeeStatus,
