@@ -1,0 +1,1 @@
+"""The web app: invitee pages (/i/…) and, later, the workplace."""
