@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -53,7 +54,7 @@ class SlotSpec(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> SlotSpec:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError("het einde moet na het begin liggen")
         return self
 
 
@@ -106,21 +107,23 @@ class RoundSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> RoundSpec:
         if self.input_deadline <= self.answer_deadline:
-            raise ValueError("input_deadline must be after answer_deadline")
+            raise ValueError(
+                "input_deadline (inbrengdeadline) moet na answer_deadline (antwoorddeadline) liggen"
+            )
         if self.group_max < self.group_min:
-            raise ValueError("group_max must be at least group_min")
+            raise ValueError("group_max moet minstens group_min zijn")
         if any(d <= 0 for d in self.reminder_days_before):
-            raise ValueError("reminder_days_before must be positive numbers of days")
+            raise ValueError("reminder_days_before: alleen positieve aantallen dagen")
         if any(d <= 0 for d in self.input_reminder_days_before):
-            raise ValueError("input_reminder_days_before must be positive numbers of days")
+            raise ValueError("input_reminder_days_before: alleen positieve aantallen dagen")
         for theme in self.themes:
             low = theme.group_min or self.group_min
             high = theme.group_max or self.group_max
             if high < low:
-                raise ValueError(f"theme {theme.slug}: group_max must be at least group_min")
+                raise ValueError(f"thema {theme.slug}: group_max moet minstens group_min zijn")
         slugs = [t.slug for t in self.themes]
         if len(set(slugs)) != len(slugs):
-            raise ValueError("a theme is listed twice")
+            raise ValueError("een thema staat er twee keer in")
         return self
 
 
@@ -139,8 +142,69 @@ def load_round_spec(path: Path) -> RoundSpec:
     try:
         return RoundSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(spec)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_problem(data, err) for err in exc.errors())
         raise RoundSpecError(f"{path}: {problems}") from exc
+
+
+def stored_spec(data: Mapping[str, Any]) -> RoundSpec:
+    """The spec a round was launched with, as stored with it (`Round.spec`): every reader goes
+    through this, so the defaults live in RoundSpec alone."""
+    return RoundSpec.model_validate(data)
+
+
+# Pydantic's own messages are English; these are the ones a hand-written TOML file meets.
+_PROBLEM_NL = {
+    "missing": "ontbreekt",
+    "extra_forbidden": "onbekend veld",
+    "datetime_type": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
+    "datetime_parsing": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
+    "datetime_from_date_parsing": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
+    "int_type": "verwacht een geheel getal",
+    "int_parsing": "verwacht een geheel getal",
+    "float_type": "verwacht een getal",
+    "float_parsing": "verwacht een getal",
+    "bool_type": "verwacht true of false",
+    "bool_parsing": "verwacht true of false",
+    "string_type": "verwacht tekst tussen aanhalingstekens",
+    "list_type": "verwacht een lijst, zoals [ ... ]",
+    "too_short": "mag niet leeg zijn",
+    "string_too_short": "mag niet leeg zijn",
+    "string_too_long": "is te lang",
+    "string_pattern_mismatch": "alleen kleine letters, cijfers en streepjes",
+    "greater_than_equal": "moet minstens {ge} zijn",
+    "literal_error": "kies uit {expected}",
+}
+
+
+def _problem(data: Mapping[str, Any], err: Any) -> str:
+    """One validation problem in Dutch, at a place the secretariat recognises in its file."""
+    if err["type"] == "value_error":
+        # Our own validators speak Dutch already; pydantic prefixes them.
+        message = str(err["msg"]).removeprefix("Value error, ")
+    else:
+        template = _PROBLEM_NL.get(err["type"], str(err["msg"]))
+        message = template.format(**(err.get("ctx") or {}))
+    where = _place(data, tuple(err["loc"]))
+    return f"{where}: {message}" if where else message
+
+
+def _place(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    """`themes.1.slots.0.end` as `thema innovatie, tijdslot 1, end`."""
+    parts: list[str] = []
+    themes = data.get("themes") if isinstance(data, Mapping) else None
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        index = loc[i + 1] if i + 1 < len(loc) and isinstance(loc[i + 1], int) else None
+        if key == "themes" and index is not None:
+            theme = themes[index] if isinstance(themes, list) and index < len(themes) else None
+            slug = theme.get("slug") if isinstance(theme, Mapping) else None
+            parts.append(f"thema {slug}" if slug else f"thema {index + 1}")
+            i += 2
+        elif key == "slots" and index is not None:
+            parts.append(f"tijdslot {index + 1}")
+            i += 2
+        else:
+            parts.append(str(key) if index is None else f"{key} {index + 1}")
+            i += 1 if index is None else 2
+    return ", ".join(parts)

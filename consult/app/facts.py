@@ -17,7 +17,7 @@ from consult.rounds.invite import pending_invitation_ids
 from consult.rounds.lessons import not_asked
 from consult.rounds.reminders import due_input_reminder_ids, due_invitation_ids
 from consult.service.deadlines import RoundFacts, SessionFacts
-from consult.spec import AutomationSpec
+from consult.spec import AutomationSpec, stored_spec
 from models import (
     BlockStatus,
     BuildingBlock,
@@ -33,7 +33,7 @@ from models import (
 
 def automation_of(rnd: Round) -> AutomationSpec:
     """The round's `[automation]` table; rounds launched before it existed get the defaults."""
-    return AutomationSpec.model_validate(rnd.spec.get("automation") or {})
+    return stored_spec(rnd.spec).automation
 
 
 def active_round_ids(session: Session) -> list[int]:
@@ -97,17 +97,16 @@ def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
         )
     )
     inviting = rnd.status == RoundStatus.INVITING
+    spec = stored_spec(rnd.spec)
     return RoundFacts(
         round_id=rnd.id,
         slug=rnd.slug,
         status=rnd.status.value,
         answer_deadline=rnd.answer_deadline,
         input_deadline=rnd.input_deadline,
-        reminder_days_before=tuple(float(d) for d in rnd.spec.get("reminder_days_before", [])),
-        input_reminder_days_before=tuple(
-            float(d) for d in rnd.spec.get("input_reminder_days_before", [])
-        ),
-        automation=automation_of(rnd),
+        reminder_days_before=tuple(spec.reminder_days_before),
+        input_reminder_days_before=tuple(spec.input_reminder_days_before),
+        automation=spec.automation,
         uninvited=len(pending_invitation_ids(session, round_id)) if inviting else 0,
         reminders_due=len(due_invitation_ids(session, round_id, now))
         if inviting

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from consult.app.facts import round_facts
 from consult.i18n import format_datetime
 from consult.service.deadlines import NextStep, due_actions, next_steps
+from consult.spec import stored_spec
 from models import (
     AttendeeStatus,
     BuildingBlock,
@@ -104,7 +105,7 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
         .where(BuildingBlock.round_id == round_id)
         .group_by(Theme.slug)
     )
-    slugs = [t["slug"] for t in rnd.spec.get("themes", [])]
+    slugs = [t.slug for t in stored_spec(rnd.spec).themes]
     failed = session.execute(
         select(OutboxMessage.recipient_email, OutboxMessage.last_error)
         .where(OutboxMessage.round_id == round_id, OutboxMessage.status == OutboxStatus.FAILED)

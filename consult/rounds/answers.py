@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from consult.spec import stored_spec
 from models import Invitation, InvitationStatus, Round
 
 
@@ -41,7 +42,7 @@ def record_answer(
     rnd: Round = invitation.round
     status = InvitationStatus.ACCEPTED if accepted else InvitationStatus.DECLINED
     preferences = list(theme_preferences) if theme_preferences else invitation.theme_preferences
-    allowed = {t["slug"] for t in rnd.spec.get("themes", [])}
+    allowed = {t.slug for t in stored_spec(rnd.spec).themes}
     unknown = [p for p in preferences if p not in allowed]
     if unknown:
         raise AnswerError(f"onbekend thema: {', '.join(unknown)}", "unknown_theme")

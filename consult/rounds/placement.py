@@ -19,6 +19,7 @@ from consult.scheduling.diff import SessionChanges, moved_people, plan_changes
 from consult.scheduling.model import Reason, Solution
 from consult.scheduling.optimiser import SolverOptions
 from consult.scheduling.proposal import RoundProblem, propose
+from consult.spec import stored_spec
 from consult.taxonomy import Taxonomy
 from models import (
     CandidateSlot,
@@ -103,7 +104,7 @@ def apply_changes(session: Session, round_id: int, changes: SessionChanges, doma
             group_number=number,
             start=slot.start,
             end=slot.end,
-            meeting_url=rnd.spec["meeting_url"].format(
+            meeting_url=stored_spec(rnd.spec).meeting_url.format(
                 round=rnd.slug, theme=new.theme, slot=slot.id, group=number
             ),
             calendar_uid=f"{uuid.uuid4()}@{domain}",

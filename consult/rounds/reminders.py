@@ -20,6 +20,7 @@ from consult.i18n import format_datetime
 from consult.mail.outbox import already_queued
 from consult.rounds.invite import invitations_with_people, queue_for_invitee
 from consult.rounds.seats import find_seat
+from consult.spec import stored_spec
 from consult.templating import MailContext
 from consult.tokens import mint_link
 from models import (
@@ -47,10 +48,11 @@ def current_moment(days_before: Sequence[float], deadline: datetime, now: dateti
 
 def due_invitation_ids(session: Session, round_id: int, now: datetime) -> list[int]:
     rnd = session.get_one(Round, round_id)
-    moment = current_moment(rnd.spec.get("reminder_days_before", []), rnd.answer_deadline, now)
+    spec = stored_spec(rnd.spec)
+    moment = current_moment(spec.reminder_days_before, rnd.answer_deadline, now)
     if moment is None:
         return []
-    limit = int(rnd.spec.get("max_reminders", 0))
+    limit = spec.max_reminders
     sent = (
         select(OutboxMessage.invitation_id, func.count(OutboxMessage.id).label("n"))
         .where(OutboxMessage.kind == OutboxKind.REMINDER, OutboxMessage.round_id == round_id)
@@ -86,7 +88,8 @@ def queue_reminders(
     queued = 0
     for invitation in invitations:
         rnd, person = invitation.round, invitation.person
-        moment = current_moment(rnd.spec.get("reminder_days_before", []), rnd.answer_deadline, now)
+        days_before = stored_spec(rnd.spec).reminder_days_before
+        moment = current_moment(days_before, rnd.answer_deadline, now)
         # Checked again here: the person may have answered since the ids were collected.
         if moment is None or invitation.status != InvitationStatus.PENDING:
             continue
@@ -117,7 +120,8 @@ def input_reminder_key(invitation_id: int, days_before: float) -> str:
 
 
 def _input_moment(rnd: Round, now: datetime) -> float | None:
-    return current_moment(rnd.spec.get("input_reminder_days_before", []), rnd.input_deadline, now)
+    days_before = stored_spec(rnd.spec).input_reminder_days_before
+    return current_moment(days_before, rnd.input_deadline, now)
 
 
 def due_input_reminder_ids(session: Session, round_id: int, now: datetime) -> list[int]:
@@ -126,7 +130,7 @@ def due_input_reminder_ids(session: Session, round_id: int, now: datetime) -> li
     moment = _input_moment(rnd, now)
     if moment is None:
         return []
-    limit = int(rnd.spec.get("max_reminders", 0))
+    limit = stored_spec(rnd.spec).max_reminders
     handed_in = select(Contribution.person_id).where(
         Contribution.round_id == round_id, Contribution.draft.is_(False)
     )

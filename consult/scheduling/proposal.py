@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from consult.scheduling.model import GroupKey, Person, Problem, Solution
 from consult.scheduling.optimiser import SolverOptions, optimise
 from consult.scheduling.rules import theme_rules
+from consult.spec import stored_spec
 from consult.taxonomy import Taxonomy
 from models import (
     AttendeeStatus,
@@ -64,6 +65,7 @@ def round_problem(
     that started, or in a session set up by hand outside the candidate slots, are not
     re-planned."""
     rnd = session.get_one(Round, round_id)
+    spec = stored_spec(rnd.spec)
     theme_slug = {t.id: t.slug for t in session.scalars(select(Theme))}
     slots_by_theme: dict[str, list[int]] = defaultdict(list)
     starts: dict[int, datetime] = {}
@@ -72,7 +74,7 @@ def round_problem(
         if not slot.cancelled and slot.start > now:
             slots_by_theme[theme_slug[slot.theme_id]].append(slot.id)
     themes = tuple(
-        theme_rules(rnd.spec, slug, slot_ids) for slug, slot_ids in sorted(slots_by_theme.items())
+        theme_rules(spec, slug, slot_ids) for slug, slot_ids in sorted(slots_by_theme.items())
     )
     running, fixed, excluded = _seating(session, round_id, theme_slug, now)
     marked: dict[int, set[int]] = defaultdict(set)
@@ -82,7 +84,7 @@ def round_problem(
         .where(Invitation.round_id == round_id)
     ):
         marked[invitation_id].add(slot_id)
-    must_emails = {e.lower() for e in rnd.spec.get("must_place", [])}
+    must_emails = {e.lower() for e in spec.must_place}
     groups = {s.code: s.group for s in taxonomy.sectors}
     open_slots = {slot_id for ids in slots_by_theme.values() for slot_id in ids}
     people: list[Person] = []
