@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 import sys
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_common import console, err
+from consult.cli_common import console, err, show_mailing
 from consult.cli_common import fail as _fail
 
 # Command groups that live in their own module, loaded when that group runs: `consult --help`
@@ -56,6 +57,15 @@ class _LazyGroup(TyperGroup):
         command.name = cmd_name
         return command
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Typer's and click's own exceptions are how commands exit and report usage.
+            if type(exc).__module__.startswith(("typer", "click")) or DEBUG.on:
+                raise
+            raise _fail(_foreseeable(exc)) from exc
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:
@@ -64,11 +74,57 @@ class _LazyGroup(TyperGroup):
             self._listing = False
 
 
+class _Debug:
+    on = False
+
+
+DEBUG = _Debug()
+
+
+def _foreseeable(exc: Exception) -> str:
+    """A Dutch line for an error a user can run into (no traceback; --debug shows it)."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    from consult.settings import ConfigFileMissing
+
+    if isinstance(exc, ConfigFileMissing):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        return f"de database is niet bereikbaar: {exc.orig}. Meer details met --debug."
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return f"de configuratie klopt niet ({problems}). Zie config/consult.example.toml."
+    return f"onverwachte fout: {type(exc).__name__}: {exc}. Meer details met --debug."
+
+
 app = typer.Typer(
     cls=_LazyGroup,
-    help="consult: themed consultation rounds of the Commissie Werken in de Zorg.",
+    help="consult: thematische consultatierondes van de Commissie Werken in de Zorg.",
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Bij een fout: logregels en de volledige traceback."),
+    ] = False,
+) -> None:
+    DEBUG.on = debug
+    # Library log lines (English, per message) would drown the command's own Dutch summary;
+    # with --debug they are shown.
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry of organisations and people.", no_args_is_help=True)
 round_app = typer.Typer(help="Consultation rounds.", no_args_is_help=True)
@@ -178,7 +234,8 @@ def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
     from consult.app.invitations import send_invitations
 
     round_id = _round_id(round_slug)
-    _show(asyncio.run(send_invitations(current(), round_id)))
+    ctx = current()
+    show_mailing(ctx, *asyncio.run(send_invitations(ctx, round_id)))
 
 
 @round_app.command("schedule")
@@ -193,7 +250,7 @@ def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) 
     with ctx.db.unit_of_work() as session:
         placed = scheduling.schedule(session, ctx, round_id, _now()).summary()
     _show(placed)
-    _show(asyncio.run(send_calendar_invites(ctx, round_id, _now())))
+    show_mailing(ctx, *asyncio.run(send_calendar_invites(ctx, round_id, _now())))
 
 
 @round_app.command("synthesise")
@@ -327,11 +384,14 @@ def outbox_send() -> None:
     from consult.app import outbox
     from consult.app.context import current
 
-    counts = asyncio.run(outbox.send(current()))
+    ctx = current()
+    counts = asyncio.run(outbox.send(ctx))
     console.print(
-        f"verzonden: {counts['sent']}, mislukt: {counts['failed']}, "
-        f"later opnieuw: {counts['retry_later']}"
+        f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
     )
+    problem = outbox.unreachable_message(ctx, counts)
+    if problem is not None:
+        raise _fail(problem)
 
 
 RoundOption = Annotated[str | None, typer.Option("--round", help="Only this round (slug)")]
@@ -386,7 +446,8 @@ def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
     from consult.app.reminders import send_reminders
 
     round_id = _round_id(round_slug)
-    _show(asyncio.run(send_reminders(current(), round_id, _now())))
+    ctx = current()
+    show_mailing(ctx, *asyncio.run(send_reminders(ctx, round_id, _now())))
 
 
 @app.command()

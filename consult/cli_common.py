@@ -4,10 +4,15 @@ acting."""
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from consult.app.context import AppContext
+    from consult.mail.outbox import SendCounts
 
 console = Console()
 err = Console(stderr=True)
@@ -30,3 +35,17 @@ def actor(by: str | None, doing: str) -> str:
         return getpass.getuser()
     except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
         raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
+
+
+def show_mailing(ctx: AppContext, queued: int, counts: SendCounts) -> None:
+    """How a mailing went; a relay that could not be reached ends the command (exit 1) with
+    what stays queued."""
+    from consult.app.outbox import unreachable_message
+
+    console.print(
+        f"klaargezet: {queued}, verzonden: {counts.sent}, mislukt: {counts.failed}, "
+        f"later opnieuw: {counts.retry_later}"
+    )
+    problem = unreachable_message(ctx, counts)
+    if problem is not None:
+        raise fail(problem)

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli_common import console, err, fail
+from consult.cli_common import console, err, fail, show_mailing
 
 # The solver, SQLAlchemy and the models are imported by the commands that use them, so that
 # `consult --help` and the other commands start at once.
@@ -126,11 +126,9 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
 
     result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
-    sent = asyncio.run(send_calendar_invites(current(), round_id, utcnow()))
-    console.print(
-        f"Agendaberichten: {sent['queued']} klaargezet, {sent['sent']} verstuurd, "
-        f"{sent['failed']} mislukt, {sent['retry_later']} later opnieuw."
-    )
+    ctx = current()
+    console.print("Agendaberichten:")
+    show_mailing(ctx, *asyncio.run(send_calendar_invites(ctx, round_id, utcnow())))
 
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:

@@ -23,6 +23,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "CONSULT_CONFIG"
 
 
+class ConfigFileMissing(FileNotFoundError):
+    """CONSULT_CONFIG names a file that is not there; the message is Dutch."""
+
+
 class TlsMode(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
@@ -156,7 +160,9 @@ class Settings(BaseSettings):
         if config_path:
             path = Path(config_path)
             if not path.is_file():
-                raise FileNotFoundError(f"{CONFIG_ENV}={config_path}: no such file")
+                raise ConfigFileMissing(
+                    f"{CONFIG_ENV} wijst naar {config_path}, maar dat bestand bestaat niet"
+                )
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from consult.app import outbox
 from consult.app.batches import chunks
+from consult.mail.outbox import SendCounts
 from consult.rounds.invite import pending_invitation_ids, queue_invitations
 from consult.wiring import App
 
@@ -19,7 +20,7 @@ def queue_batch(session: Session, ctx: App, invitation_ids: list[int]) -> int:
     return queue_invitations(session, ctx.mail_context(), invitation_ids)
 
 
-async def send_invitations(ctx: App, round_id: int) -> dict[str, int]:
+async def send_invitations(ctx: App, round_id: int) -> tuple[int, SendCounts]:
     """Queue every missing invitation email, batch by batch, then send the outbox."""
     with ctx.db.unit_of_work() as session:
         ids = pending(session, round_id)
@@ -27,4 +28,4 @@ async def send_invitations(ctx: App, round_id: int) -> dict[str, int]:
     for batch in chunks(ids, ctx.settings.batch_size):
         with ctx.db.unit_of_work() as session:
             queued += queue_batch(session, ctx, batch)
-    return {"queued": queued, **(await outbox.send(ctx))}
+    return queued, await outbox.send(ctx)

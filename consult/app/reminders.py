@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from consult.app import outbox
 from consult.app.batches import chunks
+from consult.mail.outbox import SendCounts
 from consult.rounds.reminders import (
     due_input_reminder_ids,
     due_invitation_ids,
@@ -35,7 +36,7 @@ def queue_batch(
     return queue(session, ctx.mail_context(), invitation_ids, now)
 
 
-async def send_reminders(ctx: App, round_id: int, now: datetime) -> dict[str, int]:
+async def send_reminders(ctx: App, round_id: int, now: datetime) -> tuple[int, SendCounts]:
     with ctx.db.unit_of_work() as session:
         waiting = due(session, round_id, now)
     queued = 0
@@ -43,4 +44,4 @@ async def send_reminders(ctx: App, round_id: int, now: datetime) -> dict[str, in
         for batch in chunks(ids, ctx.settings.batch_size):
             with ctx.db.unit_of_work() as session:
                 queued += queue_batch(session, ctx, batch, now, kind)
-    return {"queued": queued, **(await outbox.send(ctx))}
+    return queued, await outbox.send(ctx)

@@ -19,6 +19,7 @@ from consult.app import (
     contributions,
     invitations,
     launch,
+    outbox,
     registry,
     reports,
     scheduling,
@@ -144,7 +145,8 @@ def run_demo(
         round_id = launch.launch(session, app, load_round_spec(spec_path), seed).round_id
     stage("launch", {"round_id": round_id})
 
-    stage("invitations", asyncio.run(invitations.send_invitations(app, round_id)))
+    queued, sent = asyncio.run(invitations.send_invitations(app, round_id))
+    stage("invitations", outbox.figures(sent, queued))
 
     with app.db.unit_of_work() as session:
         answers = simulate_answers(session, round_id, _now(), seed)
@@ -159,7 +161,8 @@ def run_demo(
 
     with app.db.unit_of_work() as session:
         stage("schedule", scheduling.schedule(session, app, round_id, _now()).summary())
-    stage("calendar", asyncio.run(calendar.send_calendar_invites(app, round_id, _now())))
+    queued, sent = asyncio.run(calendar.send_calendar_invites(app, round_id, _now()))
+    stage("calendar", outbox.figures(sent, queued))
 
     input_path = workspace / "input.csv"
     with app.db.unit_of_work() as session:

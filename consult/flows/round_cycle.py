@@ -67,7 +67,7 @@ def queue_invitation_batch(invitation_ids: list[int]) -> int:
 @task(retries=3, retry_delay_seconds=[5, 30, 120])
 async def send_outbox() -> dict[str, int]:
     """Send every due message. Retrying is safe: sent rows are never claimed again."""
-    return await outbox.send(current())
+    return outbox.figures(await outbox.send(current()))
 
 
 @flow(name="send-invitations")

@@ -255,6 +255,8 @@ class SendCounts:
     sent: int = 0
     failed: int = 0
     retry_later: int = 0
+    # The relay could not be reached (its error): sending stopped, the rest stays queued.
+    unreachable: str | None = None
 
 
 class _Recorder:
@@ -275,9 +277,15 @@ class _Recorder:
         # One write at a time, and close() cannot return while a timed flush is still writing
         # (its rows would stay SENDING after send_due returned, and be counted as waiting).
         self._writing = asyncio.Lock()
+        self.reached = False
+        self.unreached: str | None = None
 
     def add(self, row_id: int, result: DeliveryResult) -> None:
         self._pending[row_id] = result
+        if result.reached:
+            self.reached = True
+        else:
+            self.unreached = result.reply
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush_later())
 
@@ -396,6 +404,12 @@ async def send_due(
                     await deliver(messages, smtp, on_result=recorder.add)
         finally:
             await recorder.close()
+        if recorder.unreached is not None and not recorder.reached:
+            # Not one connection in this batch: waiting for retries would only repeat the
+            # timeouts. The rest stays queued for the next run.
+            counts.unreachable = recorder.unreached
+            counts.retry_later = _count_waiting(db)
+            return counts
 
 
 def _count_waiting(db: Database) -> int:

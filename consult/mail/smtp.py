@@ -36,6 +36,9 @@ class DeliveryResult:
     ok: bool
     permanent: bool  # True for 5xx (do not retry); False for 4xx, dropped connections, timeouts
     reply: str  # the server's reply code and text, or the exception text
+    # False when no connection to the server could be made for it: says nothing about the
+    # recipient, and tells the sender that the relay is away.
+    reached: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ async def deliver(
                 _recipient_for_log(message),
                 permanent=False,
                 reply="not attempted: could not connect to the SMTP server",
+                reached=False,
             )
     return {key: results[key] for key, _ in messages}
 
@@ -159,7 +163,9 @@ async def _worker(
                 except Exception as exc:
                     # Connect and login failures say nothing about this recipient, so even a
                     # 5xx here (bad credentials, "no service") is worth retrying later.
-                    results[key] = _failed(recipient, permanent=False, reply=_describe(exc))
+                    results[key] = _failed(
+                        recipient, permanent=False, reply=_describe(exc), reached=False
+                    )
                     connect_failures += 1
                     continue
                 connect_failures = 0
@@ -238,11 +244,11 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-def _failed(recipient: str, *, permanent: bool, reply: str) -> DeliveryResult:
+def _failed(recipient: str, *, permanent: bool, reply: str, reached: bool = True) -> DeliveryResult:
     logger.warning(
         "mail to %s failed (%s): %s", recipient, "permanent" if permanent else "transient", reply
     )
-    return DeliveryResult(ok=False, permanent=permanent, reply=reply)
+    return DeliveryResult(ok=False, permanent=permanent, reply=reply, reached=reached)
 
 
 def _describe(exc: BaseException) -> str:
