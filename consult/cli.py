@@ -190,7 +190,8 @@ def registry_import(
         f"{counts.unchanged} ongewijzigd."
     )
     if parsed.errors:
-        table = Table(title=f"{len(parsed.rejected_rows())} rijen afgewezen")
+        rejected = len(parsed.rejected_rows())
+        table = Table(title=f"{rejected} {'rij' if rejected == 1 else 'rijen'} afgewezen")
         table.add_column("rij", justify="right")
         table.add_column("kolom")
         table.add_column("reden")
@@ -308,6 +309,14 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
     console.print(table)
 
 
+NARROW_HEADINGS = {
+    "uitgenodigd": "uitge-\nnodigd",
+    "geantwoord": "geant-\nwoord",
+    "ingedeeld": "inge-\ndeeld",
+    "inbreng": "in-\nbreng",
+    "bouwstenen": "bouw-\nstenen",
+}
+
 REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "json": "JSON"}
 
 
@@ -316,17 +325,30 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     """Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered
     addresses; what happens now and at the next deadlines."""
     from consult.app.context import current
-    from consult.app.status import THEME_COLUMNS, round_status, step_when, theme_row
+    from consult.app.status import (
+        THEME_COLUMNS,
+        round_status,
+        step_when,
+        theme_row,
+        unplaced_warning,
+    )
 
     round_id = _round_id(round_slug)
     with current().db.unit_of_work() as session:
         view = round_status(session, round_id)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
     for column in THEME_COLUMNS:
-        table.add_column(column, justify="left" if column == "thema" else "right")
+        if column == "thema":
+            table.add_column(column, ratio=1, min_width=20)
+        else:
+            # Hyphenated headings on two lines keep seven columns inside 80 characters.
+            table.add_column(NARROW_HEADINGS.get(column, column), justify="right", no_wrap=True)
     for t in view.themes:
         table.add_row(*theme_row(t))
     console.print(table)
+    warning = unplaced_warning(view)
+    if warning:
+        console.print(f"[bold yellow]Let op:[/] {escape(warning)}")
     if view.failed_addresses:
         failed = Table(title="Niet afgeleverd")
         failed.add_column("adres")
@@ -360,11 +382,15 @@ def input_import(
         raise _fail(f"{file}: bestand niet gevonden", 2)
     from consult.app import contributions
     from consult.app.context import current
+    from consult.contributions.intake import InputFileError
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with ctx.db.unit_of_work() as session:
-        result = contributions.collect_file(session, ctx, round_id, file)
+    try:
+        with ctx.db.unit_of_work() as session:
+            result = contributions.collect_file(session, ctx, round_id, file)
+    except InputFileError as exc:
+        raise _fail(f"{file}: {exc}", 2) from exc
     console.print(
         f"{result['stored']} bijdragen opgeslagen, {result['already_present']} waren er al."
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.facts import round_facts
+from consult.app.lifecycle import STATUS_NL
 from consult.i18n import format_datetime
 from consult.service.deadlines import NextStep, due_actions, next_steps
 from consult.spec import stored_spec
@@ -24,6 +25,7 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     Round,
+    RoundStatus,
     SessionAttendee,
     Theme,
 )
@@ -43,7 +45,7 @@ def find_round(session: Session, slug: str) -> Round:
 
 @dataclass(frozen=True)
 class ThemeStatus:
-    theme: str
+    theme: str  # the Dutch title the secretariat knows it by
     invited: int
     answered: int
     accepted: int
@@ -63,6 +65,8 @@ class RoundStatusView:
     due_now: tuple[str, ...] = ()
     next_steps: tuple[NextStep, ...] = field(default_factory=tuple)
     automated: bool = True
+    # Accepted invitees who sit in no session although the round was scheduled.
+    accepted_unplaced: int = 0
 
 
 def round_status(session: Session, round_id: int, now: datetime | None = None) -> RoundStatusView:
@@ -106,6 +110,27 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
         .group_by(Theme.slug)
     )
     slugs = [t.slug for t in stored_spec(rnd.spec).themes]
+    titles = {slug: title for slug, title in session.execute(select(Theme.slug, Theme.title_nl))}
+    seated = (
+        select(SessionAttendee.person_id)
+        .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
+        .where(
+            ConsultationSession.round_id == round_id,
+            SessionAttendee.status == AttendeeStatus.SCHEDULED,
+        )
+    )
+    unplaced = 0
+    if rnd.status != RoundStatus.INVITING:
+        unplaced = (
+            session.scalar(
+                select(func.count(Invitation.id)).where(
+                    Invitation.round_id == round_id,
+                    Invitation.status == InvitationStatus.ACCEPTED,
+                    Invitation.person_id.not_in(seated),
+                )
+            )
+            or 0
+        )
     failed = session.execute(
         select(OutboxMessage.recipient_email, OutboxMessage.last_error)
         .where(OutboxMessage.round_id == round_id, OutboxMessage.status == OutboxStatus.FAILED)
@@ -114,10 +139,16 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
     return RoundStatusView(
         slug=rnd.slug,
         name=rnd.name,
-        status=rnd.status.value,
+        status=STATUS_NL[rnd.status],
         themes=tuple(
             ThemeStatus(
-                s, invited[s], answered[s], accepted[s], scheduled[s], contributions[s], blocks[s]
+                titles.get(s, s),
+                invited[s],
+                answered[s],
+                accepted[s],
+                scheduled[s],
+                contributions[s],
+                blocks[s],
             )
             for s in slugs
         ),
@@ -125,6 +156,17 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
         due_now=tuple(a.describe() for a in due_actions(facts, moment)),
         next_steps=tuple(next_steps(facts, moment)),
         automated=facts.automation.enabled,
+        accepted_unplaced=unplaced,
+    )
+
+
+def unplaced_warning(view: RoundStatusView) -> str | None:
+    if not view.accepted_unplaced:
+        return None
+    people = "genodigde" if view.accepted_unplaced == 1 else "genodigden"
+    return (
+        f"{view.accepted_unplaced} {people} met 'ja' zit(ten) in geen enkele sessie; "
+        f"`consult schedule preview {view.slug}` laat zien waarom."
     )
 
 
@@ -154,6 +196,9 @@ def status_markdown(view: RoundStatusView) -> str:
     lines = [f"# {cell(view.name)} ({view.slug})", "", f"Status: **{view.status}**", ""]
     lines += ["| " + " | ".join(THEME_COLUMNS) + " |", "|" + "---|" * len(THEME_COLUMNS)]
     lines += ["| " + " | ".join(cell(c) for c in theme_row(t)) + " |" for t in view.themes]
+    warning = unplaced_warning(view)
+    if warning:
+        lines += ["", f"**Let op:** {cell(warning)}"]
     lines += ["", "## Nu te doen", ""]
     if not view.automated:
         lines.append("De service handelt deze ronde niet zelf af (`[automation] enabled = false`).")

@@ -33,6 +33,32 @@ from models import (
 MAX_TEXT = 5000
 REQUIRED = ("email", "theme", "kind", "text")
 
+# Column headers as a Dutch or an English spreadsheet names them, in any case.
+HEADERS: dict[str, str] = {
+    "email": "email",
+    "e-mail": "email",
+    "e-mailadres": "email",
+    "theme": "theme",
+    "thema": "theme",
+    "kind": "kind",
+    "soort": "kind",
+    "text": "text",
+    "tekst": "text",
+    "language": "language",
+    "taal": "language",
+    "quote_permission": "quote_permission",
+    "citeren": "quote_permission",
+    "citeerbaar": "quote_permission",
+}
+# Dutch answers in the permission column: "ja" (with name), "rol" (role only), "nee".
+PERMISSIONS_NL = {
+    "ja": QuotePermission.ATTRIBUTABLE.value,
+    "met naam": QuotePermission.ATTRIBUTABLE.value,
+    "rol": QuotePermission.ROLE_ONLY.value,
+    "alleen rol": QuotePermission.ROLE_ONLY.value,
+    "nee": QuotePermission.NOT_QUOTABLE.value,
+}
+
 
 @dataclass(frozen=True)
 class ContributionRow:
@@ -69,25 +95,42 @@ def parse_contributions(
     """Validate (row number, record) pairs; the row number is what the user sees in the file."""
     result = IntakeResult()
     for row_number, raw in numbered_records:
-        record = {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
-        errors = [InputError(row_number, c, "missing") for c in REQUIRED if not _cell(record, c)]
+        record = {HEADERS.get(str(k).strip().lower(), str(k)): v for k, v in raw.items() if k}
+        errors = [
+            InputError(row_number, c, "verplicht veld is leeg")
+            for c in REQUIRED
+            if not _cell(record, c)
+        ]
         theme = _cell(record, "theme")
         if theme and theme not in themes:
-            errors.append(InputError(row_number, "theme", f"unknown theme '{theme}'"))
+            known = ", ".join(sorted(themes))
+            errors.append(
+                InputError(row_number, "theme", f"onbekend thema '{theme}' (bekend: {known})")
+            )
         kind = _cell(record, "kind")
         if kind and kind not in ContributionKind.__members__.values():
-            errors.append(InputError(row_number, "kind", f"unknown kind '{kind}'"))
+            known = ", ".join(k.value for k in ContributionKind)
+            errors.append(InputError(row_number, "kind", f"onbekende soort '{kind}' ({known})"))
         language = _cell(record, "language").lower() or "nl"
         if language not in ("nl", "en"):
-            errors.append(InputError(row_number, "language", f"unknown language '{language}'"))
-        permission = _cell(record, "quote_permission") or QuotePermission.ROLE_ONLY.value
+            errors.append(
+                InputError(row_number, "language", f"onbekende taal '{language}' (nl of en)")
+            )
+        given = _cell(record, "quote_permission")
+        permission = PERMISSIONS_NL.get(given.lower(), given) or QuotePermission.ROLE_ONLY.value
         if permission not in QuotePermission.__members__.values():
             errors.append(
-                InputError(row_number, "quote_permission", f"unknown permission '{permission}'")
+                InputError(
+                    row_number,
+                    "quote_permission",
+                    f"onbekende citeertoestemming '{given}' (ja, rol of nee)",
+                )
             )
         text = _cell(record, "text")
         if len(text) > MAX_TEXT:
-            errors.append(InputError(row_number, "text", f"longer than {MAX_TEXT} characters"))
+            errors.append(
+                InputError(row_number, "text", f"langer dan {MAX_TEXT} tekens ({len(text)})")
+            )
         if errors:
             result.errors.extend(errors)
             continue
@@ -121,8 +164,27 @@ def _csv_records(fh: TextIO) -> Iterator[tuple[int, Mapping[str, object]]]:
             continue
         if header is None:
             header = cells
+            unknown = [h for h in header if h.strip() and h.strip().lower() not in HEADERS]
+            absent = sorted(set(REQUIRED) - {HEADERS.get(h.strip().lower()) for h in header})
+            if unknown or absent:
+                raise InputFileError(_header_problem(unknown, absent))
             continue
         yield number, dict(zip(header, cells, strict=False))
+
+
+class InputFileError(ValueError):
+    """The file as a whole cannot be read (its header); the message is Dutch."""
+
+
+def _header_problem(unknown: list[str], absent: list[str]) -> str:
+    known = "email, thema, soort, tekst, taal, citeren (of Engels: email, theme, kind, text, "
+    known += "language, quote_permission)"
+    parts = []
+    if unknown:
+        parts.append("onbekende kolom " + ", ".join(f"'{h}'" for h in unknown))
+    if absent:
+        parts.append("kolom ontbreekt: " + ", ".join(absent))
+    return f"rij 1 (kopregel): {'; '.join(parts)}. Bekende kolommen: {known}"
 
 
 def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
@@ -140,10 +202,10 @@ def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                bad_lines.append(InputError(number, "", f"not valid JSON ({exc.msg})"))
+                bad_lines.append(InputError(number, "", f"geen geldige JSON ({exc.msg})"))
                 continue
             if not isinstance(value, dict):
-                bad_lines.append(InputError(number, "", "not a JSON object"))
+                bad_lines.append(InputError(number, "", "geen JSON-object"))
                 continue
             records.append((number, value))
     result = parse_contributions(records, themes)
@@ -196,7 +258,7 @@ def store_contributions(
     for row in rows:
         person_id = invited.get(row.email)
         if person_id is None:
-            errors.append(InputError(row.row, "email", "not invited to this round"))
+            errors.append(InputError(row.row, "email", "niet uitgenodigd voor deze ronde"))
             continue
         key = source_key(round_id, row)
         if key in present:

@@ -169,7 +169,7 @@ def test_the_tick_takes_a_round_through_its_deadlines(served: tuple[App, EmlSink
     with app.db.unit_of_work() as session:
         slug = session.get_one(Round, round_id).slug
     text = latest_artifact(artifact_key(slug))
-    assert f"({slug})" in text and "Status: **reported**" in text
+    assert f"({slug})" in text and "Status: **rapport geschreven**" in text
 
 
 def latest_artifact(key: str) -> str:

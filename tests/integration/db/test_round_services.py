@@ -540,8 +540,8 @@ def test_store_contributions_once_and_only_from_invitees(app: App) -> None:
         ),
     ]
     refused = [
-        InputError(4, "email", "not invited to this round"),
-        InputError(5, "email", "not invited to this round"),
+        InputError(4, "email", "niet uitgenodigd voor deze ronde"),
+        InputError(5, "email", "niet uitgenodigd voor deze ronde"),
     ]
 
     with app.db.unit_of_work() as session:

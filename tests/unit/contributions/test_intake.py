@@ -7,7 +7,9 @@ import csv
 import json
 from pathlib import Path
 
-from consult.contributions.intake import InputError, read_contributions
+import pytest
+
+from consult.contributions.intake import InputError, InputFileError, read_contributions
 from models import ContributionKind, QuotePermission
 
 THEMES = {"innovatie", "behoud"}
@@ -55,7 +57,7 @@ def test_csv_good_and_bad_rows(tmp_path: Path) -> None:
         7: {"text"},
     }
     reasons = {(e.row, e.column): e.reason for e in result.errors}
-    assert reasons[(3, "text")] == "missing"
+    assert reasons[(3, "text")] == "verplicht veld is leeg"
     assert "onderwijs" in reasons[(4, "theme")]
     assert "idee" in reasons[(5, "kind")]
     assert "anoniem" in reasons[(6, "quote_permission")]
@@ -181,3 +183,35 @@ def test_semicolon_csv_as_dutch_excel_saves_it(tmp_path: Path) -> None:
     # Row 2 has an unquoted ';' inside the text: the extra cell shifts language and permission.
     assert [e.row for e in result.errors] == [2, 2]
     assert [r.text for r in result.rows] == ["Zorg; welzijn samen"]
+
+
+def test_dutch_headers_and_answers_are_read_like_english_ones(tmp_path: Path) -> None:
+    path = tmp_path / "inbreng.csv"
+    path.write_text(
+        "E-mail;Thema;Soort;Tekst;Taal;Citeren\n"
+        "jan@zorg.example;innovatie;proposal;Zet zelfroosteren breder in.;nl;ja\n"
+        "kim@zorg.example;behoud;lesson_learned;Vraag het vroeg.;nl;nee\n",
+        encoding="utf-8",
+    )
+    result = read_contributions(path, THEMES)
+    assert result.errors == []
+    assert [r.quote_permission for r in result.rows] == [
+        QuotePermission.ATTRIBUTABLE,
+        QuotePermission.NOT_QUOTABLE,
+    ]
+
+
+def test_an_unknown_header_is_one_clear_error_not_a_missing_value_per_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "inbreng.csv"
+    path.write_text(
+        "email;thema;soort;opmerking\n" + "jan@zorg.example;innovatie;proposal;Tekst\n" * 3,
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as caught:
+        read_contributions(path, THEMES)
+    message = str(caught.value)
+    assert "onbekende kolom 'opmerking'" in message
+    assert "kolom ontbreekt: text" in message
+    assert "Bekende kolommen" in message
