@@ -12,8 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.policy import default as default_policy
 from email.utils import format_datetime
 from functools import lru_cache
@@ -76,7 +78,7 @@ def build_message(mail: OutgoingMail, organiser: Organiser, *, date: datetime) -
     msg["To"] = _address(mail.recipient_name, mail.recipient_email)
     if organiser.reply_to:
         msg["Reply-To"] = _organiser_header("Reply-To", organiser.name, organiser.reply_to)
-    msg["Subject"] = _clean_header_text(mail.subject)
+    msg["Subject"] = _subject(_clean_header_text(mail.subject))
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = mail.message_id
 
@@ -161,6 +163,24 @@ def _checked_calendar_method(mail: OutgoingMail) -> str | None:
         # cancellation in one client and the reverse in another.
         raise ValueError(f"calendar_method {method} differs from METHOD:{inner} in calendar_ics")
     return method
+
+
+class _EncodedSubject(str):
+    """A non-ASCII subject as whole RFC 2047 encoded words. The email package folds a plain
+    word next to an encoded one keeping the space before the fold, so a reader unfolds
+    "2026,  10:00" with two spaces; between encoded words whitespace does not count."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        encoded = Header(str(self), "utf-8", header_name="Subject").encode(
+            linesep=policy.linesep, maxlinelen=policy.max_line_length or 78
+        )
+        return f"Subject: {encoded}{policy.linesep}"
+
+
+def _subject(text: str) -> str:
+    return text if text.isascii() else _EncodedSubject(text)
 
 
 @lru_cache(maxsize=32)

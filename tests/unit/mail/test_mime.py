@@ -267,3 +267,21 @@ def test_message_id_round_trips_through_header() -> None:
 def test_message_id_rejects_bad_domains(domain: str) -> None:
     with pytest.raises(ValueError):
         make_message_id(domain, "key")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Agenda-uitnodiging: Anders besturen op vrijdag 25 december 2026, 10:00–11:30",
+        "Invitation: online conversation on Governing differently – Consultatieronde "
+        "bouwstenen nieuwe kabinetsperiode (demo)",
+    ],
+)
+def test_a_long_non_ascii_subject_unfolds_without_double_spaces(subject: str) -> None:
+    msg = build_message(_mail(subject=subject), ORGANISER, date=DATE)
+    raw = msg.as_bytes(policy=email.policy.SMTP)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    subject_lines = head.split("Subject: ", 1)[1].split("\r\nDate:", 1)[0].split("\r\n")
+    assert all(len(line) <= 78 for line in subject_lines)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed["Subject"]) == subject
