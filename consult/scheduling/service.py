@@ -28,6 +28,7 @@ from models import (
     SessionAttendee,
     Theme,
 )
+from models.db import LockSpace, hold_lock
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def schedule_round(
     now: datetime,
     options: SolverOptions | None = None,
 ) -> ScheduleResult:
+    # The deadline tick, a re-plan after an answer and the secretariat may all schedule one
+    # round at the same moment. One at a time, the later run plans from the sessions the
+    # earlier one made, so it changes nothing that is already right and no one gets a second
+    # invitation to a session of its own making.
+    hold_lock(session, LockSpace.SCHEDULE_ROUND, round_id)
     rp, solution = propose(session, round_id, taxonomy, now, options)
     changes = plan_changes(rp.running, solution.groups)
     apply_changes(session, round_id, changes, domain)
