@@ -70,9 +70,9 @@ def schedule_round(
     options: SolverOptions | None = None,
 ) -> ScheduleResult:
     # The deadline tick, a re-plan after an answer and the secretariat may all schedule one
-    # round at the same moment. One at a time, the later run plans from the sessions the
-    # earlier one made, so it changes nothing that is already right and no one gets a second
-    # invitation to a session of its own making.
+    # round at the same moment. Side by side, each would create its own copy of every session
+    # (and every attendee would get two invitations); one after the other, the later run plans
+    # from the sessions the earlier one committed and changes only what is still wrong.
     hold_lock(session, LockSpace.SCHEDULE_ROUND, round_id)
     rp, solution = propose(session, round_id, taxonomy, now, options)
     changes = plan_changes(rp.running, solution.groups)
