@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,3 +73,41 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class LockSpace(IntEnum):
+    """What a transaction-long lock of `hold_lock` is about; the key says which one."""
+
+    SCHEDULE_ROUND = 1
+
+
+def hold_lock(session: Session, space: LockSpace, key: int) -> None:
+    """Wait for, then hold until the transaction ends, the lock named (space, key): work of
+    different processes under the same name runs one after the other, each seeing what the one
+    before it committed.
+
+    On PostgreSQL a transaction-level advisory lock: it locks no row, so other writers (an
+    invitee's answer, the outbox) go on while it is held. SQLite needs nothing: every
+    transaction begins IMMEDIATE (see `_sqlite_begin`), so it already holds the database's
+    single write lock from its first statement on.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(int(space), key)))
+        # Rows loaded before the lock may have been changed by the transaction that held it;
+        # read them again instead of deciding on what was there before.
+        session.expire_all()
+
+
+def insert_or_get(session: Session, row: T, existing: Callable[[], T | None]) -> T:
+    """Add `row`, or when a concurrent transaction committed a row with the same unique key
+    first, return that one (found by `existing`). The insert runs in a savepoint, so the
+    conflict leaves the rest of the transaction as it was."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = existing()
+        if found is None:
+            raise
+        return found
+    return row

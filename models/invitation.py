@@ -33,10 +33,20 @@ class Invitation(Base):
         enum_column(InvitationStatus), default=InvitationStatus.PENDING
     )
     answered_at: Mapped[datetime | None]
+    # Numbers the changes of the answer. Idempotency keys name a change by it: two requests
+    # racing to make the same change read the same number, while a clock can give them two
+    # moments (two confirmations) or give two real changes one moment (one confirmation).
+    answer_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     round: Mapped[Round] = relationship()
     person: Mapped[Person] = relationship()
+
+    def record_change(self, status: InvitationStatus, now: datetime) -> None:
+        """The invitee's answer became `status` (or was given again with other details)."""
+        self.status = status
+        self.answered_at = now
+        self.answer_revision = (self.answer_revision or 0) + 1
 
 
 class AccessToken(Base):

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
 from consult.i18n import AMSTERDAM
+from consult.rounds.answers import lock_invitation
 from models import (
     AttendeeStatus,
     CalendarReply,
@@ -168,6 +169,9 @@ def apply(
             Invitation.round_id == cs.round_id, Invitation.person_id == seat.person_id
         )
     )
+    if invitation is not None:
+        # The invitee may be answering on their page at this very moment.
+        invitation = lock_invitation(session, invitation.id)
     row.invitation_id = invitation.id if invitation is not None else None
     last_sent = last_sequence_sent(session, cs, seat.person_id)
     if parsed.sequence < last_sent:
@@ -193,8 +197,7 @@ def apply(
     seat.partstat = parsed.partstat
     new_status = _STATUS_FOR.get(parsed.partstat)
     if invitation is not None and new_status is not None and invitation.status != new_status:
-        invitation.status = new_status
-        invitation.answered_at = now
+        invitation.record_change(new_status, now)
     if delegating:
         _seat_delegate(session, cs, seat, invitation, parsed)
     row.outcome = ReplyOutcome.APPLIED

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from consult.spec import stored_spec
 from models import Invitation, InvitationStatus, Round
 
@@ -16,6 +19,19 @@ class AnswerError(ValueError):
     def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
         self.code = code
+
+
+def lock_invitation(session: Session, invitation_id: int) -> Invitation:
+    """The invitation, read afresh and locked until the transaction ends: every change an
+    invitee makes starts here, so two requests for one invitation (a double click, a retrying
+    browser, a mail scanner replaying a form) run one after the other, and the second sees
+    what the first did. On SQLite the transaction's write lock already does this."""
+    return session.scalars(
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def ensure_open(invitation: Invitation, now: datetime, *, withdrawing: bool = False) -> None:
@@ -48,7 +64,6 @@ def record_answer(
         raise AnswerError(f"onbekend thema: {', '.join(unknown)}", "unknown_theme")
     if invitation.status == status and invitation.theme_preferences == preferences:
         return False
-    invitation.status = status
     invitation.theme_preferences = preferences
-    invitation.answered_at = now
+    invitation.record_change(status, now)
     return True

@@ -32,6 +32,7 @@ from models import (
     SessionAttendee,
     SessionStatus,
 )
+from models.db import LockSpace, hold_lock
 
 
 def calendar_key(method: str, session_id: int, person_id: int, sequence: int) -> str:
@@ -119,6 +120,16 @@ def planned_message(cs: ConsultationSession, seat: SessionAttendee) -> tuple[Met
 def queue_calendar_invites(
     session: Session, ctx: MailContext, session_ids: list[int], now: datetime
 ) -> int:
+    round_ids = session.scalars(
+        select(ConsultationSession.round_id)
+        .where(ConsultationSession.id.in_(session_ids))
+        .distinct()
+        .order_by(ConsultationSession.round_id)
+    )
+    for round_id in list(round_ids):
+        # Behind a scheduling run of the round, not beside it: the messages follow from the
+        # sessions it committed, and two runs of this never both mint a link for one message.
+        hold_lock(session, LockSpace.SCHEDULE_ROUND, round_id)
     sessions = sessions_with_seats(session, session_ids)
     queued = 0
     for cs in sessions:

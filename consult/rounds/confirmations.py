@@ -20,8 +20,7 @@ def queue_answer_confirmation(
 ) -> bool:
     """Confirm an acceptance. One per acceptance: accepting again after declining confirms
     again, while the same answer sent twice (which changes nothing) does not."""
-    assert invitation.answered_at is not None
-    key = f"confirmation:accepted:{invitation.id}:{invitation.answered_at.isoformat()}"
+    key = f"confirmation:accepted:{invitation.id}:answer {invitation.answer_revision}"
     if already_queued(session, key):
         return False  # before minting: a token nobody receives is a needless live link
     lang, rnd = invitation.person.language, invitation.round

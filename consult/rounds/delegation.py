@@ -14,6 +14,7 @@ from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
 from consult.templating import MailContext
 from models import Invitation, InvitationStatus, Organisation, Person
+from models.db import insert_or_get
 
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -56,18 +57,19 @@ def _organisation(session: Session, name: str, like: Organisation) -> Organisati
     """The colleague's organisation by name in the inviter's region, made if it is new. A new
     one gets the inviter's sector: a delegate almost always works in the same field, and the
     secretariat can correct it in the registry."""
-    found = session.scalar(
-        select(Organisation).where(
-            func.lower(Organisation.name) == name.lower(),
-            Organisation.region_id == like.region_id,
+
+    def found() -> Organisation | None:
+        return session.scalar(
+            select(Organisation).where(
+                func.lower(Organisation.name) == name.lower(),
+                Organisation.region_id == like.region_id,
+            )
         )
+
+    # Two invitees of one organisation may name the same new one at the same moment.
+    return found() or insert_or_get(
+        session, Organisation(name=name, sector=like.sector, region_id=like.region_id), found
     )
-    if found is not None:
-        return found
-    org = Organisation(name=name, sector=like.sector, region_id=like.region_id)
-    session.add(org)
-    session.flush()
-    return org
 
 
 def delegate(
@@ -82,33 +84,43 @@ def delegate(
     inviter: Person = invitation.person
     if colleague.email == inviter.email.lower():
         raise AnswerError("u kunt de uitnodiging niet aan uzelf doorgeven", "self")
-    person = session.scalar(select(Person).where(func.lower(Person.email) == colleague.email))
+
+    def known() -> Person | None:
+        return session.scalar(select(Person).where(func.lower(Person.email) == colleague.email))
+
+    person = known()
     if person is None:
         org = _organisation(session, colleague.organisation, inviter.organisation)
-        person = Person(
+        new_person = Person(
             name=colleague.name,
             email=colleague.email,
             # The inviter's language is the best guess; the colleague can switch on their page.
             language=inviter.language,
             organisation_id=org.id,
         )
-        session.add(person)
-        session.flush()
-    elif session.scalar(
-        select(Invitation.id).where(
-            Invitation.round_id == invitation.round_id, Invitation.person_id == person.id
+        person = insert_or_get(session, new_person, known)
+    person_id = person.id
+
+    def invited() -> Invitation | None:
+        return session.scalar(
+            select(Invitation).where(
+                Invitation.round_id == invitation.round_id, Invitation.person_id == person_id
+            )
         )
-    ):
-        raise AnswerError("deze collega is al uitgenodigd voor deze ronde", "already_invited")
+
+    already = AnswerError("deze collega is al uitgenodigd voor deze ronde", "already_invited")
+    if invited() is not None:
+        raise already
     theirs = Invitation(
         round_id=invitation.round_id,
-        person_id=person.id,
+        person_id=person_id,
         theme_preferences=list(invitation.theme_preferences),
         created_at=now,
     )
-    session.add(theirs)
-    invitation.status = InvitationStatus.DELEGATED
-    invitation.answered_at = now
+    # Another invitee may be passing their invitation on to the same colleague right now.
+    if insert_or_get(session, theirs, invited) is not theirs:
+        raise already
+    invitation.record_change(InvitationStatus.DELEGATED, now)
     session.flush()
     queue_invitations(session, ctx, [theirs.id])
     return theirs

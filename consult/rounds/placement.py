@@ -28,6 +28,7 @@ from models import (
     SessionAttendee,
     Theme,
 )
+from models.db import LockSpace, hold_lock
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def schedule_round(
     now: datetime,
     options: SolverOptions | None = None,
 ) -> ScheduleResult:
+    # The deadline tick, a re-plan after an answer and the secretariat may all schedule one
+    # round at the same moment. Side by side, each would create its own copy of every session
+    # (and every attendee would get two invitations); one after the other, the later run plans
+    # from the sessions the earlier one committed and changes only what is still wrong.
+    hold_lock(session, LockSpace.SCHEDULE_ROUND, round_id)
     rp, solution = propose(session, round_id, taxonomy, now, options)
     changes = plan_changes(rp.running, solution.groups)
     apply_changes(session, round_id, changes, domain)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consult.events import Emitter, prefect_emitter
 from consult.settings import Settings
@@ -35,6 +36,27 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+class HeadAsGet:
+    """Answer HEAD wherever GET is answered, with GET's status and headers and no body: link
+    checkers and mail scanners ask HEAD, and FastAPI's routes only know GET. Served as a GET,
+    a HEAD goes through the same read-only handlers, so it changes nothing either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def _secret(settings: Settings) -> bytes:
@@ -81,6 +103,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = ctx
+    app.add_middleware(HeadAsGet)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -35,7 +35,7 @@ from consult.events import (
     invitation_resource,
     round_resource,
 )
-from consult.rounds.answers import AnswerError, record_answer
+from consult.rounds.answers import AnswerError, lock_invitation, record_answer
 from consult.rounds.availability import set_availability
 from consult.rounds.calendar_feeds import person_feed, session_ics
 from consult.rounds.confirmations import queue_answer_confirmation, queue_input_confirmation
@@ -103,11 +103,15 @@ def not_found(ctx: WebContext) -> Response:
 
 
 def _open(ctx: WebContext, session: Session, token: str, form: FormData | None) -> Access:
-    """The invitation behind the link; with a form, also check its CSRF token."""
+    """The invitation behind the link; with a form, also check its CSRF token and lock the
+    invitation, so that POSTs to one invitation take turns (a burst of the same form then
+    makes one change, and the rest see it made, as a repeat would)."""
     access = resolve(session, token, ctx.clock(), ctx.grace)
     if access is None:
         raise Refused(not_found(ctx))
-    if form is not None and not csrf_valid(ctx.secret, access.token_hash, _field(form, "csrf")):
+    if form is None:
+        return access
+    if not csrf_valid(ctx.secret, access.token_hash, _field(form, "csrf")):
         raise Refused(
             ctx.render(
                 "web/message.html",
@@ -118,7 +122,7 @@ def _open(ctx: WebContext, session: Session, token: str, form: FormData | None) 
                 back=f"/i/{token}",
             )
         )
-    return access
+    return Access(lock_invitation(session, access.invitation.id), access.token_hash)
 
 
 def _see(path: str) -> RedirectResponse:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from icalendar import Calendar
 from markupsafe import escape
 from pydantic import SecretStr
@@ -25,6 +26,7 @@ from consult.rounds.seats import find_seat
 from consult.settings import Settings
 from consult.tokens import new_token
 from consult.web.app import create_app
+from consult.web.routes_invitee import router
 from models import (
     AccessToken,
     Availability,
@@ -339,8 +341,9 @@ def test_no_get_changes_the_database(world: World) -> None:
     def check() -> None:
         before = snapshot(world.wired.db)
         for path in every_get():
-            assert world.client.get(path).status_code in (200, 404), path
-            assert world.client.head(path).status_code in (200, 404, 405), path
+            get = world.client.get(path)
+            assert get.status_code in (200, 404), path
+            assert world.client.head(path).status_code == get.status_code, path
         assert snapshot(world.wired.db) == before
         assert world.events == events_before
 
@@ -358,6 +361,43 @@ def test_no_get_changes_the_database(world: World) -> None:
     check()  # after the session
     world.clock.now = INPUT_DEADLINE + timedelta(days=1)
     check()  # input closed
+
+
+def test_every_get_route_answers_head_as_get_does_and_changes_nothing(world: World) -> None:
+    invitation_id, token = world.first()
+    # The invitee router's routes and the app's own (/health).
+    routes = [*router.routes, *world.client.app.routes]  # type: ignore[attr-defined]
+    gets = [r.path for r in routes if isinstance(r, APIRoute) and "GET" in r.methods]
+    assert len(gets) >= 6  # the pages, both calendar files and /health
+
+    def paths() -> list[str]:
+        # Every GET route with a live and an unknown link, plus a static file and a made-up path.
+        found = [p.replace("{token}", t) for p in gets for t in (token, new_token())]
+        return [*found, f"/i/{token}?saved=accepted", "/static/site.css", "/nothing/here"]
+
+    def check() -> set[int]:
+        before, events = snapshot(world.wired.db), list(world.events)
+        codes = set()
+        for path in paths():
+            get, head = world.client.get(path), world.client.head(path)
+            assert head.status_code == get.status_code, path
+            assert head.status_code in (200, 404), path
+            assert head.content == b"", path
+            for header in ("content-type", "content-length", "cache-control"):
+                assert head.headers.get(header) == get.headers.get(header), (path, header)
+            codes.add(head.status_code)
+        assert snapshot(world.wired.db) == before
+        assert world.events == events
+        return codes
+
+    assert check() == {200, 404}  # pending: no session, so no session.ics yet
+    accept(world, token)
+    post(world, token, "availability", {"slot": slot_ids(world, invitation_id)[:1]})
+    schedule(world)
+    assert check() == {200, 404}
+    assert world.client.head(f"/i/{token}/session.ics").status_code == 200
+    # HEAD is not a way around the methods a path allows.
+    assert world.client.head(f"/i/{token}/answer").status_code == 405
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,8 +547,7 @@ def test_declining_then_accepting_again_confirms_again(world: World) -> None:
     page = world.client.get(response.headers["location"]).text
     assert "niet meedoet" in page
     assert "Wanneer kunt u?" not in page  # no availability for a decliner
-    world.clock.now += timedelta(minutes=1)
-    accept(world, token)
+    accept(world, token)  # at the same moment on the clock: still a change of its own
     assert count(world, OutboxMessage, OutboxMessage.kind == OutboxKind.CONFIRMATION) == 2
     assert [s.payload["status"] for s in world.events] == ["accepted", "declined", "accepted"]
 

@@ -272,8 +272,8 @@ def test_message_id_rejects_bad_domains(domain: str) -> None:
 @pytest.mark.parametrize(
     "subject",
     [
-        "Agenda-uitnodiging: Anders besturen op vrijdag 25 december 2026, 10:00–11:30",
-        "Invitation: online conversation on Governing differently – Consultatieronde "
+        "Agenda-uitnodiging: Anders besturen op vrijdag 25 december 2026, 10:00\u201311:30",
+        "Invitation: online conversation on Governing differently \u2013 Consultatieronde "
         "bouwstenen nieuwe kabinetsperiode (demo)",
     ],
 )
