@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_common import console, err, show_mailing
+from consult.cli_common import console, err, show_mailing, working
 from consult.cli_common import fail as _fail
 
 # Command groups that live in their own module, loaded when that group runs: `consult --help`
@@ -236,7 +236,9 @@ def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
 
     round_id = _round_id(round_slug)
     ctx = current()
-    show_mailing(ctx, *asyncio.run(send_invitations(ctx, round_id)))
+    with working("Uitnodigingen klaarzetten en versturen"):
+        mailing = asyncio.run(send_invitations(ctx, round_id))
+    show_mailing(ctx, *mailing)
 
 
 @round_app.command("schedule")
@@ -248,10 +250,12 @@ def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) 
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with ctx.db.unit_of_work() as session:
+    with working("Sessies indelen"), ctx.db.unit_of_work() as session:
         placed = scheduling.schedule(session, ctx, round_id, _now()).summary()
     _show(placed)
-    show_mailing(ctx, *asyncio.run(send_calendar_invites(ctx, round_id, _now())))
+    with working("Agendaberichten versturen"):
+        mailing = asyncio.run(send_calendar_invites(ctx, round_id, _now()))
+    show_mailing(ctx, *mailing)
 
 
 @round_app.command("synthesise")
@@ -262,7 +266,7 @@ def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with ctx.db.unit_of_work() as session:
+    with working("Bouwstenen samenstellen"), ctx.db.unit_of_work() as session:
         result = synthesis.synthesise(session, ctx, round_id)
     _show({"blocks": result.blocks, "assigned": result.assigned, "unassigned": result.unassigned})
 
@@ -296,7 +300,7 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with ctx.db.unit_of_work() as session:
+    with working("Rapport schrijven"), ctx.db.unit_of_work() as session:
         files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
     table = Table(title="Rapport geschreven", show_header=False)
     table.add_column(style="bold")
@@ -387,7 +391,7 @@ def input_import(
     round_id = _round_id(round_slug)
     ctx = current()
     try:
-        with ctx.db.unit_of_work() as session:
+        with working("Inbreng inlezen"), ctx.db.unit_of_work() as session:
             result = contributions.collect_file(session, ctx, round_id, file)
     except InputFileError as exc:
         raise _fail(f"{file}: {exc}", 2) from exc
@@ -411,7 +415,8 @@ def outbox_send() -> None:
     from consult.app.context import current
 
     ctx = current()
-    counts = asyncio.run(outbox.send(ctx))
+    with working("Mail versturen"):
+        counts = asyncio.run(outbox.send(ctx))
     console.print(
         f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
     )
@@ -473,7 +478,9 @@ def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
 
     round_id = _round_id(round_slug)
     ctx = current()
-    show_mailing(ctx, *asyncio.run(send_reminders(ctx, round_id, _now())))
+    with working("Herinneringen klaarzetten en versturen"):
+        mailing = asyncio.run(send_reminders(ctx, round_id, _now()))
+    show_mailing(ctx, *mailing)
 
 
 @app.command()

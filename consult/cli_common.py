@@ -4,6 +4,8 @@ acting."""
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -49,3 +51,19 @@ def show_mailing(ctx: AppContext, queued: int, counts: SendCounts) -> None:
     problem = unreachable_message(ctx, counts)
     if problem is not None:
         raise fail(problem)
+
+
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner with the time elapsed while something slow runs (on stderr, gone when done)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        progress.add_task(what, total=None)
+        yield

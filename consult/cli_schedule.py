@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli_common import console, err, fail, show_mailing
+from consult.cli_common import console, err, fail, show_mailing, working
 
 # The solver, SQLAlchemy and the models are imported by the commands that use them, so that
 # `consult --help` and the other commands start at once.
@@ -77,7 +77,8 @@ def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) ->
         options = SolverOptions(seed=seed, deterministic_limit=budget)
         return scheduling.preview(session, app, round_id, utcnow(), options)
 
-    rp, solution, changes = _in_round(round_slug, work, commit=False)
+    with working("Voorstel berekenen"):
+        rp, solution, changes = _in_round(round_slug, work, commit=False)
     show(rp, solution, changes, saved=False)
 
 
@@ -124,11 +125,14 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
         return scheduling.schedule(session, app, round_id, utcnow(), options), round_id
 
-    result, round_id = _in_round(round_slug, work, commit=True)
+    with working("Indeling berekenen en opslaan"):
+        result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
     ctx = current()
     console.print("Agendaberichten:")
-    show_mailing(ctx, *asyncio.run(send_calendar_invites(ctx, round_id, utcnow())))
+    with working("Agendaberichten versturen"):
+        mailing = asyncio.run(send_calendar_invites(ctx, round_id, utcnow()))
+    show_mailing(ctx, *mailing)
 
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:
