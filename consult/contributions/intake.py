@@ -18,6 +18,8 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.text import clean_text
+
 from models import (
     AttendeeStatus,
     ConsultationSession,
@@ -60,7 +62,7 @@ class IntakeResult:
 
 def _cell(record: Mapping[str, object], key: str) -> str:
     value = record.get(key)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else clean_text(str(value)).strip()
 
 
 def parse_contributions(

@@ -1,0 +1,55 @@
+"""Text that comes from outside (web forms, registry and input files, mail) made safe to store
+and to show, by one rule used at every edge.
+
+- C0 control characters other than tab and line feed are dropped: PostgreSQL refuses NUL in a
+  text column (the request failed), SQLite stores it and it reached the reports; the others are
+  invisible and break CSV, XML (Word) and terminals.
+- Line breaks become LF: browsers send CRLF but count it as one character against maxlength.
+- Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) are dropped:
+  an RLO (U+202E) makes "gpj.exe" read as "exe.jpg" and can turn a quote around in a report.
+- NFC, so "é" typed as e + combining accent equals "é" when compared, counted or stemmed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["clean_text", "escape_markdown"]
+
+_DROPPED = dict.fromkeys(
+    [
+        *(c for c in range(0x20) if c not in (0x09, 0x0A)),
+        0x7F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ],
+    None,
+)
+
+
+def clean_text(raw: str) -> str:
+    """The text as consult keeps it; idempotent, and it never strips surrounding whitespace
+    (callers decide that)."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text.translate(_DROPPED))
+
+
+# Characters that make Markdown (or the HTML it may carry) out of text: emphasis, code, links,
+# images, tables, raw HTML and entities.
+_INLINE = re.compile(r"([\\`*_\[\]<>|~!])|&(?=#?\w+;)")
+# What makes a heading, quote, list or rule when it starts a line ("1." a numbered item).
+_LINE_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as text in a Markdown file, whatever it holds: `<script>`, `**`, `[x](y)`."""
+    escaped = _INLINE.sub(lambda m: "\\" + (m.group(1) or "&"), clean_text(text))
+    return _LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker, number, stop = match.groups()
+    if marker:
+        return f"{indent}\\{marker}"
+    return f"{indent}{number}\\{stop}"
