@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.text import clean_text
-
 from models import (
     AttendeeStatus,
     ConsultationSession,

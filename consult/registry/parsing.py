@@ -18,8 +18,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from datetime import date, datetime, time
+from itertools import zip_longest
 from pathlib import Path
 from typing import Literal
 

@@ -10,8 +10,8 @@ import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from html import unescape
+from pathlib import Path
 from xml.etree import ElementTree
 
 import docx
@@ -388,7 +388,14 @@ def test_html_in_input_is_text_in_every_report_file_and_bidi_overrides_are_gone(
     markdown = files.markdown.read_text(encoding="utf-8")
     # What a reader of report.md sees, rendered as a Markdown viewer (raw HTML allowed) does.
     shown = MarkdownIt("commonmark").render(markdown)
-    for tag in ("<script", "<img src=x", "<img src=y", "<b>hoofd", 'href="javascript', "<strong>vet"):
+    for tag in (
+        "<script",
+        "<img src=x",
+        "<img src=y",
+        "<b>hoofd",
+        'href="javascript',
+        "<strong>vet",
+    ):
         assert tag not in shown, f"{tag!r} became markup in report.md"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown  # shown as the text it was
     assert "[klik hier](javascript:alert(3)) **vet** ab" in _visible_text(shown)

@@ -181,3 +181,19 @@ def test_semicolon_csv_as_dutch_excel_saves_it(tmp_path: Path) -> None:
     # Row 2 has an unquoted ';' inside the text: the extra cell shifts language and permission.
     assert [e.row for e in result.errors] == [2, 2]
     assert [r.text for r in result.rows] == ["Zorg; welzijn samen"]
+
+
+def test_control_characters_and_bidi_overrides_are_dropped_and_text_is_nfc(
+    tmp_path: Path,
+) -> None:
+    # A NUL made PostgreSQL refuse the import; SQLite stored it and it reached the report.
+    path = tmp_path / "inbreng.jsonl"
+    record = {
+        "email": "jan@zorg.example",
+        "theme": "innovatie",
+        "kind": "proposal",
+        "text": "Cafe\u0301\x00s in de wijk\u202e\r\nmeer\x07 ruimte",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    [row] = read_contributions(path, THEMES).rows
+    assert row.text == "Cafés in de wijk\nmeer ruimte"
