@@ -18,7 +18,8 @@ Decisions (see also the module docs of consult.calendar.replies and .poller):
 - **Stale:** an answer whose SEQUENCE is lower than the highest SEQUENCE of the calendar messages
   queued or sent to that attendee for this event (REQUEST, and the CANCEL at SEQUENCE+1 a removed
   attendee gets) answers an older version of the meeting, so it is set aside (RFC 5546 3.2.3).
-  Messages that failed for good are not counted: they never arrived. Someone who was never sent
+  Messages that failed for good or were held back (suppressed address) are not counted: they
+  never arrived. Someone who was never sent
   the event directly (a delegate) is held to the session's current SEQUENCE.
 - **ACCEPTED** → invitation accepted. **TENTATIVE** → the seat's PARTSTAT only; the invitation
   keeps its answer. **DECLINED** → invitation declined and seat PARTSTAT DECLINED; the seat itself
@@ -248,7 +249,7 @@ def last_sequence_sent(session: Session, cs: ConsultationSession, person_id: int
             OutboxMessage.round_id == cs.round_id,
             OutboxMessage.person_id == person_id,
             OutboxMessage.calendar_ics.is_not(None),
-            OutboxMessage.status != OutboxStatus.FAILED,
+            OutboxMessage.status.not_in([OutboxStatus.FAILED, OutboxStatus.SUPPRESSED]),
         )
     )
     highest: int | None = None

@@ -36,6 +36,9 @@ class DeliveryResult:
     ok: bool
     permanent: bool  # True for 5xx (do not retry); False for 4xx, dropped connections, timeouts
     reply: str  # the server's reply code and text, or the exception text
+    # The server refused the address itself for good (5xx at RCPT, or a 5.1.x status such as
+    # "user unknown" later): the outbox stops mailing it. Other 5xx (content, policy) do not.
+    address_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,10 +217,16 @@ async def _send(client: aiosmtplib.SMTP, message: PreparedMessage) -> tuple[Deli
         codes = [refusal.code for refusal in exc.recipients]
         text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients) or str(exc)
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        return _failed(recipient, permanent=permanent, reply=text), client.is_connected
+        result = _failed(recipient, permanent=permanent, reply=text, address_refused=permanent)
+        return result, client.is_connected
     except aiosmtplib.SMTPResponseException as exc:
         # aiosmtplib has already sent RSET, so the connection is reusable if still open.
-        result = _failed(recipient, permanent=exc.code >= 500, reply=f"{exc.code} {exc.message}")
+        result = _failed(
+            recipient,
+            permanent=exc.code >= 500,
+            reply=f"{exc.code} {exc.message}",
+            address_refused=exc.code >= 500 and exc.message.lstrip().startswith("5.1."),
+        )
         return result, client.is_connected
     except (aiosmtplib.SMTPServerDisconnected, TimeoutError, OSError) as exc:
         return _failed(recipient, permanent=False, reply=_describe(exc)), False
@@ -238,11 +247,15 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-def _failed(recipient: str, *, permanent: bool, reply: str) -> DeliveryResult:
+def _failed(
+    recipient: str, *, permanent: bool, reply: str, address_refused: bool = False
+) -> DeliveryResult:
     logger.warning(
         "mail to %s failed (%s): %s", recipient, "permanent" if permanent else "transient", reply
     )
-    return DeliveryResult(ok=False, permanent=permanent, reply=reply)
+    return DeliveryResult(
+        ok=False, permanent=permanent, reply=reply, address_refused=address_refused
+    )
 
 
 def _describe(exc: BaseException) -> str:
