@@ -12,10 +12,11 @@ and to show, by one rule used at every edge.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 
-__all__ = ["clean_text", "escape_markdown"]
+__all__ = ["allow_csv_fields", "clean_text", "escape_markdown"]
 
 _DROPPED = dict.fromkeys(
     [
@@ -53,3 +54,14 @@ def _escape_line_start(match: re.Match[str]) -> str:
     if marker:
         return f"{indent}\\{marker}"
     return f"{indent}{number}\\{stop}"
+
+
+def allow_csv_fields(size: int) -> None:
+    """Let the csv module read cells of up to `size` characters.
+
+    It refuses a cell over 128 KiB, and with it the whole file. A file we read is no bigger
+    than what we already hold, so the limit protects nothing; an oversized cell is rejected
+    with its row and column like any other value that is too long. (The limit is global to
+    the process; it is only ever raised.)"""
+    if size >= csv.field_size_limit():
+        csv.field_size_limit(size + 1)

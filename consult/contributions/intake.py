@@ -18,7 +18,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consult.text import clean_text
+from consult.text import allow_csv_fields, clean_text
 from models import (
     AttendeeStatus,
     ConsultationSession,
@@ -129,6 +129,7 @@ def _csv_records(fh: TextIO) -> Iterator[tuple[int, Mapping[str, object]]]:
 def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
     """Read a .jsonl file (row = line number) or a CSV file with a header (row 1)."""
     if path.suffix.lower() != ".jsonl":
+        allow_csv_fields(path.stat().st_size)
         with path.open(encoding="utf-8-sig", newline="") as fh:
             return parse_contributions(_csv_records(fh), themes)
     records: list[tuple[int, Mapping[str, object]]] = []

@@ -25,7 +25,7 @@ from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 
-from consult.text import clean_text
+from consult.text import allow_csv_fields, clean_text
 
 COLUMNS = ("organisation", "sector", "region", "name", "email", "role", "language")
 REQUIRED_COLUMNS = ("organisation", "sector", "region", "name", "email")
@@ -335,11 +335,7 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
             "'CSV UTF-8 (door komma's gescheiden)' of als .xlsx en probeer het opnieuw.",
             path=path,
         ) from exc
-    # The csv module refuses a cell over 128 KiB and with it the whole file; the file is in
-    # memory already, so the limit protects nothing here, and such a cell is rejected as too
-    # long with its row and column like any other.
-    if len(text) >= csv.field_size_limit():
-        csv.field_size_limit(len(text) + 1)
+    allow_csv_fields(len(text))
     delimiter = _sniff_delimiter(text)
     try:
         # newline="" lets the csv module handle line breaks inside quoted cells.

@@ -197,3 +197,17 @@ def test_control_characters_and_bidi_overrides_are_dropped_and_text_is_nfc(
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     [row] = read_contributions(path, THEMES).rows
     assert row.text == "Cafés in de wijk\nmeer ruimte"
+
+
+def test_a_huge_csv_cell_rejects_only_its_row(tmp_path: Path) -> None:
+    # Python's csv module refuses fields over 128 KiB; that must not cost the whole file.
+    path = _write_csv(
+        tmp_path / "inbreng.csv",
+        [
+            ["a@zorg.example", "innovatie", "proposal", "x" * 150_000, "nl", "role_only"],
+            ["b@zorg.example", "innovatie", "proposal", "Kort en goed.", "nl", "role_only"],
+        ],
+    )
+    result = read_contributions(path, THEMES)
+    assert [row.email for row in result.rows] == ["b@zorg.example"]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "text")]
