@@ -92,6 +92,12 @@ def test_a_hard_bounce_stops_further_mail_and_correcting_the_address_sends_it(
     assert output.count(gone) == 1
     assert "geblokkeerd" in output and "uitnodiging, herinnering" in output
 
+    # A slip (someone else's address) is refused and changes nothing.
+    with app.db.unit_of_work() as session:
+        taken = session.scalars(select(Person.email).where(Person.id != person_id)).first()
+    refused = CliRunner().invoke(cli, ["registry", "correct-address", gone, str(taken)])
+    assert refused.exit_code == 1 and "is al het adres van" in refused.output, refused.output
+
     # The secretariat finds the new address: what was held back goes there, and only there.
     output = _status("registry", "correct-address", gone, NEW_ADDRESS)
     assert "2 berichten" in output
