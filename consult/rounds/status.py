@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from consult.i18n import format_datetime
 from consult.service.deadlines import NextStep, due_actions, next_steps
 from consult.service.facts import round_facts
+from consult.text import escape_markdown
 from models import (
     AttendeeStatus,
     BuildingBlock,
@@ -221,7 +222,8 @@ def status_markdown(view: RoundStatusView) -> str:
     """The status as Markdown, for the Prefect artifact `status-<round>` the flows update."""
 
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        # Names and server replies come from outside; the artifact is rendered as Markdown.
+        return escape_markdown(text).replace("\n", " ")
 
     lines = [f"# {cell(view.name)} ({view.slug})", "", f"Status: **{view.status}**", ""]
     lines += ["| " + " | ".join(THEME_COLUMNS) + " |", "|" + "---|" * len(THEME_COLUMNS)]
