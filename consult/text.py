@@ -39,21 +39,21 @@ def clean_text(raw: str) -> str:
 # Characters that make Markdown (or the HTML it may carry) out of text: emphasis, code, links,
 # images, tables, raw HTML and entities.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~!])|&(?=#?\w+;)")
+# Indentation makes a code block; it carries no meaning in what people write.
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 # What makes a heading, quote, list or rule when it starts a line ("1." a numbered item).
-_LINE_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
+_LINE_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
     """Text shown as text in a Markdown file, whatever it holds: `<script>`, `**`, `[x](y)`."""
     escaped = _INLINE.sub(lambda m: "\\" + (m.group(1) or "&"), clean_text(text))
-    return _LINE_START.sub(_escape_line_start, escaped)
+    return _LINE_START.sub(_escape_line_start, _INDENT.sub("", escaped))
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
-    indent, marker, number, stop = match.groups()
-    if marker:
-        return f"{indent}\\{marker}"
-    return f"{indent}{number}\\{stop}"
+    marker, number, stop = match.groups()
+    return f"\\{marker}" if marker else f"{number}\\{stop}"
 
 
 def allow_csv_fields(size: int) -> None:
