@@ -1,9 +1,9 @@
 """Text that comes from outside (web forms, registry and input files, mail) made safe to store
 and to show, by one rule used at every edge.
 
-- C0 control characters other than tab and line feed are dropped: PostgreSQL refuses NUL in a
-  text column (the request failed), SQLite stores it and it reached the reports; the others are
-  invisible and break CSV, XML (Word) and terminals.
+- C0 control characters other than tab and line feed, and DEL, are dropped: PostgreSQL refuses
+  NUL in a text column (the request failed), SQLite stores it and it reached the reports; the
+  others are invisible and break CSV, XML (Word) and terminals.
 - Line breaks become LF: browsers send CRLF but count it as one character against maxlength.
 - Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) are dropped:
   an RLO (U+202E) makes "gpj.exe" read as "exe.jpg" and can turn a quote around in a report.
