@@ -201,6 +201,26 @@ def registry_import(
         raise typer.Exit(1)
 
 
+@registry_app.command("correct-address")
+def registry_correct_address(
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The address that bounced")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The person's right address")],
+) -> None:
+    """Give a person a corrected address: mail that was held back or bounced goes there."""
+    from consult.app.context import current
+    from consult.app.registry import AddressError, correct_address
+
+    try:
+        with current().db.unit_of_work() as session:
+            n = correct_address(session, old, new)
+    except AddressError as exc:
+        raise _fail(str(exc), 1) from exc
+    console.print(
+        f"Adres verbeterd; {n} berichten staan klaar voor {escape(new.strip().lower())}. "
+        "Verstuur ze met `consult outbox send`."
+    )
+
+
 @round_app.command("launch")
 def round_launch(
     spec: Annotated[Path, typer.Argument(help="Round spec (TOML)")],
@@ -331,9 +351,11 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     from consult.app.context import current
     from consult.app.status import (
         THEME_COLUMNS,
+        UNDELIVERED_COLUMNS,
         round_status,
         step_when,
         theme_row,
+        undelivered_row,
         unplaced_warning,
     )
 
@@ -353,13 +375,19 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     warning = unplaced_warning(view)
     if warning:
         console.print(f"[bold yellow]Let op:[/] {escape(warning)}")
-    if view.failed_addresses:
+    if view.undelivered:
         failed = Table(title="Niet afgeleverd")
-        failed.add_column("adres")
-        failed.add_column("antwoord van de server")
-        for email, reply in view.failed_addresses:
-            failed.add_row(escape(email), escape(reply))
+        for column in UNDELIVERED_COLUMNS:
+            failed.add_column(column)
+        for line in view.undelivered:
+            failed.add_row(*(escape(c) for c in undelivered_row(line)))
         console.print(failed)
+        if any(line.bounced for line in view.undelivered):
+            console.print(
+                "Geblokkeerde adressen krijgen geen mail meer; verbeter het adres met "
+                "`consult registry correct-address OUD NIEUW` of geef het vrij met "
+                "`consult outbox unsuppress ADRES`."
+            )
     steps = Table(title="Wat de service doet")
     steps.add_column("wanneer")
     steps.add_column("wat")
@@ -433,12 +461,19 @@ def outbox_status(round_slug: RoundOption = None) -> None:
     """Messages per state, the oldest one waiting, and recent failures with the server's reply."""
     from consult.app.context import current
     from consult.i18n import format_datetime
-    from consult.mail.operations import overview
+    from consult.mail.operations import overview, suppressions
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
         view = overview(session, round_id)
-    labels = {"pending": "wachtend", "sending": "bezig", "sent": "verzonden", "failed": "mislukt"}
+        blocked = suppressions(session)
+    labels = {
+        "pending": "wachtend",
+        "sending": "bezig",
+        "sent": "verzonden",
+        "failed": "mislukt",
+        "suppressed": "tegengehouden (adres geblokkeerd)",
+    }
     table = Table(title="Uitgaande mail")
     table.add_column("status")
     table.add_column("aantal", justify="right")
@@ -454,6 +489,14 @@ def outbox_status(round_slug: RoundOption = None) -> None:
         for f in view.recent_failures:
             failed.add_row(str(f.id), f.kind, escape(f.recipient), str(f.attempts), escape(f.reply))
         console.print(failed)
+    if blocked:
+        table = Table(title="Geblokkeerde adressen (onbestelbaar; geen mail tot ze verbeterd zijn)")
+        for column in ("adres", "sinds", "tegengehouden", "antwoord van de server"):
+            table.add_column(column)
+        for s in blocked:
+            when = format_datetime(s.at, "nl")
+            table.add_row(escape(s.email), when, str(s.held), escape(s.reply))
+        console.print(table)
 
 
 @outbox_app.command("retry-failed")
@@ -464,10 +507,33 @@ def outbox_retry_failed(round_slug: RoundOption = None) -> None:
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
-        n = retry_failed(session, round_id)
+        n, blocked = retry_failed(session, round_id)
     console.print(
         f"{n} mislukte berichten staan weer klaar; verstuur ze met `consult outbox send`."
     )
+    if blocked:
+        console.print(
+            f"{blocked} berichten gaan naar geblokkeerde (onbestelbare) adressen en blijven "
+            "staan: verbeter het adres met `consult registry correct-address OUD NIEUW` of "
+            "geef het vrij met `consult outbox unsuppress ADRES`."
+        )
+
+
+@outbox_app.command("unsuppress")
+def outbox_unsuppress(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="A suppressed address")],
+) -> None:
+    """Release an address that bounced (it works again): its held and failed mail is queued.
+    For a wrong address use `consult registry correct-address OLD NEW`."""
+    from consult.app.context import current
+    from consult.mail.operations import UnknownSuppression, unsuppress
+
+    try:
+        with current().db.unit_of_work() as session:
+            n = unsuppress(session, email)
+    except UnknownSuppression as exc:
+        raise _fail(str(exc), 1) from exc
+    console.print(f"{n} berichten staan weer klaar; verstuur ze met `consult outbox send`.")
 
 
 @round_app.command("remind")

@@ -1,5 +1,5 @@
 """`consult replies ...`: invitees' calendar answers from the secretariat's mailbox. Thin: read
-settings, open a unit of work, call consult.calendar.poller or .reply_service, show the result.
+settings, open a unit of work, call consult.app.replies or consult.rounds.calendar_replies, show
 
 Exit codes: 1 when the mailbox cannot be used, some mail failed (it is retried next pass) or a
 resolve is refused; 2 when there is no mailbox configured or the command is used wrongly.
@@ -39,8 +39,8 @@ def poll() -> None:
     """Lees de nieuwe berichten in de mailbox één keer en verwerk de agenda-antwoorden."""
     from consult.app import replies
     from consult.app.context import current
-    from consult.calendar.poller import MailboxError
     from consult.events import configured_emitter
+    from consult.rounds.reply_poller import MailboxError
 
     settings = load_settings()
     if settings.imap is None:
@@ -91,7 +91,7 @@ def review(
 ) -> None:
     """Toon de apart gezette agenda-antwoorden (met --all: alle), of handel er één af."""
     from consult.app.context import current
-    from consult.calendar.reply_service import ReviewError, replies_for_review, resolve
+    from consult.rounds.calendar_replies import ReviewError, replies_for_review, resolve
 
     with current().db.unit_of_work() as session:
         if resolve_id is not None:

@@ -10,9 +10,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.runtime import Context
 
+from consult.text import escape_markdown
+
 
 def make_environment(templates_dir: Path) -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=StrictUndefined,
@@ -20,6 +22,9 @@ def make_environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # Autoescape covers HTML only; Markdown output escapes what people wrote with |md.
+    env.filters["md"] = escape_markdown
+    return env
 
 
 @dataclass(frozen=True)

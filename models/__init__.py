@@ -12,7 +12,7 @@ from models.contribution import (
     block_contribution,
 )
 from models.invitation import AccessToken, Availability, Invitation, InvitationStatus
-from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.registry import Organisation, Person, Region
 from models.round import (
     AttendeeStatus,
@@ -52,6 +52,7 @@ __all__ = [
     "RoundStatus",
     "SessionAttendee",
     "SessionStatus",
+    "SuppressedAddress",
     "Theme",
     "block_contribution",
 ]

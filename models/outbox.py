@@ -16,6 +16,8 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent because its address is on the suppression list; sent once the address is fixed.
+    SUPPRESSED = "suppressed"
 
 
 class OutboxKind(StrEnum):
@@ -54,3 +56,18 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class SuppressedAddress(Base):
+    """An address a server refused for good (5xx to RCPT): nothing more is sent to it until the
+    secretariat corrects or releases it. Sending on would only bounce again, and relays lower
+    the reputation of senders who keep mailing unknown users."""
+
+    __tablename__ = "suppressed_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    reason: Mapped[str] = mapped_column(Text)  # the server's reply
+    # The message that bounced first.
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

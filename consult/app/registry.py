@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.mail.operations import unsuppress
 from consult.registry.parsing import ParseResult, read_registry
 from consult.registry.store import StoreCounts, store_rows, sync_reference_data
 from consult.wiring import App
+from models import Person
 
 
 def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, StoreCounts]:
@@ -19,3 +23,26 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
     parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     sync_reference_data(session, taxonomy)
     return parsed, store_rows(session, parsed.rows)
+
+
+class AddressError(ValueError):
+    """The correction cannot be made; the message is Dutch and meant for the secretariat."""
+
+
+def correct_address(session: Session, old: str, new: str) -> int:
+    """The secretariat's fix for an address that bounced (or is wrong): the person gets the new
+    address, the old one leaves the suppression list, and the mail that did not reach them
+    (held back, bounced, still waiting) goes to the new one. Returns how many messages."""
+    old_address = old.strip().lower()
+    try:
+        new_address = validate_email(new.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise AddressError(f"ongeldig e-mailadres '{new.strip()}': {exc}") from exc
+    person = session.scalar(select(Person).where(func.lower(Person.email) == old_address))
+    if person is None:
+        raise AddressError(f"niemand in het register heeft het adres {old_address}")
+    other = session.scalar(select(Person).where(func.lower(Person.email) == new_address))
+    if other is not None and other.id != person.id:
+        raise AddressError(f"{new_address} is al het adres van {other.name}")
+    person.email = new_address
+    return unsuppress(session, old_address, new_address)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from consult.app.signals import reply_signals
-from consult.calendar.poller import PollCounts, poll_once
 from consult.events import Emitter, emit_all
+from consult.rounds.reply_poller import PollCounts, poll_once
 from consult.settings import ImapSettings
 from consult.wiring import App
 

@@ -1,5 +1,7 @@
 """Where a round stands, per theme: invited, answered, accepted, scheduled, input, blocks; the
-addresses mail could not be delivered to; what the service does now and at the next deadlines."""
+people mail could not be delivered to (one line each: what did not reach them, and whether
+their address bounced, which holds all further mail); what the service does now and at the next
+deadlines."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from consult.app.lifecycle import STATUS_NL
 from consult.i18n import format_datetime
 from consult.service.deadlines import NextStep, due_actions, next_steps
 from consult.spec import stored_spec
+from consult.text import escape_markdown
 from models import (
     AttendeeStatus,
     BuildingBlock,
@@ -22,13 +25,24 @@ from models import (
     Contribution,
     Invitation,
     InvitationStatus,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Round,
     RoundStatus,
     SessionAttendee,
+    SuppressedAddress,
     Theme,
 )
+
+KIND_LABELS = {
+    OutboxKind.INVITATION: "uitnodiging",
+    OutboxKind.REMINDER: "herinnering",
+    OutboxKind.CONFIRMATION: "bevestiging",
+    OutboxKind.INPUT_REQUEST: "vraag om inbreng",
+    OutboxKind.CALENDAR_REQUEST: "agenda-uitnodiging",
+    OutboxKind.CALENDAR_CANCEL: "agenda-annulering",
+}
 
 
 class UnknownRound(LookupError):
@@ -55,12 +69,28 @@ class ThemeStatus:
 
 
 @dataclass(frozen=True)
+class Undelivered:
+    """One person (address) mail of this round did not reach."""
+
+    email: str
+    name: str
+    kinds: tuple[str, ...]  # what did not reach them (Dutch labels), in the order it was sent
+    reply: str  # the server's reply
+    # The address bounced: it is suppressed and gets no mail until the secretariat fixes it.
+    bounced: bool
+
+    @property
+    def state(self) -> str:
+        return "geblokkeerd (bounced)" if self.bounced else "mislukt"
+
+
+@dataclass(frozen=True)
 class RoundStatusView:
     slug: str
     name: str
     status: str
     themes: tuple[ThemeStatus, ...]
-    failed_addresses: tuple[tuple[str, str], ...]
+    undelivered: tuple[Undelivered, ...]
     # What the service does at its next tick (Dutch labels), and what comes after that.
     due_now: tuple[str, ...] = ()
     next_steps: tuple[NextStep, ...] = field(default_factory=tuple)
@@ -131,11 +161,6 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
             )
             or 0
         )
-    failed = session.execute(
-        select(OutboxMessage.recipient_email, OutboxMessage.last_error)
-        .where(OutboxMessage.round_id == round_id, OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.recipient_email)
-    )
     return RoundStatusView(
         slug=rnd.slug,
         name=rnd.name,
@@ -152,7 +177,7 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
             )
             for s in slugs
         ),
-        failed_addresses=tuple((email, error or "") for email, error in failed),
+        undelivered=undelivered(session, round_id),
         due_now=tuple(a.describe() for a in due_actions(facts, moment)),
         next_steps=tuple(next_steps(facts, moment)),
         automated=facts.automation.enabled,
@@ -170,6 +195,48 @@ def unplaced_warning(view: RoundStatusView) -> str | None:
     )
 
 
+def undelivered(session: Session, round_id: int) -> tuple[Undelivered, ...]:
+    """One line per address: a bounced address had every later message held back, which would
+    otherwise list it once per message."""
+    bounced: dict[str, str] = {
+        email: reason
+        for email, reason in session.execute(
+            select(SuppressedAddress.email, SuppressedAddress.reason)
+        )
+    }
+    messages = session.execute(
+        select(
+            OutboxMessage.recipient_email,
+            OutboxMessage.recipient_name,
+            OutboxMessage.kind,
+            OutboxMessage.last_error,
+        )
+        .where(
+            OutboxMessage.round_id == round_id,
+            OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.SUPPRESSED]),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    found: dict[str, tuple[str, list[str], str]] = {}
+    for email, name, kind, error in messages:
+        address = email.lower()
+        _, kinds, reply = found.setdefault(address, (name, [], ""))
+        if KIND_LABELS[kind] not in kinds:
+            kinds.append(KIND_LABELS[kind])
+        if error and not reply:
+            found[address] = (name, kinds, error)
+    return tuple(
+        Undelivered(
+            address,
+            name,
+            tuple(kinds),
+            reply or bounced.get(address, ""),
+            address in bounced,
+        )
+        for address, (name, kinds, reply) in sorted(found.items())
+    )
+
+
 THEME_COLUMNS = ("thema", "uitgenodigd", "geantwoord", "ja", "ingedeeld", "inbreng", "bouwstenen")
 
 
@@ -183,6 +250,13 @@ def theme_row(t: ThemeStatus) -> tuple[str, ...]:
     )
 
 
+UNDELIVERED_COLUMNS = ("adres", "naam", "toestand", "niet aangekomen", "antwoord van de server")
+
+
+def undelivered_row(u: Undelivered) -> tuple[str, ...]:
+    return (u.email, u.name, u.state, ", ".join(u.kinds), u.reply)
+
+
 def step_when(step: NextStep) -> str:
     return format_datetime(step.when, "nl") if step.when else "als staf klaar is"
 
@@ -191,7 +265,8 @@ def status_markdown(view: RoundStatusView) -> str:
     """The status as Markdown, for the Prefect artifact `status-<round>` the flows update."""
 
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        # Names and server replies come from outside; the artifact is rendered as Markdown.
+        return escape_markdown(text).replace("\n", " ")
 
     lines = [f"# {cell(view.name)} ({view.slug})", "", f"Status: **{view.status}**", ""]
     lines += ["| " + " | ".join(THEME_COLUMNS) + " |", "|" + "---|" * len(THEME_COLUMNS)]
@@ -205,7 +280,10 @@ def status_markdown(view: RoundStatusView) -> str:
     lines += [f"- {what}" for what in view.due_now] or ["- niets"]
     lines += ["", "## Volgende momenten", ""]
     lines += [f"- {step_when(s)}: {cell(s.what)}" for s in view.next_steps] or ["- geen"]
-    if view.failed_addresses:
-        lines += ["", "## Niet afgeleverd", "", "| adres | antwoord van de server |", "|---|---|"]
-        lines += [f"| {cell(a)} | {cell(r)} |" for a, r in view.failed_addresses]
+    if view.undelivered:
+        lines += ["", "## Niet afgeleverd", "", "| " + " | ".join(UNDELIVERED_COLUMNS) + " |"]
+        lines.append("|" + "---|" * len(UNDELIVERED_COLUMNS))
+        lines += [
+            "| " + " | ".join(cell(c) for c in undelivered_row(u)) + " |" for u in view.undelivered
+        ]
     return "\n".join(lines) + "\n"

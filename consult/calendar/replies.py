@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from icalendar import Calendar, Component
 
+from consult.text import clean_text
+
 # Long enough for any real Message-ID; the column holds 300 characters.
 MAX_MESSAGE_ID = 250
 
@@ -165,7 +167,7 @@ def _mail_info(raw: bytes) -> MailInfo:
         message_key=message_key_for(message_id, raw),
         message_id=message_id,
         sender=_address(_header(headers, "From")),
-        subject=_decoded(_header(headers, "Subject")),
+        subject=clean_text(_decoded(_header(headers, "Subject"))),
         sent_at=sent_at,
     )
 
@@ -193,7 +195,7 @@ def _address(value: str) -> str:
         return ""
     for _name, address in pairs:
         if "@" in address:
-            return address.strip().lower()
+            return clean_text(address).strip().lower()
     return ""
 
 
@@ -292,7 +294,7 @@ def _reply_from(event: Component, mail: MailInfo) -> ParsedReply | str:
         delegated_to = _email(targets[0])
         for attendee in attendees:
             if _email(str(attendee)) == delegated_to:
-                delegate_name = str(attendee.params.get("CN", "")).strip()
+                delegate_name = clean_text(str(attendee.params.get("CN", ""))).strip()
                 break
     return ParsedReply(
         mail=mail,
@@ -300,7 +302,7 @@ def _reply_from(event: Component, mail: MailInfo) -> ParsedReply | str:
         event_uid=uid,
         sequence=sequence,
         attendee=_email(str(replier)),
-        attendee_name=str(params.get("CN", "")).strip(),
+        attendee_name=clean_text(str(params.get("CN", ""))).strip(),
         partstat=partstat,
         delegated_to=delegated_to,
         delegate_name=delegate_name,
@@ -345,7 +347,7 @@ def _param_list(value: object) -> list[str]:
 
 
 def _email(cal_address: str) -> str:
-    value = cal_address.strip().strip('"')
+    value = clean_text(cal_address).strip().strip('"')
     if value.lower().startswith("mailto:"):
         value = value[len("mailto:") :]
     return value.strip().lower()

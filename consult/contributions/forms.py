@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.contributions.intake import MAX_TEXT
+from consult.text import clean_text
 from models import (
     ConsultationSession,
     Contribution,
@@ -140,9 +141,7 @@ def load_answers(
 
 
 def normalise_text(raw: str) -> str:
-    # Browsers send line breaks as CRLF while their maxlength counts each as one character;
-    # storing LF keeps the 5,000-character limit the same on both sides.
-    return raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return clean_text(raw).strip()
 
 
 def parse_answers(

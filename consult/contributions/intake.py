@@ -18,6 +18,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.text import allow_csv_fields, clean_text
 from models import (
     AttendeeStatus,
     ConsultationSession,
@@ -86,7 +87,7 @@ class IntakeResult:
 
 def _cell(record: Mapping[str, object], key: str) -> str:
     value = record.get(key)
-    return "" if value is None else str(value).strip()
+    return "" if value is None else clean_text(str(value)).strip()
 
 
 def parse_contributions(
@@ -190,6 +191,7 @@ def _header_problem(unknown: list[str], absent: list[str]) -> str:
 def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
     """Read a .jsonl file (row = line number) or a CSV file with a header (row 1)."""
     if path.suffix.lower() != ".jsonl":
+        allow_csv_fields(path.stat().st_size)
         with path.open(encoding="utf-8-sig", newline="") as fh:
             return parse_contributions(_csv_records(fh), themes)
     records: list[tuple[int, Mapping[str, object]]] = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from models import OutboxMessage, OutboxStatus
+from models import OutboxMessage, OutboxStatus, SuppressedAddress
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,80 @@ def overview(session: Session, round_id: int | None = None, failures: int = 10) 
     )
 
 
-def retry_failed(session: Session, round_id: int | None = None) -> int:
+def retry_failed(session: Session, round_id: int | None = None) -> tuple[int, int]:
     """Put failed messages back in the queue with a fresh count of attempts. The server's last
-    reply is kept until the next attempt replaces it."""
+    reply is kept until the next attempt replaces it. Messages to suppressed addresses stay
+    failed: they would only be held back (see `unsuppress`).
+
+    Returns (queued again, left failed because their address is suppressed)."""
     scope = [OutboxMessage.round_id == round_id] if round_id is not None else []
+    suppressed = func.lower(OutboxMessage.recipient_email).in_(select(SuppressedAddress.email))
     result = session.execute(
         update(OutboxMessage)
-        .where(*scope, OutboxMessage.status == OutboxStatus.FAILED)
+        .where(*scope, OutboxMessage.status == OutboxStatus.FAILED, ~suppressed)
         .values(status=OutboxStatus.PENDING, attempts=0, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    left = session.scalar(
+        select(func.count(OutboxMessage.id)).where(
+            *scope, OutboxMessage.status == OutboxStatus.FAILED, suppressed
+        )
+    )
+    return int(result.rowcount or 0), left or 0  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Suppression:
+    email: str
+    reply: str  # the server's reply to the first bounce
+    at: datetime
+    held: int  # messages waiting for the address to be fixed
+
+
+def suppressions(session: Session) -> list[Suppression]:
+    address = func.lower(OutboxMessage.recipient_email)
+    held: dict[str, int] = {
+        email: n
+        for email, n in session.execute(
+            select(address, func.count(OutboxMessage.id))
+            .where(OutboxMessage.status == OutboxStatus.SUPPRESSED)
+            .group_by(address)
+        )
+    }
+    return [
+        Suppression(s.email, s.reason, s.created_at, held.get(s.email, 0))
+        for s in session.scalars(select(SuppressedAddress).order_by(SuppressedAddress.email))
+    ]
+
+
+class UnknownSuppression(LookupError):
+    pass
+
+
+def unsuppress(session: Session, email: str, new_email: str | None = None) -> int:
+    """Take an address off the suppression list and queue again what did not reach it: the
+    messages held back and those that failed. With `new_email` (the address was wrong) they,
+    and those still waiting, go to that address instead. Returns how many are queued again.
+
+    Without `new_email` the address must be on the list; with it, it need not be (a typo found
+    before anything bounced)."""
+    address = email.strip().lower()
+    removed = session.execute(delete(SuppressedAddress).where(SuppressedAddress.email == address))
+    if new_email is None and not removed.rowcount:  # type: ignore[attr-defined]
+        raise UnknownSuppression(f"{address} staat niet op de lijst van geblokkeerde adressen")
+    statuses = [OutboxStatus.SUPPRESSED, OutboxStatus.FAILED]
+    values: dict[str, object] = {"status": OutboxStatus.PENDING, "attempts": 0}
+    if new_email is not None:
+        # Messages being sent right now are left to their sender: they went to the old address.
+        statuses.append(OutboxStatus.PENDING)
+        values["recipient_email"] = new_email
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            func.lower(OutboxMessage.recipient_email) == address,
+            OutboxMessage.status.in_(statuses),
+        )
+        .values(claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from consult.mail.mime import OutgoingMail, build_message, make_message_id
 from consult.mail.smtp import DeliveryResult, deliver, prepare
 from consult.settings import Organiser, SmtpSettings
 from consult.templating import RenderedEmail
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.base import utcnow
 from models.db import Database
 
@@ -145,14 +145,46 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], domain: str) 
     return len(rows)
 
 
+def suppress(session: Session, email: str, reason: str, message_id: int | None) -> None:
+    """Put an address on the suppression list (once; the first bounce is kept)."""
+    address = email.strip().lower()
+    if session.scalar(select(SuppressedAddress.id).where(SuppressedAddress.email == address)):
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                SuppressedAddress(email=address, reason=reason, outbox_message_id=message_id)
+            )
+    except IntegrityError:
+        pass  # another sender recorded a bounce for this address at the same moment
+
+
+def hold_suppressed(session: Session, now: datetime) -> int:
+    """Mark due messages to suppressed addresses as suppressed instead of sending them; they
+    are kept, and released when the secretariat corrects or releases the address."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            func.lower(OutboxMessage.recipient_email).in_(select(SuppressedAddress.email)),
+        )
+        .values(status=OutboxStatus.SUPPRESSED, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages to this sender.
+    """Lease up to `limit` due messages to this sender, after holding back those to
+    suppressed addresses.
 
     The lease is taken by one UPDATE that checks again that each row is still due, so two
     senders never hold the same row. On PostgreSQL, SKIP LOCKED already keeps them apart; SQLite
     has no row locks, but its single writer makes a second sender's UPDATE wait until the first
     one commits, after which the rows the first one leased no longer match.
     """
+    hold_suppressed(session, now)
     due = and_(
         OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
@@ -311,7 +343,10 @@ class _Recorder:
             now = utcnow()
             rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(results)))
             for row in rows:
-                record(row, results[row.id], now, self._policy)
+                result = results[row.id]
+                record(row, result, now, self._policy)
+                if row.status == OutboxStatus.FAILED and result.address_refused:
+                    suppress(session, row.recipient_email, result.reply, row.id)
                 if row.status == OutboxStatus.SENT:
                     self._counts.sent += 1
                 elif row.status == OutboxStatus.FAILED:

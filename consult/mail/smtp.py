@@ -39,6 +39,9 @@ class DeliveryResult:
     # False when no connection to the server could be made for it: says nothing about the
     # recipient, and tells the sender that the relay is away.
     reached: bool = True
+    # The server refused the address itself for good (5xx at RCPT, or a 5.1.x status such as
+    # "user unknown" later): the outbox stops mailing it. Other 5xx (content, policy) do not.
+    address_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,10 +223,16 @@ async def _send(client: aiosmtplib.SMTP, message: PreparedMessage) -> tuple[Deli
         codes = [refusal.code for refusal in exc.recipients]
         text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients) or str(exc)
         permanent = bool(codes) and all(code >= 500 for code in codes)
-        return _failed(recipient, permanent=permanent, reply=text), client.is_connected
+        result = _failed(recipient, permanent=permanent, reply=text, address_refused=permanent)
+        return result, client.is_connected
     except aiosmtplib.SMTPResponseException as exc:
         # aiosmtplib has already sent RSET, so the connection is reusable if still open.
-        result = _failed(recipient, permanent=exc.code >= 500, reply=f"{exc.code} {exc.message}")
+        result = _failed(
+            recipient,
+            permanent=exc.code >= 500,
+            reply=f"{exc.code} {exc.message}",
+            address_refused=exc.code >= 500 and exc.message.lstrip().startswith("5.1."),
+        )
         return result, client.is_connected
     except (aiosmtplib.SMTPServerDisconnected, TimeoutError, OSError) as exc:
         return _failed(recipient, permanent=False, reply=_describe(exc)), False
@@ -244,11 +253,24 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         client.close()
 
 
-def _failed(recipient: str, *, permanent: bool, reply: str, reached: bool = True) -> DeliveryResult:
+def _failed(
+    recipient: str,
+    *,
+    permanent: bool,
+    reply: str,
+    address_refused: bool = False,
+    reached: bool = True,
+) -> DeliveryResult:
     logger.warning(
         "mail to %s failed (%s): %s", recipient, "permanent" if permanent else "transient", reply
     )
-    return DeliveryResult(ok=False, permanent=permanent, reply=reply, reached=reached)
+    return DeliveryResult(
+        ok=False,
+        permanent=permanent,
+        reply=reply,
+        address_refused=address_refused,
+        reached=reached,
+    )
 
 
 def _describe(exc: BaseException) -> str:

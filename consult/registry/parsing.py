@@ -19,10 +19,13 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import zip_longest
 from pathlib import Path
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
+
+from consult.text import allow_csv_fields, clean_text
 
 COLUMNS = ("organisation", "sector", "region", "name", "email", "role", "language")
 REQUIRED_COLUMNS = ("organisation", "sector", "region", "name", "email")
@@ -76,11 +79,8 @@ _DUPLICATE_DETAIL = "also on row {row}"
 _DUPLICATE_DETAIL_RE = re.compile(r"^also on row (\d+)$")
 
 # Invisible characters that survive copy-paste from Word/Outlook and would otherwise end up in
-# email headers or make two identical-looking values differ.
-_INVISIBLE = dict.fromkeys(
-    [0x200B, 0xFEFF, *range(0x202A, 0x202F), *range(0x2066, 0x206A)],
-    None,
-)
+# email headers or make two identical-looking values differ (clean_text drops the bidi ones).
+_INVISIBLE = dict.fromkeys([0x200B, 0xFEFF], None)
 _DISPLAY_LIMIT = 60
 
 
@@ -121,6 +121,14 @@ class ParseResult:
         return {error.row for error in self.errors}
 
 
+@dataclass(frozen=True)
+class Formula:
+    """An Excel formula cell whose file holds no computed value (files written by programs
+    other than Excel): the secretariat sees a value in Excel, the import would see nothing."""
+
+    text: str
+
+
 class RegistryFileError(Exception):
     """The file as a whole cannot be used; the message is Dutch and meant for the secretariat."""
 
@@ -142,6 +150,8 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, str):
         return value
+    if isinstance(value, Formula):
+        return value.text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     # Excel stores every number as a float; 3.0 was typed as "3".
@@ -159,7 +169,7 @@ def _clean_text(text: str) -> str:
 
     Line breaks become spaces rather than vanishing so "Jan<Alt+Enter>Jansen" stays readable.
     """
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    text = clean_text(text).translate(_INVISIBLE)
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
     return " ".join(text.split())
 
@@ -205,15 +215,15 @@ def _column_for_header(header: object) -> str | None:
 # Records -> rows
 
 
-def _canonical_record(record: Mapping[str, object]) -> dict[str, str]:
-    result: dict[str, str] = {}
+def _canonical_record(record: Mapping[str, object]) -> dict[str, object]:
+    result: dict[str, object] = {}
     for key, value in record.items():
         column = _column_for_header(key)
         if column is None:
             continue
         if column in result:
             raise ValueError(f"record has more than one key for column {column!r}")
-        result[column] = _cell_text(value)
+        result[column] = value
     return result
 
 
@@ -265,12 +275,15 @@ def parse_records(
 
     for row, record in enumerate(records, start=first_row):
         cells = _canonical_record(record)
-        raw = {column: cells.get(column, "") for column in COLUMNS}
+        raw = {column: _cell_text(cells.get(column)) for column in COLUMNS}
         if not any(value.strip() for value in raw.values()):
             continue
         errors: list[RowError] = []
         clean: dict[str, str] = {}
         for column in COLUMNS:
+            if isinstance(cells.get(column), Formula):
+                errors.append(RowError(row, column, "formula", raw[column]))
+                continue
             text = _clean_text(raw[column])
             if not text:
                 if column in REQUIRED_COLUMNS:
@@ -322,6 +335,7 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
             "'CSV UTF-8 (door komma's gescheiden)' of als .xlsx en probeer het opnieuw.",
             path=path,
         ) from exc
+    allow_csv_fields(len(text))
     delimiter = _sniff_delimiter(text)
     try:
         # newline="" lets the csv module handle line breaks inside quoted cells.
@@ -352,6 +366,26 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_xlsx_rows(path: Path) -> list[tuple[object, ...]]:
+    values = _xlsx_sheet_rows(path, data_only=True)
+    # Read again for the formulas: a formula cell without a computed value reads as empty,
+    # which would be reported as a missing value the secretariat can see in Excel.
+    formulas = _xlsx_sheet_rows(path, data_only=False)
+    return [
+        tuple(
+            _formula_or(value, formula)
+            for value, formula in zip_longest(row, formulas[i] if i < len(formulas) else ())
+        )
+        for i, row in enumerate(values)
+    ]
+
+
+def _formula_or(value: object, formula: object) -> object:
+    if value in (None, "") and isinstance(formula, str) and formula.startswith("="):
+        return Formula(formula)
+    return value
+
+
+def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]:
     # Imported here so that CSV-only use does not pay for loading openpyxl.
     from openpyxl import load_workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -359,7 +393,7 @@ def _read_xlsx_rows(path: Path) -> list[tuple[object, ...]]:
     # openpyxl raises a wide range of exception types for damaged or mislabelled files (zip,
     # XML, KeyError, ...); for the secretariat they all mean the same thing.
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:
         raise RegistryFileError(
             f"Het bestand {path.name} kan niet als Excel-bestand (.xlsx) worden gelezen.",
@@ -515,6 +549,16 @@ def _message(error: RowError, language: Literal["nl", "en"]) -> str:
         if nl:
             return f"te lang ({length} tekens, maximaal {MAX_FIELD_LENGTH})"
         return f"too long ({length} characters, maximum {MAX_FIELD_LENGTH})"
+    if reason == "formula":
+        if nl:
+            return (
+                f"formule {value} zonder berekende waarde in het bestand; vervang de formule "
+                "door haar waarde (Plakken speciaal > Waarden) of sla het bestand op in Excel"
+            )
+        return (
+            f"formula {value} without a computed value in the file; replace it by its value "
+            "(Paste Special > Values) or save the file in Excel"
+        )
     if reason == "extra_cells":
         if nl:
             return (

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from consult.taxonomy import Taxonomy
+from consult.text import clean_text
 from models import (
     BlockStatus,
     BuildingBlock,
@@ -118,8 +119,16 @@ def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> Contr
         attribution = f"{role}, {where}"
     else:
         text, attribution = None, where
+    # Cleaned again on the way out: rows stored before every edge cleaned its input (SQLite
+    # kept NUL bytes) must not carry a bidi override or a control character into a report.
     return ContributionView(
-        contribution.id, contribution.kind.value, text, attribution, sector, region, person.id
+        contribution.id,
+        contribution.kind.value,
+        None if text is None else clean_text(text),
+        clean_text(attribution),
+        sector,
+        region,
+        person.id,
     )
 
 
@@ -204,9 +213,9 @@ def gather(
             theme_blocks.append(
                 BlockView(
                     id=b.id,
-                    title=b.title,
-                    summary=b.summary,
-                    key_terms=tuple(b.key_terms),
+                    title=clean_text(b.title),
+                    summary=clean_text(b.summary),
+                    key_terms=tuple(clean_text(term) for term in b.key_terms),
                     status=b.status.value,
                     contributions=members,
                     quotes=pick_quotes(members, b.quote_ids),

@@ -42,6 +42,7 @@ from consult.rounds.confirmations import queue_answer_confirmation, queue_input_
 from consult.rounds.delegation import delegate, parse_colleague
 from consult.rounds.ranking import rank_themes
 from consult.rounds.seats import find_seat
+from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
 from consult.web.strings import strings
@@ -89,13 +90,14 @@ async def form_data(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(form_data)]
 
 
+# Every typed value passes clean_text: PostgreSQL refuses a NUL byte in text (HTTP 500).
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
-    return value if isinstance(value, str) else ""
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 def _fields(form: FormData) -> dict[str, str]:
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return {key: clean_text(value) for key, value in form.items() if isinstance(value, str)}
 
 
 def not_found(ctx: WebContext) -> Response:

@@ -22,18 +22,20 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from consult.app import replies
-from consult.calendar import reply_service
-from consult.calendar.poller import PROCESSED_KEYWORD, PollCounts, poll_once
-from consult.calendar.reply_service import (
+from consult.cli_replies import replies_app
+from consult.events import Signal
+from consult.rounds import calendar_replies as reply_service
+from consult.rounds.calendar_changes import move_session
+from consult.rounds.calendar_invites import queue_calendar_invites
+from consult.rounds.calendar_replies import (
+    REASON_NO_SENDER,
     REASON_NOT_INVITED,
+    REASON_OTHER_SENDER,
     REASON_STALE,
     REASON_UNKNOWN_UID,
     REASON_UNREADABLE,
 )
-from consult.cli_replies import replies_app
-from consult.events import Signal
-from consult.rounds.calendar_changes import move_session
-from consult.rounds.calendar_invites import queue_calendar_invites
+from consult.rounds.reply_poller import PROCESSED_KEYWORD, PollCounts, poll_once
 from consult.settings import ImapSettings
 from consult.wiring import App
 from models import (
@@ -52,6 +54,7 @@ from tests.integration.calendar.rounds import scheduled_round
 T0 = datetime(2030, 3, 2, 9, 0, tzinfo=UTC)  # after the answer deadline, before the sessions
 HOUR = timedelta(hours=1)
 ALIAS = "anneke.secretariaat@mail.zorg-oost.example"  # Outlook answers from another address
+ATTACKER = "attacker@evil.example"
 STRANGER = "onbekend@elders.example"
 DELEGATE = "jorg.tenbrink@zorg-oost.example"
 DELEGATE_NAME = "Jörg ten Brink"
@@ -115,10 +118,10 @@ def _cast(app: App) -> Cast:
     assert len(a) >= 3 and len(b) >= 2
     stranger = Seat(0, STRANGER, "Onbekende Afzender")
     messages = {
-        # Mixed case in ATTENDEE, and From is another address of the same person.
+        # ATTENDEE in upper case, From in lower case: the same address.
         "outlook_accept": load(
             "outlook_accept",
-            _values(cs_a, Seat(0, a[0].email.upper(), a[0].name), 1, sender=ALIAS),
+            _values(cs_a, Seat(0, a[0].email.upper(), a[0].name), 1, sender=a[0].email),
         ),
         "gmail_decline": load("gmail_decline", _values(cs_a, a[1], 1)),
         "apple_tentative": load("apple_tentative", _values(cs_b, b[0], 0)),
@@ -261,11 +264,11 @@ def test_poller_applies_valid_replies_sets_aside_the_rest_and_never_twice(
     assert reason["corrupt"].startswith(f"{REASON_UNREADABLE}: ")
     assert keys["corrupt"].startswith("sha256:")  # it has no Message-ID
 
-    # Outlook: matched on ATTENDEE (any case); From, another address, is recorded.
+    # Outlook: matched on ATTENDEE and From in any case.
     a0, a1, a2 = cast.a[:3]
     b0, b1 = cast.b[:2]
     outlook = rows[keys["outlook_accept"]]
-    assert (outlook.attendee, outlook.sender) == (a0.email.lower(), ALIAS)
+    assert (outlook.attendee, outlook.sender) == (a0.email.lower(), a0.email.lower())
     assert (outlook.sequence, outlook.session_id) == (1, cast.a_id)
     assert outlook.invitation_id is not None and outlook.mailbox_uid == "1"
     assert _seat_state(app, cast.a_id, a0.person_id) == (
@@ -448,3 +451,35 @@ def test_an_error_with_one_mail_does_not_stop_the_others(
     monkeypatch.setattr(reply_service, "handle", real)
     assert _counts(poll_once(app.db, imap_settings, T0 + 3 * HOUR)) == (1, 1, 0, 0, 0)
     assert _seat_state(app, cast.a_id, cast.a[1].person_id)[2] == "declined"
+
+
+def test_forged_and_anonymous_replies_are_set_aside_and_change_nothing(
+    app: App, imap_settings: ImapSettings
+) -> None:
+    # A REPLY anyone could write: the victim as ATTENDEE, the victim's session UID (from a
+    # forwarded invitation), sent from another address, from an alias, or with no From at all.
+    cast = _cast(app)
+    cs_a, _ = _seats(app, cast.a_id)
+    victim = cast.a[1]
+    before = _seat_state(app, cast.a_id, victim.person_id)
+    forged = load("gmail_decline", _values(cs_a, victim, 1, sender=ATTACKER))
+    alias = load("outlook_accept", _values(cs_a, victim, 1, sender=ALIAS))
+    anonymous = re.sub(
+        rb"(?m)^(From|Message-ID): .*\r?\n",
+        b"",
+        load("apple_tentative", _values(cs_a, victim, 1)),
+    )
+    assert b"From:" not in anonymous and b"Message-ID:" not in anonymous
+    _append(imap_settings, [forged, alias, anonymous])
+
+    signals: list[Signal] = []
+    counts = poll_once(app.db, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
+    assert _counts(counts) == (3, 0, 3, 0, 0), counts.errors
+    assert signals == []
+    assert _seat_state(app, cast.a_id, victim.person_id) == before
+    result = _cli("review")
+    assert result.exit_code == 0, result.output
+    assert "Apart gezette agenda-antwoorden (3)" in result.output
+    assert result.output.count(REASON_OTHER_SENDER) == 2
+    assert ATTACKER in result.output and ALIAS in result.output
+    assert REASON_NO_SENDER in result.output

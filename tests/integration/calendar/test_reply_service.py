@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from consult.calendar import reply_service
 from consult.calendar.replies import MailInfo, ParsedReply
-from consult.calendar.reply_service import Handling
+from consult.rounds import calendar_replies as reply_service
 from consult.rounds.calendar_changes import cancel_session, remove_attendee
 from consult.rounds.calendar_invites import queue_calendar_invites
+from consult.rounds.calendar_replies import Handling
 from consult.wiring import App
 from models import (
     CalendarReply,
@@ -199,3 +199,98 @@ def test_after_delegating_only_a_new_delegation_applies_and_known_people_are_reu
     assert statuses[delegator] == InvitationStatus.DELEGATED
     assert statuses[colleague] == InvitationStatus.ACCEPTED
     assert statuses[outsider_id] == InvitationStatus.PENDING
+
+
+def _state(app: App, session_id: int, person_id: int) -> tuple[str, InvitationStatus]:
+    """(seat PARTSTAT, invitation status) as the secretariat and the scheduler see them."""
+    with app.db.unit_of_work() as session:
+        seat = session.scalars(
+            select(SessionAttendee).where(
+                SessionAttendee.session_id == session_id, SessionAttendee.person_id == person_id
+            )
+        ).one()
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.person_id == person_id)
+        ).one()
+        return seat.partstat, invitation.status
+
+
+def test_a_reply_from_someone_else_for_a_seated_attendee_is_set_aside(app: App) -> None:
+    # RFC 6047, 3: anyone can mail a REPLY naming the victim as ATTENDEE, with the victim's
+    # session UID from a forwarded invitation. It must not decline the victim's seat.
+    _, session_id, uid, people = _setup(app)
+    (victim, victim_email), *_ = people
+    before = _state(app, session_id, victim)
+    forged = _reply(uid, victim_email, "DECLINED", sender="attacker@evil.example")
+    handled = _apply(app, forged)
+    assert handled.handling == Handling.SET_ASIDE
+    assert handled.reason == (
+        f"{reply_service.REASON_OTHER_SENDER} (afzender attacker@evil.example, "
+        f"attendee {victim_email})"
+    )
+    assert _state(app, session_id, victim) == before
+    with app.db.unit_of_work() as session:
+        [row] = reply_service.replies_for_review(session)
+        assert (row.sender, row.attendee, row.reason) == (
+            "attacker@evil.example",
+            victim_email,
+            handled.reason,
+        )
+
+
+def test_a_reply_without_a_sender_is_set_aside(app: App) -> None:
+    _, session_id, uid, people = _setup(app)
+    (victim, victim_email), *_ = people
+    before = _state(app, session_id, victim)
+    handled = _apply(app, _reply(uid, victim_email, "DECLINED", sender=""))
+    assert (handled.handling, handled.reason) == (
+        Handling.SET_ASIDE,
+        reply_service.REASON_NO_SENDER,
+    )
+    assert _state(app, session_id, victim) == before
+
+
+def test_the_attendees_own_address_in_another_case_is_their_reply(app: App) -> None:
+    _, session_id, uid, people = _setup(app)
+    (person, email), *_ = people
+    handled = _apply(app, _reply(uid, email, "DECLINED", sender=email.upper()))
+    assert handled.handling == Handling.APPLIED
+    assert _state(app, session_id, person) == ("DECLINED", InvitationStatus.DECLINED)
+
+
+def test_the_delegate_the_system_seated_may_answer_for_their_delegator(app: App) -> None:
+    # A delegate's client answers with the delegator's line too (RFC 5546 4.2.5), from the
+    # delegate's address; that delegate was seated by us after the delegator's own REPLY.
+    _, _, uid, people = _setup(app)
+    (_, delegator_email), *_ = people
+    delegate = "collega@zorg-oost.example"
+    first = _reply(uid, delegator_email, "DELEGATED", delegated_to=delegate, delegate_name="C")
+    assert _apply(app, first).handling == Handling.APPLIED
+    from_delegate = replace(first, mail=replace(first.mail, sender=delegate))
+    from_delegate = replace(from_delegate, message_key="<from-delegate@test>")
+    assert _apply(app, from_delegate).handling == Handling.APPLIED
+    # Someone the delegator never handed it to is still someone else.
+    stranger = replace(first, mail=replace(first.mail, sender="ander@zorg-oost.example"))
+    stranger = replace(stranger, message_key="<from-stranger@test>")
+    handled = _apply(app, stranger)
+    assert handled.handling == Handling.SET_ASIDE
+    assert handled.reason.startswith(reply_service.REASON_OTHER_SENDER)
+
+
+def test_control_characters_in_a_reply_never_reach_the_database(app: App) -> None:
+    # PostgreSQL refuses NUL in text; a delegate's CN is copied into their name.
+    _, _, uid, people = _setup(app)
+    (_, email), *_ = people
+    reply = _reply(
+        uid,
+        email,
+        "DELEGATED",
+        delegated_to="nul@zorg-oost.example",
+        delegate_name="Nul\x00 Byte\u202e",
+    )
+    assert _apply(app, reply).handling == Handling.APPLIED
+    with app.db.unit_of_work() as session:
+        person = session.scalars(
+            select(Person).where(Person.email == "nul@zorg-oost.example")
+        ).one()
+        assert person.name == "Nul Byte"

@@ -34,6 +34,7 @@ TABLES = {
     "region",
     "round",
     "session_attendee",
+    "suppressed_address",
     "theme",
 }
 

@@ -203,7 +203,10 @@ def test_permanent_and_transient_refusals_do_not_stop_the_others(
         results = asyncio.run(deliver(messages, _settings(server.port, connections=2)))
 
     assert results["gone"] == DeliveryResult(
-        ok=False, permanent=True, reply="550 5.1.1 <gone@example.org>: user unknown"
+        ok=False,
+        permanent=True,
+        reply="550 5.1.1 <gone@example.org>: user unknown",
+        address_refused=True,
     )
     assert not results["busy"].ok
     assert not results["busy"].permanent

@@ -115,7 +115,7 @@ class Sample:
         return [q for s in self.report.themes for b in s.blocks for q in b.quotes]
 
 
-def _orm_contribution(cid: int) -> Contribution:
+def orm_contribution(cid: int) -> Contribution:
     """Unsaved ORM objects, as gather() would load them from the database."""
     person_id, permission, text = CONTRIBUTIONS[cid]
     name, role, org_name, sector, region = PEOPLE[person_id]
@@ -139,7 +139,7 @@ def _orm_contribution(cid: int) -> Contribution:
 
 
 def build_report(taxonomy: Taxonomy, language: str) -> Sample:
-    views = {c: view(_orm_contribution(c), taxonomy, language) for c in CONTRIBUTIONS}
+    views = {c: view(orm_contribution(c), taxonomy, language) for c in CONTRIBUTIONS}
     sectors = tuple(sector_name(taxonomy, code, language) for code in INVITED_SECTORS)
     themes = []
     for theme in taxonomy.themes:

@@ -5,10 +5,12 @@ them a not_quotable text or the name or organisation of someone who allowed only
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -16,11 +18,14 @@ import docx
 import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from jinja2 import Environment
+from markdown_it import MarkdownIt
 from PIL import Image
 
 from consult.reports.chart import chart_size
+from consult.reports.content import view
 from consult.reports.render import ReportFiles, write_report
-from tests.integration.reports.sample import CONTRIBUTIONS, Sample
+from consult.taxonomy import Taxonomy
+from tests.integration.reports.sample import CONTRIBUTIONS, Sample, orm_contribution
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -358,3 +363,50 @@ def test_a_chart_from_an_earlier_run_is_removed_when_its_theme_has_no_blocks(
     assert [p.name for p in second.charts] == ["coverage-innovatie.png"]
     assert sorted(p.name for p in tmp_path.glob("coverage-*.png")) == ["coverage-innovatie.png"]
     assert "coverage-behoud_betrokkenheid.png" not in second.html.read_text(encoding="utf-8")
+
+
+HOSTILE = (
+    "Goed plan <script>alert(1)</script><img src=x onerror=alert(2)> "
+    "[klik hier](javascript:alert(3)) **vet** a\x00b \u202etxt.exe\u202c"
+)
+
+
+def test_html_in_input_is_text_in_every_report_file_and_bidi_overrides_are_gone(
+    make_sample: MakeSample, taxonomy: Taxonomy, templates_env: Environment, tmp_path: Path
+) -> None:
+    # What an invitee typed, and a role from the registry, as they come out of the database.
+    contribution = orm_contribution(12)
+    contribution.text = HOSTILE
+    contribution.person.role = "<b>hoofd</b> <img src=y onerror=alert(5)>"
+    hostile = view(contribution, taxonomy, "nl")
+    sample = make_sample("nl")
+    [first, *rest] = sample.report.themes
+    block = replace(first.blocks[0], quotes=(hostile,))
+    first = replace(first, blocks=(block, *first.blocks[1:]))
+    files = write_report(templates_env, replace(sample.report, themes=(first, *rest)), tmp_path)
+
+    markdown = files.markdown.read_text(encoding="utf-8")
+    # What a reader of report.md sees, rendered as a Markdown viewer (raw HTML allowed) does.
+    shown = MarkdownIt("commonmark").render(markdown)
+    for tag in (
+        "<script",
+        "<img src=x",
+        "<img src=y",
+        "<b>hoofd",
+        'href="javascript',
+        "<strong>vet",
+    ):
+        assert tag not in shown, f"{tag!r} became markup in report.md"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown  # shown as the text it was
+    assert "[klik hier](javascript:alert(3)) **vet** ab" in _visible_text(shown)
+    html = files.html.read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    body = "\n".join(p.text for p in docx.Document(str(files.docx)).paragraphs)
+    assert "<script>alert(1)</script>" in body  # Word shows it as text
+    for where, text in (("markdown", markdown), ("html", html), ("docx", body)):
+        assert "\u202e" not in text and "\x00" not in text, where
+        assert "ab txt.exe" in text, where
+
+
+def _visible_text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))

@@ -215,3 +215,33 @@ def test_an_unknown_header_is_one_clear_error_not_a_missing_value_per_row(
     assert "onbekende kolom 'opmerking'" in message
     assert "kolom ontbreekt: text" in message
     assert "Bekende kolommen" in message
+
+
+def test_control_characters_and_bidi_overrides_are_dropped_and_text_is_nfc(
+    tmp_path: Path,
+) -> None:
+    # A NUL made PostgreSQL refuse the import; SQLite stored it and it reached the report.
+    path = tmp_path / "inbreng.jsonl"
+    record = {
+        "email": "jan@zorg.example",
+        "theme": "innovatie",
+        "kind": "proposal",
+        "text": "Cafe\u0301\x00s in de wijk\u202e\r\nmeer\x07 ruimte",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    [row] = read_contributions(path, THEMES).rows
+    assert row.text == "Cafés in de wijk\nmeer ruimte"
+
+
+def test_a_huge_csv_cell_rejects_only_its_row(tmp_path: Path) -> None:
+    # Python's csv module refuses fields over 128 KiB; that must not cost the whole file.
+    path = _write_csv(
+        tmp_path / "inbreng.csv",
+        [
+            ["a@zorg.example", "innovatie", "proposal", "x" * 150_000, "nl", "role_only"],
+            ["b@zorg.example", "innovatie", "proposal", "Kort en goed.", "nl", "role_only"],
+        ],
+    )
+    result = read_contributions(path, THEMES)
+    assert [row.email for row in result.rows] == ["b@zorg.example"]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "text")]

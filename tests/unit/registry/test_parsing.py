@@ -424,3 +424,43 @@ def test_every_error_from_a_real_file_formats_in_both_languages(tmp_path: Path) 
         "rij 7, kolom email",
     ]
     assert all(m.startswith("row ") for m in english)
+
+
+def test_a_huge_csv_cell_rejects_only_its_row_with_row_and_column(tmp_path: Path) -> None:
+    # Python's csv module refuses fields over 128 KiB; that must not cost the whole file.
+    huge = "x" * 150_000
+    rows = [
+        HEADER,
+        ["Zorggroep Oost", "vvt", "Twente", "Jan Jansen", "jan@zorg.nl", "", ""],
+        ["Zorg BV", "ghz", "Achterhoek", "Kees Klaassen", "kees@zorg.nl", huge, ""],
+        ["ROC Twente", "mbo", "Twente", "Anna de Vries", "anna@roc.nl", "", ""],
+    ]
+    result = parse(write_csv(tmp_path / "registry.csv", rows))
+    assert [r.email for r in result.rows] == ["jan@zorg.nl", "anna@roc.nl"]
+    assert [format_error(e) for e in result.errors] == [
+        "rij 3, kolom functie: te lang (150000 tekens, maximaal 200)"
+    ]
+
+
+def test_a_formula_cell_without_a_value_is_reported_as_a_formula(tmp_path: Path) -> None:
+    # openpyxl (and other generators) store formulas without a computed value; Excel would
+    # show the value, the import only sees an empty cell.
+    rows = [
+        HEADER,
+        ["Zorggroep Oost", "vvt", "Twente", '=CONCAT("Jan ";"Jansen")', "jan@zorg.nl", "", ""],
+        ["ROC Twente", "mbo", "Twente", "Anna de Vries", "anna@roc.nl", "", ""],
+    ]
+    result = parse(write_xlsx(tmp_path / "registry.xlsx", rows))
+    assert [r.email for r in result.rows] == ["anna@roc.nl"]
+    [error] = result.errors
+    assert (error.row, error.column) == (2, "name")
+    message = format_error(error)
+    assert "formule" in message and "leeg" not in message, message
+    assert "formula" in format_error(error, "en")
+
+
+def test_control_characters_are_dropped_and_text_is_nfc(tmp_path: Path) -> None:
+    decomposed = "Jose\u0301 Mu\u0308ller\x00\x07"  # José Müller, typed with combining marks
+    rows = [HEADER, ["Zorggroep Oost", "vvt", "Twente", decomposed, "jose@zorg.nl", "", ""]]
+    [row] = parse(write_csv(tmp_path / "registry.csv", rows)).rows
+    assert row.name == "José Müller"

@@ -4,17 +4,22 @@ keyed by its Message-ID, so the same mail is never applied twice.
 
 Decisions (see also the module docs of consult.calendar.replies and .poller):
 
-- **ATTENDEE is authoritative, From is recorded.** Outlook/Exchange often sends the answer from
-  another address than the one invited (an alias, a shared mailbox, a secretary answering for an
-  executive), while the ATTENDEE line names the invited address because the client copies it
-  from the invitation. So the answer is matched on ATTENDEE; From is kept as `sender`. When only
-  From matches, the answer is set aside, with a hint, rather than guessed at.
+- **ATTENDEE says whose answer it is; From must be that attendee.** The answer is matched on
+  ATTENDEE, but applied only when From is the same address (compared case-insensitively), or
+  the delegate this attendee handed the invitation to in a REPLY we applied (a delegate's
+  client answers with the delegator's line too, RFC 5546 4.2.5). Anyone can mail a REPLY naming
+  someone else as ATTENDEE with a UID from a forwarded invitation (RFC 6047, section 3,
+  security considerations), so every other answer, and one without From, is set aside with the
+  reason. That includes Outlook answering from an alias or a shared mailbox, or a secretary
+  answering for an executive: the secretariat applies those by hand. When only From matches a
+  seat, the answer is set aside with a hint.
 - **Who may answer:** the people seated in that session (SessionAttendee). Being invited to the
   round is not enough: a person seated elsewhere, or not at all, was never sent this event.
 - **Stale:** an answer whose SEQUENCE is lower than the highest SEQUENCE of the calendar messages
   queued or sent to that attendee for this event (REQUEST, and the CANCEL at SEQUENCE+1 a removed
   attendee gets) answers an older version of the meeting, so it is set aside (RFC 5546 3.2.3).
-  Messages that failed for good are not counted: they never arrived. Someone who was never sent
+  Messages that failed for good or were held back (suppressed address) are not counted: they
+  never arrived. Someone who was never sent
   the event directly (a delegate) is held to the session's current SEQUENCE.
 - **ACCEPTED** → invitation accepted. **TENTATIVE** → the seat's PARTSTAT only; the invitation
   keeps its answer. **DECLINED** → invitation declined and seat PARTSTAT DECLINED; the seat itself
@@ -49,6 +54,7 @@ from sqlalchemy.orm import Session
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
 from consult.i18n import AMSTERDAM
 from consult.rounds.answers import lock_invitation
+from consult.text import clean_text
 from models import (
     AttendeeStatus,
     CalendarReply,
@@ -73,6 +79,8 @@ REASON_REMOVED = "attendee is uit deze sessie gehaald"
 REASON_PARTSTAT = "onbekende PARTSTAT"
 REASON_NO_DELEGATE = "DELEGATED zonder geldig DELEGATED-TO"
 REASON_HANDED_ON = "uitnodiging was al doorgegeven aan een collega"
+REASON_OTHER_SENDER = "afzender is niet de attendee"
+REASON_NO_SENDER = "bericht zonder afzender (From)"
 
 APPLICABLE = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
 _STATUS_FOR: dict[str, InvitationStatus] = {
@@ -164,6 +172,9 @@ def apply(
         if sender and sender != parsed.attendee and _seat(session, cs.id, sender) is not None:
             hint = f" (afzender {sender} is wel ingedeeld)"
         return _record(session, row, REASON_NOT_INVITED + hint)
+    sender_problem = _sender_problem(session, cs.id, parsed)
+    if sender_problem:
+        return _record(session, row, sender_problem)
     invitation = session.scalar(
         select(Invitation).where(
             Invitation.round_id == cs.round_id, Invitation.person_id == seat.person_id
@@ -241,7 +252,7 @@ def last_sequence_sent(session: Session, cs: ConsultationSession, person_id: int
             OutboxMessage.round_id == cs.round_id,
             OutboxMessage.person_id == person_id,
             OutboxMessage.calendar_ics.is_not(None),
-            OutboxMessage.status != OutboxStatus.FAILED,
+            OutboxMessage.status.not_in([OutboxStatus.FAILED, OutboxStatus.SUPPRESSED]),
         )
     )
     highest: int | None = None
@@ -288,14 +299,15 @@ def resolve(session: Session, reply_id: int, by: str, now: datetime) -> Calendar
 
 def _record(session: Session, row: CalendarReply, reason: str) -> Handled:
     row.outcome = ReplyOutcome.SET_ASIDE
-    row.reason = reason
+    row.reason = clean_text(reason)
     session.add(row)
     session.flush()
     return Handled(Handling.SET_ASIDE, reason, row.id)
 
 
 def _fit(value: str, column: str) -> str:
-    return value[: _WIDTH[column]]
+    # Mail comes from anyone: PostgreSQL refuses a NUL byte in text, and the review lists these.
+    return clean_text(value)[: _WIDTH[column]]
 
 
 def _seat(session: Session, session_id: int, email: str) -> SessionAttendee | None:
@@ -306,6 +318,26 @@ def _seat(session: Session, session_id: int, email: str) -> SessionAttendee | No
         .join(SessionAttendee.person)
         .where(SessionAttendee.session_id == session_id, func.lower(Person.email) == email)
     )
+
+
+def _sender_problem(session: Session, session_id: int, parsed: ParsedReply) -> str:
+    """Why this mail may not speak for its attendee ("" when it may)."""
+    sender, attendee = parsed.mail.sender.casefold(), parsed.attendee.casefold()
+    if not sender:
+        return REASON_NO_SENDER
+    if sender == attendee:
+        return ""
+    handed_to = session.scalars(
+        select(CalendarReply.delegated_to).where(
+            CalendarReply.session_id == session_id,
+            CalendarReply.outcome == ReplyOutcome.APPLIED,
+            CalendarReply.partstat == "DELEGATED",
+            func.lower(CalendarReply.attendee) == attendee,
+        )
+    )
+    if any(delegate.casefold() == sender for delegate in handed_to):
+        return ""
+    return f"{REASON_OTHER_SENDER} (afzender {parsed.mail.sender}, attendee {parsed.attendee})"
 
 
 def _valid_address(address: str, delegator: str) -> bool:
@@ -331,7 +363,7 @@ def _seat_delegate(
     person = session.scalar(select(Person).where(func.lower(Person.email) == parsed.delegated_to))
     if person is None:
         person = Person(
-            name=(parsed.delegate_name or parsed.delegated_to)[:200],
+            name=clean_text(parsed.delegate_name or parsed.delegated_to).strip()[:200],
             email=parsed.delegated_to,
             language=delegator.language,
             organisation_id=delegator.organisation_id,

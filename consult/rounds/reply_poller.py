@@ -1,5 +1,5 @@
 """One pass over the secretariat's IMAP mailbox: read each new mail, apply or set aside the
-calendar answers in it (consult.calendar.reply_service), then mark it handled on the server.
+calendar answers in it (consult.rounds.calendar_replies), then mark it handled on the server.
 
 Safe to run again at any time, also after a crash:
 
@@ -29,9 +29,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from consult.calendar import reply_service
 from consult.calendar.replies import ParseProblem, ParseResult, parse_message
-from consult.calendar.reply_service import Handled, Handling
+from consult.rounds import calendar_replies as reply_service
+from consult.rounds.calendar_replies import Handled, Handling
 from consult.settings import ImapSettings, TlsMode
 from models.db import Database
 
