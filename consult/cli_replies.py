@@ -1,5 +1,6 @@
 """`consult replies ...`: invitees' calendar answers from the secretariat's mailbox. Thin: read
-settings, open a unit of work, call consult.app.replies or consult.rounds.calendar_replies, show
+settings, open a unit of work, call consult.app.replies or consult.rounds.calendar_replies, show the
+result.
 
 Exit codes: 1 when the mailbox cannot be used, some mail failed (it is retried next pass) or a
 resolve is refused; 2 when there is no mailbox configured or the command is used wrongly.
