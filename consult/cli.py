@@ -258,7 +258,7 @@ def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
     ctx = current()
     with working("Uitnodigingen klaarzetten en versturen"):
         mailing = asyncio.run(send_invitations(ctx, round_id))
-    show_mailing(ctx, *mailing)
+    show_mailing(ctx, "Uitnodigingen", *mailing)
 
 
 @round_app.command("schedule")
@@ -275,7 +275,7 @@ def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) 
     _show(placed)
     with working("Agendaberichten versturen"):
         mailing = asyncio.run(send_calendar_invites(ctx, round_id, _now()))
-    show_mailing(ctx, *mailing)
+    show_mailing(ctx, "Agendaberichten", *mailing)
 
 
 @round_app.command("synthesise")
@@ -546,7 +546,7 @@ def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
     ctx = current()
     with working("Herinneringen klaarzetten en versturen"):
         mailing = asyncio.run(send_reminders(ctx, round_id, _now()))
-    show_mailing(ctx, *mailing)
+    show_mailing(ctx, "Herinneringen", *mailing)
 
 
 @app.command()

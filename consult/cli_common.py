@@ -39,14 +39,14 @@ def actor(by: str | None, doing: str) -> str:
         raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
 
 
-def show_mailing(ctx: AppContext, queued: int, counts: SendCounts) -> None:
+def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) -> None:
     """How a mailing went; a relay that could not be reached ends the command (exit 1) with
     what stays queued."""
     from consult.app.outbox import unreachable_message
 
     console.print(
-        f"klaargezet: {queued}, verzonden: {counts.sent}, mislukt: {counts.failed}, "
-        f"later opnieuw: {counts.retry_later}"
+        f"{what}: {queued} klaargezet, {counts.sent} verstuurd, {counts.failed} mislukt, "
+        f"{counts.retry_later} later opnieuw."
     )
     problem = unreachable_message(ctx, counts)
     if problem is not None:

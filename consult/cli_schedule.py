@@ -129,10 +129,9 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
         result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
     ctx = current()
-    console.print("Agendaberichten:")
     with working("Agendaberichten versturen"):
         mailing = asyncio.run(send_calendar_invites(ctx, round_id, utcnow()))
-    show_mailing(ctx, *mailing)
+    show_mailing(ctx, "Agendaberichten", *mailing)
 
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:

@@ -6,8 +6,10 @@ the web app builds its own from the settings it was given.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from pathlib import Path
 
 from consult.settings import CONFIG_ENV, load_settings
 from consult.wiring import App, build_app
@@ -19,11 +21,15 @@ _built: tuple[tuple[tuple[str, str], ...], App] | None = None
 
 
 def _configuration() -> tuple[tuple[str, str], ...]:
-    """What the settings are read from besides the file's contents: its path and every
-    CONSULT_* variable."""
-    return tuple(
-        sorted((k, v) for k, v in os.environ.items() if k.startswith("CONSULT_") or k == CONFIG_ENV)
-    )
+    """What the settings are read from: every CONSULT_* variable and the configuration file's
+    contents (a few hundred bytes, read again on each call)."""
+    read = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CONSULT_")))
+    path = os.environ.get(CONFIG_ENV)
+    try:
+        contents = Path(path).read_bytes() if path else b""
+    except OSError:
+        contents = b""  # load_settings says what is wrong with it
+    return (*read, ("file", hashlib.sha256(contents).hexdigest()))
 
 
 def current() -> App:

@@ -28,13 +28,13 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from consult.app import scheduling
 from consult.mail.outbox import send_due
 from consult.mail.sink import EmlSink, free_port
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
-from consult.rounds.placement import schedule_round
 from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.wiring import App, open_app
@@ -341,9 +341,7 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
 
     # The secretariat schedules the round; the page then shows the session.
     with site.wired.db.unit_of_work() as session:
-        schedule_round(
-            session, site.round_id, site.wired.taxonomy, "commissie-wiz.example", utcnow()
-        )
+        scheduling.schedule(session, site.wired, site.round_id, utcnow())
     page.reload()
     assert page.get_by_role("heading", name="Uw sessie").is_visible()
     with page.expect_download() as download:

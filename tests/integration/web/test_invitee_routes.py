@@ -18,10 +18,10 @@ from markupsafe import escape
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from consult.app import scheduling
 from consult.events import CONTRIBUTION_SUBMITTED, INVITATION_RESPONDED, Signal
 from consult.rounds.availability import offered_slots
 from consult.rounds.calendar_changes import cancel_session
-from consult.rounds.placement import schedule_round
 from consult.rounds.seats import find_seat
 from consult.settings import Settings
 from consult.tokens import new_token
@@ -123,7 +123,7 @@ def accept(w: World, token: str) -> httpx.Response:
 
 def schedule(w: World) -> None:
     with w.wired.db.unit_of_work() as session:
-        schedule_round(session, w.round_id, w.wired.taxonomy, "wiz.example", BEFORE_DEADLINE)
+        scheduling.schedule(session, w.wired, w.round_id, BEFORE_DEADLINE)
 
 
 def slot_ids(w: World, invitation_id: int) -> list[int]:
@@ -608,9 +608,7 @@ def test_someone_taking_part_can_still_withdraw_after_the_deadline(world: World)
     assert event.attributes.get("consult.round.status") == "scheduled"
 
     with world.wired.db.unit_of_work() as session:
-        schedule_round(
-            session, world.round_id, world.wired.taxonomy, "wiz.example", world.clock.now
-        )
+        scheduling.schedule(session, world.wired, world.round_id, world.clock.now)
     with world.wired.db.unit_of_work() as session:
         seat = find_seat(session, session.get_one(Invitation, invitation_id))
         assert seat is not None and not seat.active  # they were alone: the session is cancelled
