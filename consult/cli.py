@@ -62,11 +62,18 @@ def _round_id(slug: str) -> int:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""
+    from consult.mail.outbox import seal_raw_links
+    from consult.wiring import open_app
     from models.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
+    # Mail queued before links were sealed: only here is both the new schema and the key known.
+    with open_app(settings) as app, app.db.unit_of_work() as session:
+        sealed = seal_raw_links(session, app.sealer)
     console.print(f"Database bijgewerkt: [bold]{escape(settings.database_url)}[/]")
+    if sealed:
+        console.print(f"Persoonlijke links versleuteld in {sealed} wachtende berichten")
 
 
 @registry_app.command("import")
@@ -259,7 +266,7 @@ def outbox_send() -> None:
 
     with open_app() as ctx:
         s = ctx.settings
-        counts = asyncio.run(send_due(ctx.db, s.smtp, s.organiser))
+        counts = asyncio.run(send_due(ctx.db, s.smtp, s.organiser, sealer=ctx.sealer))
     console.print(
         f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
     )
@@ -325,6 +332,7 @@ def web(
     import uvicorn
 
     from consult.web.app import create_app
+    from consult.web.logs import install_link_redaction
 
     # Prefect is imported by the first answer's event; keep its log lines and telemetry quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -333,6 +341,7 @@ def web(
     console.print(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
     )
+    install_link_redaction()
     uvicorn.run(create_app(settings), host=host, port=port)
 
 

@@ -84,7 +84,7 @@ async def send_outbox() -> dict[str, int]:
     """Send every due message. Retrying is safe: sent rows are never claimed again."""
     with open_app() as app:
         settings = app.settings
-        counts = await send_due(app.db, settings.smtp, settings.organiser)
+        counts = await send_due(app.db, settings.smtp, settings.organiser, sealer=app.sealer)
         return {"sent": counts.sent, "failed": counts.failed, "retry_later": counts.retry_later}
 
 

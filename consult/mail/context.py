@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
+from consult.tokens import LinkSealer
+
 
 @dataclass(frozen=True)
 class MailContext:
@@ -13,6 +15,8 @@ class MailContext:
     base_url: str
     organiser_name: str
     organiser_email: str
+    # Seals the tokens of the links in the emails composed with this context.
+    sealer: LinkSealer
 
     @property
     def domain(self) -> str:

@@ -58,7 +58,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
             continue
         if invitation.status != InvitationStatus.PENDING:
             continue
-        answer_url = mint_link(session, ctx.base_url, invitation.id, "invitation")
+        answer_url = mint_link(session, ctx, invitation.id, "invitation")
         person, rnd = invitation.person, invitation.round
         theme = themes[invitation.theme_preferences[0]]
         lang = person.language
