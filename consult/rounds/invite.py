@@ -46,6 +46,15 @@ def invitations_with_people(session: Session, invitation_ids: Sequence[int]) -> 
     )
 
 
+def passed_on_by(invitation: Invitation) -> str | None:
+    """Who passed this invitation on, as their invitation names them; None for one the
+    secretariat sent."""
+    if invitation.delegated_from is None:
+        return None
+    person = invitation.delegated_from.person
+    return f"{person.name} ({person.organisation.name})"
+
+
 def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
     invitations = invitations_with_people(session, invitation_ids)
@@ -74,6 +83,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
                 "answer_url": answer_url,
                 "organiser_name": ctx.organiser_name,
+                "delegated_by": passed_on_by(invitation),
             },
         )
         messages.append(
