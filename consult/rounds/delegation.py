@@ -40,6 +40,12 @@ class Colleague:
     sector: str
 
 
+def is_plain_name(value: str) -> bool:
+    """Whether `value` can open an official email ("Dear <name>"): no web or email address,
+    no markup, no control characters."""
+    return not _not_a_name(value)
+
+
 def _not_a_name(value: str) -> bool:
     return (
         any(char in _MARKUP or unicodedata.category(char) in _CONTROL for char in value)
