@@ -76,17 +76,24 @@ def secret_from_file(path: Path) -> bytes:
     Used when no secret_key is configured, so a single machine works without set-up; several
     machines must share one secret_key.
     """
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        return secret_from_file(path)
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        secret = secrets.token_urlsafe(32)
-        file.write(secret + "\n")
-    return secret.encode("ascii")
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            # A link appears complete or not at all, and never replaces one another process
+            # made first: every process then reads the same secret.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    secret = path.read_bytes().strip()
+    if not secret:
+        raise ValueError(f"{path} is empty; remove it, or set secret_key")
+    return secret
 
 
 def mint_link(session: Session, ctx: MailContext, invitation_id: int, purpose: str) -> str:
@@ -110,9 +117,9 @@ def sealed_links_in(session: Session, *texts: str) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for text in texts:
         for link_id in PLACEHOLDER_RE.findall(text):
-            if link_id not in minted:
-                raise ValueError(f"link [link:{link_id}] was not minted in this session")
-            found[link_id] = minted[link_id]
+            # Anything else that looks like a placeholder (a name someone typed) stays text.
+            if link_id in minted:
+                found[link_id] = minted[link_id]
     return found or None
 
 
@@ -120,10 +127,7 @@ def fill_links(text: str, tokens: Mapping[str, str]) -> str:
     """`text` with each placeholder replaced by its token."""
 
     def token_for(match: re.Match[str]) -> str:
-        try:
-            return tokens[match.group(1)]
-        except KeyError:
-            raise ValueError(f"no token for link {match.group(0)}") from None
+        return tokens.get(match.group(1), match.group(0))
 
     return PLACEHOLDER_RE.sub(token_for, text)
 

@@ -82,3 +82,13 @@ def test_log_lines_show_no_token(caplog: pytest.LogCaptureFixture) -> None:
     assert token not in caplog.text
     assert "opened /i/…/input" in caplog.text
     assert '"GET /i/…?saved=x HTTP/1.1" 200' in caplog.text
+
+
+def test_text_that_only_looks_like_a_placeholder_stays_as_it_is() -> None:
+    sealer, token = LinkSealer(b"k" * 32), new_token()
+    typed = "[link:ffffffffffffffff]"  # e.g. a name from the registry
+    mail = OutgoingMail(
+        "<a@w.example>", "a@z.example", typed, "S", f"Beste {typed}, /i/[link:0123456789abcdef]", ""
+    )
+    sent = with_links(mail, {"0123456789abcdef": sealer.seal(token)}, sealer)
+    assert sent.text == f"Beste {typed}, /i/{token}"
