@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
-from icalendar.parser import foldline
+from icalendar.parser import Contentline
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -275,6 +275,12 @@ def _unfolded(ics: str) -> str:
     return _FOLD.sub("", ics)
 
 
+def _folded(line: str) -> str:
+    # Folded by the code that folds every line build_itip writes (untyped in icalendar).
+    content_line = Contentline(line)  # type: ignore[no-untyped-call]
+    return bytes(content_line.to_ical()).decode("utf-8")  # type: ignore[no-untyped-call]
+
+
 def _edit_ics(ics: bytes, edit: Callable[[str], str]) -> bytes:
     """`ics` with `edit` applied to each content line; a line it changes is folded again as
     icalendar folds, so the result equals what build_itip makes of the edited text.
@@ -285,7 +291,7 @@ def _edit_ics(ics: bytes, edit: Callable[[str], str]) -> bytes:
     for folded in _CONTENT_LINE_END.split(ics.decode("utf-8")):
         line = _unfolded(folded)
         changed = edit(line)
-        edited.append(folded if changed == line else foldline(changed))
+        edited.append(folded if changed == line else _folded(changed))
     return "\r\n".join(edited).encode("utf-8")
 
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from icalendar.parser import foldline
+from icalendar.parser import Contentline
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -34,7 +34,7 @@ def _ics(token: str) -> bytes:
         "VERSION:2.0",
         "BEGIN:VEVENT",
         "UID:legacy@commissie-wiz.example",
-        foldline(description),
+        Contentline(description).to_ical().decode(),
         "END:VEVENT",
         "END:VCALENDAR",
         "",
