@@ -155,12 +155,19 @@ def _round_id(slug: str) -> int:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""
-    from consult.settings import load_settings
+    from consult.app.context import current
+    from consult.mail.outbox import seal_raw_links
     from models.migrate import upgrade
 
-    settings = load_settings()
+    app = current()
+    settings = app.settings
     upgrade(settings.database_url)
+    # Mail queued before links were sealed: only here is both the new schema and the key known.
+    with app.db.unit_of_work() as session:
+        sealed = seal_raw_links(session, app.sealer)
     console.print(f"Database bijgewerkt: [bold]{escape(settings.database_url)}[/]")
+    if sealed:
+        console.print(f"Persoonlijke links versleuteld in {sealed} wachtende berichten")
 
 
 @registry_app.command("import")
@@ -558,6 +565,7 @@ def web(
     import uvicorn
 
     from consult.web.app import create_app
+    from consult.web.logs import install_link_redaction
 
     # Prefect is imported by the first answer's event; keep its log lines and telemetry quiet.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -568,6 +576,7 @@ def web(
     console.print(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
     )
+    install_link_redaction()
     uvicorn.run(create_app(settings), host=host, port=port)
 
 

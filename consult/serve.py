@@ -207,6 +207,8 @@ def supervise(children: Children) -> None:
 
 def run_service(settings: Settings, web_host: str, web_port: int, say: Say) -> None:
     """Run until Ctrl-C or SIGTERM; every child is stopped before this returns."""
+    from consult.mail.outbox import seal_raw_links
+    from consult.wiring import open_app
     from models.migrate import upgrade
 
     children = Children()
@@ -221,6 +223,8 @@ def run_service(settings: Settings, web_host: str, web_port: int, say: Say) -> N
                 # The children (web app events, the runner) talk to it.
                 os.environ["PREFECT_API_URL"] = api_url
             upgrade(settings.database_url)
+            with open_app(settings) as app, app.db.unit_of_work() as session:
+                seal_raw_links(session, app.sealer)
             start_web(web_host, web_port, children, say)
             start_runner(children, say)
             say("Alles draait; Ctrl-C stopt alles")

@@ -112,6 +112,19 @@ class ServiceSettings(BaseModel):
     crash_after_s: float = Field(default=600.0, ge=35)
 
 
+class DelegationSettings(BaseModel):
+    """Invitees passing their invitation on to a colleague."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # How many times an invitation may be passed on in a row: 1 lets the invitee pass it on,
+    # but not the colleague who got it.
+    max_hops: int = Field(default=1, ge=0)
+    # Attempts on the form per invitation per day, refused ones included, so nobody can use the
+    # form to try out addresses or send mail in the secretariat's name.
+    max_attempts_per_day: int = Field(default=5, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONSULT_",
@@ -130,6 +143,7 @@ class Settings(BaseSettings):
     imap: ImapSettings | None = None
     synthesis: SynthesisSettings = SynthesisSettings()
     service: ServiceSettings = ServiceSettings()
+    delegation: DelegationSettings = DelegationSettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
@@ -137,6 +151,10 @@ class Settings(BaseSettings):
     # Signs the CSRF tokens of the invitee pages' forms. Unset: the web app makes a random one at
     # start, so forms opened before a restart are refused after it (the page says to reload).
     secret_key: SecretStr | None = None
+    # Without secret_key, the personal links waiting in the outbox are sealed with a secret kept
+    # in this file (made on first use). Never inside the database: a copy of it must open no
+    # one's page. Machines that share a database must share secret_key instead.
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
     # Invitee links work until the round is closed, and at most this many days after its input
     # deadline: a forwarded old email should not open someone's page for ever.
     link_grace_days: int = Field(default=30, ge=0)

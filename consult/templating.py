@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from jinja2.runtime import Context
 
 from consult.text import escape_markdown
+from consult.tokens import LinkSealer
 
 
 def make_environment(templates_dir: Path) -> Environment:
@@ -35,6 +36,8 @@ class MailContext:
     base_url: str
     organiser_name: str
     organiser_email: str
+    # Seals the tokens of the links in the emails composed with this context.
+    sealer: LinkSealer
 
     @property
     def domain(self) -> str:

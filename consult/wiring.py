@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 
 from consult.settings import Settings, load_settings
 from consult.taxonomy import Taxonomy, load_taxonomy
 from consult.templating import MailContext, make_environment
+from consult.tokens import LinkSealer, secret_from_file
 from models.db import Database
 
 
@@ -20,10 +21,26 @@ class App:
     db: Database
     env: Environment
     taxonomy: Taxonomy
+    _sealer: LinkSealer | None = field(default=None, repr=False)
+
+    @property
+    def sealer(self) -> LinkSealer:
+        """Seals link tokens for the outbox and unseals them for sending."""
+        if self._sealer is None:
+            self._sealer = link_sealer(self.settings)
+        return self._sealer
 
     def mail_context(self) -> MailContext:
         organiser = self.settings.organiser
-        return MailContext(self.env, self.settings.base_url, organiser.name, organiser.email)
+        return MailContext(
+            self.env, self.settings.base_url, organiser.name, organiser.email, self.sealer
+        )
+
+
+def link_sealer(settings: Settings) -> LinkSealer:
+    if settings.secret_key is not None:
+        return LinkSealer(settings.secret_key.get_secret_value().encode("utf-8"))
+    return LinkSealer(secret_from_file(settings.secret_key_file))
 
 
 def build_app(settings: Settings) -> App:

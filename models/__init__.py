@@ -11,7 +11,13 @@ from models.contribution import (
     QuotePermission,
     block_contribution,
 )
-from models.invitation import AccessToken, Availability, Invitation, InvitationStatus
+from models.invitation import (
+    AccessToken,
+    Availability,
+    DelegationAttempt,
+    Invitation,
+    InvitationStatus,
+)
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.registry import Organisation, Person, Region
 from models.round import (
@@ -38,6 +44,7 @@ __all__ = [
     "ConsultationSession",
     "Contribution",
     "ContributionKind",
+    "DelegationAttempt",
     "Invitation",
     "InvitationStatus",
     "Organisation",

@@ -38,15 +38,31 @@ class Invitation(Base):
     # moments (two confirmations) or give two real changes one moment (one confirmation).
     answer_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a colleague passed this invitation on: theirs, and how many times in a row the
+    # invitation has been passed on to reach this person (0 for one the secretariat sent).
+    delegated_from_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"))
+    delegation_hops: Mapped[int] = mapped_column(default=0, server_default="0")
 
     round: Mapped[Round] = relationship()
     person: Mapped[Person] = relationship()
+    delegated_from: Mapped[Invitation | None] = relationship(remote_side=[id])
 
     def record_change(self, status: InvitationStatus, now: datetime) -> None:
         """The invitee's answer became `status` (or was given again with other details)."""
         self.status = status
         self.answered_at = now
         self.answer_revision = (self.answer_revision or 0) + 1
+
+
+class DelegationAttempt(Base):
+    """One use of the form that passes an invitation on, refused or not: attempts are limited
+    per invitation per day."""
+
+    __tablename__ = "delegation_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AccessToken(Base):

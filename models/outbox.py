@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column, utcnow
@@ -48,6 +48,10 @@ class OutboxMessage(Base):
     html_body: Mapped[str] = mapped_column(Text)
     calendar_ics: Mapped[bytes | None] = mapped_column(LargeBinary)
     calendar_method: Mapped[str | None] = mapped_column(String(20))
+    # The bodies hold "[link:<id>]" where a personal link's token goes; this maps each id to
+    # the token encrypted with a key from the configuration (never stored here). Cleared once
+    # the message is sent, so a sent message stays on record without a usable link.
+    sealed_links: Mapped[dict[str, str] | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus), default=OutboxStatus.PENDING, index=True
     )

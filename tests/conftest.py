@@ -82,6 +82,8 @@ def write_config(directory: Path, database_url: str, **extra: str | int) -> Path
         f'reports_dir = "{directory / "reports"}"',
         f'config_dir = "{PROJECT_ROOT / "config"}"',
         f'templates_dir = "{PROJECT_ROOT / "templates"}"',
+        # Made on first use; here, so a test's links are sealed with a secret of its own.
+        f'secret_key_file = "{directory / "secret.key"}"',
     ]
     smtp = {k.removeprefix("smtp_"): v for k, v in extra.items() if k.startswith("smtp_")}
     if smtp:

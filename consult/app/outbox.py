@@ -11,7 +11,7 @@ async def send(ctx: App) -> SendCounts:
     one connection to the relay could be made (after the configured timeout), it stops at
     once and says so in `unreachable`: the mail stays queued for the next run."""
     settings = ctx.settings
-    return await send_due(ctx.db, settings.smtp, settings.organiser)
+    return await send_due(ctx.db, settings.smtp, settings.organiser, sealer=ctx.sealer)
 
 
 def figures(counts: SendCounts, queued: int | None = None) -> dict[str, int]:

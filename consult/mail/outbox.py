@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Collection, Sequence
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
+from icalendar.parser import Contentline
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +28,7 @@ from consult.mail.mime import OutgoingMail, build_message, make_message_id
 from consult.mail.smtp import DeliveryResult, deliver, prepare
 from consult.settings import Organiser, SmtpSettings
 from consult.templating import RenderedEmail
+from consult.tokens import REDACTED_PATH, LinkSealer, fill_links, sealed_links_in
 from models import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.base import utcnow
 from models.db import Database
@@ -70,8 +75,9 @@ class NewMessage:
     calendar_method: str | None = None
 
 
-def _outbox_values(message: NewMessage, domain: str) -> dict[str, object]:
+def _outbox_values(session: Session, message: NewMessage, domain: str) -> dict[str, object]:
     recipient, rendered = message.recipient, message.rendered
+    ics = message.calendar_ics.decode("utf-8") if message.calendar_ics is not None else ""
     return {
         "kind": message.kind,
         "idempotency_key": message.key,
@@ -86,13 +92,16 @@ def _outbox_values(message: NewMessage, domain: str) -> dict[str, object]:
         "html_body": rendered.html,
         "calendar_ics": message.calendar_ics,
         "calendar_method": message.calendar_method,
+        "sealed_links": sealed_links_in(
+            session, rendered.subject, rendered.text, rendered.html, _unfolded(ics)
+        ),
     }
 
 
 def _add_unless_queued(session: Session, message: NewMessage, domain: str) -> bool:
     if already_queued(session, message.key):
         return False
-    row = OutboxMessage(**_outbox_values(message, domain))
+    row = OutboxMessage(**_outbox_values(session, message, domain))
     try:
         with session.begin_nested():
             session.add(row)
@@ -133,7 +142,7 @@ def enqueue_many(session: Session, messages: Sequence[NewMessage], domain: str) 
             fresh.setdefault(message.key, message)
     if not fresh:
         return 0
-    rows = [_outbox_values(message, domain) for message in fresh.values()]
+    rows = [_outbox_values(session, message, domain) for message in fresh.values()]
     try:
         with session.begin_nested():
             # A bulk INSERT: nothing needs these rows as objects in this session.
@@ -259,6 +268,11 @@ def record(row: OutboxMessage, result: DeliveryResult, now: datetime, policy: Re
         row.sent_at = now
         row.claimed_until = None
         row.last_error = None
+        # A resend is no longer possible, so the links need not be either; the body keeps its
+        # placeholders as the record of what was sent.
+        row.sealed_links = None
+        if _has_raw_link(row):
+            _redact_row(row)
     elif result.permanent or row.attempts >= policy.max_attempts:
         row.status = OutboxStatus.FAILED
         row.last_error = result.reply
@@ -270,6 +284,7 @@ def record(row: OutboxMessage, result: DeliveryResult, now: datetime, policy: Re
 
 
 def to_outgoing(row: OutboxMessage) -> OutgoingMail:
+    """The message as stored: personal links still as placeholders (see `with_links`)."""
     return OutgoingMail(
         message_id=row.message_id,
         recipient_email=row.recipient_email,
@@ -280,6 +295,114 @@ def to_outgoing(row: OutboxMessage) -> OutgoingMail:
         calendar_ics=row.calendar_ics,
         calendar_method=row.calendar_method,
     )
+
+
+_FOLD = re.compile(r"\r\n[ \t]")
+_CONTENT_LINE_END = re.compile(r"\r\n(?![ \t])")
+# A raw token as mint_link put it in a link before links were sealed.
+_RAW_LINK = re.compile(r"/i/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+
+
+def _unfolded(ics: str) -> str:
+    return _FOLD.sub("", ics)
+
+
+def _folded(line: str) -> str:
+    # Folded by the code that folds every line build_itip writes (untyped in icalendar).
+    content_line = Contentline(line)  # type: ignore[no-untyped-call]
+    return bytes(content_line.to_ical()).decode("utf-8")  # type: ignore[no-untyped-call]
+
+
+def _edit_ics(ics: bytes, edit: Callable[[str], str]) -> bytes:
+    """`ics` with `edit` applied to each content line; a line it changes is folded again as
+    icalendar folds, so the result equals what build_itip makes of the edited text.
+
+    Lines are unfolded first: a placeholder or token may be split across a fold.
+    """
+    edited = []
+    for folded in _CONTENT_LINE_END.split(ics.decode("utf-8")):
+        line = _unfolded(folded)
+        changed = edit(line)
+        edited.append(folded if changed == line else _folded(changed))
+    return "\r\n".join(edited).encode("utf-8")
+
+
+def with_links(
+    mail: OutgoingMail, sealed: Mapping[str, str] | None, sealer: LinkSealer | None
+) -> OutgoingMail:
+    """The message as it goes out: each placeholder replaced by its unsealed token.
+
+    Raises ValueError when the tokens cannot be unsealed (no key, or another key): such a
+    message can never carry a working link.
+    """
+    if not sealed:
+        return mail
+    if sealer is None:
+        raise ValueError("the message has personal links but the sender has no key to open them")
+    tokens = {link_id: sealer.unseal(value) for link_id, value in sealed.items()}
+
+    def fill(text: str) -> str:
+        return fill_links(text, tokens)
+
+    ics = mail.calendar_ics
+    return replace(
+        mail,
+        subject=fill(mail.subject),
+        text=fill(mail.text),
+        html=fill(mail.html),
+        calendar_ics=_edit_ics(ics, fill) if ics is not None else None,
+    )
+
+
+def _has_raw_link(row: OutboxMessage) -> bool:
+    texts = [row.text_body, row.html_body]
+    if row.calendar_ics is not None:
+        texts.append(_unfolded(row.calendar_ics.decode("utf-8", "replace")))
+    return any(_RAW_LINK.search(text) for text in texts)
+
+
+def _redact_raw(text: str) -> str:
+    return _RAW_LINK.sub(REDACTED_PATH, text)
+
+
+def _redact_row(row: OutboxMessage) -> None:
+    """Cut raw tokens out of a message queued before links were sealed."""
+    row.text_body = _redact_raw(row.text_body)
+    row.html_body = _redact_raw(row.html_body)
+    if row.calendar_ics is not None:
+        row.calendar_ics = _edit_ics(row.calendar_ics, _redact_raw)
+
+
+def _seal_raw(text: str, *, sealer: LinkSealer, into: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        link_id = secrets.token_hex(8)
+        into[link_id] = sealer.seal(match.group(1))
+        return f"/i/[link:{link_id}]"
+
+    return _RAW_LINK.sub(one, text)
+
+
+def seal_raw_links(session: Session, sealer: LinkSealer) -> int:
+    """Seal the raw tokens of messages queued, and not yet sent, before links were sealed
+    (migration 0007 cut them out of sent ones); returns how many messages changed."""
+    unsent = [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
+    changed = 0
+    for row in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status.in_(unsent), OutboxMessage.sealed_links.is_(None)
+        )
+    ):
+        if not _has_raw_link(row):
+            continue
+        sealed: dict[str, str] = {}
+        seal = partial(_seal_raw, sealer=sealer, into=sealed)
+        row.text_body = seal(row.text_body)
+        row.html_body = seal(row.html_body)
+        if row.calendar_ics is not None:
+            row.calendar_ics = _edit_ics(row.calendar_ics, seal)
+        row.sealed_links = sealed
+        changed += 1
+    return changed
 
 
 @dataclass
@@ -403,9 +526,11 @@ async def send_due(
     organiser: Organiser,
     batch_size: int | None = None,
     retry_wait: timedelta | None = None,
+    sealer: LinkSealer | None = None,
 ) -> SendCounts:
     """Send every due message, one claimed batch at a time. Messages whose retry falls due
-    within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too."""
+    within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too.
+    `sealer` opens the personal links of the messages that have them (`with_links`)."""
     policy = RetryPolicy.from_settings(smtp)
     counts = SendCounts()
     size = batch_size or smtp.batch_size
@@ -415,7 +540,7 @@ async def send_due(
     while True:
         with db.unit_of_work() as session:
             rows = claim(session, size, utcnow(), policy.lease)
-            mails = [(row.id, to_outgoing(row)) for row in rows]
+            mails = [(row.id, to_outgoing(row), row.sealed_links) for row in rows]
             upcoming = None if mails else next_retry(session)
         if not mails:
             if upcoming is None or upcoming > wait_until:
@@ -426,15 +551,16 @@ async def send_due(
         recorder = _Recorder(db, policy, counts)
         now = utcnow()
         messages = []
-        for row_id, mail in mails:
+        for row_id, mail, sealed in mails:
             try:
                 # Prepared at once, so the batch waits as bytes, not as EmailMessage objects.
-                messages.append((row_id, prepare(build_message(mail, organiser, date=now))))
+                personal = with_links(mail, sealed, sealer)
+                messages.append((row_id, prepare(build_message(personal, organiser, date=now))))
             except ValueError as exc:
                 # A row that can never become a valid message fails alone, not its batch.
                 recorder.add(row_id, DeliveryResult(ok=False, permanent=True, reply=str(exc)))
         try:
-            async with _leases_held(db, [row_id for row_id, _ in mails], policy.lease):
+            async with _leases_held(db, [row_id for row_id, _, _ in mails], policy.lease):
                 if messages:
                     await deliver(messages, smtp, on_result=recorder.add)
         finally:

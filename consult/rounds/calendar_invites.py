@@ -173,7 +173,7 @@ def _queue(
         )
     ).one()
     lang = person.language
-    input_url = mint_link(session, ctx.base_url, invitation.id, "calendar")
+    input_url = mint_link(session, ctx, invitation.id, "calendar")
     title = cs.theme.title(lang)
     event = calendar_event(cs, person, ctx, input_url, sequence)
     context: dict[str, object] = {

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
 from consult.i18n import AMSTERDAM
 from consult.rounds.answers import lock_invitation
+from consult.rounds.delegation import is_plain_name
 from consult.text import clean_text
 from models import (
     AttendeeStatus,
@@ -362,8 +363,11 @@ def _seat_delegate(
     delegator = seat.person
     person = session.scalar(select(Person).where(func.lower(Person.email) == parsed.delegated_to))
     if person is None:
+        # The CN is whatever the delegator's mail client sent; it opens official mail only if
+        # it is a plain name (as on the web form).
+        typed = clean_text(parsed.delegate_name).strip()
         person = Person(
-            name=clean_text(parsed.delegate_name or parsed.delegated_to).strip()[:200],
+            name=(typed if typed and is_plain_name(typed) else parsed.delegated_to)[:200],
             email=parsed.delegated_to,
             language=delegator.language,
             organisation_id=delegator.organisation_id,
@@ -383,6 +387,8 @@ def _seat_delegate(
                 person_id=person.id,
                 theme_preferences=preferences or [cs.theme.slug],
                 status=InvitationStatus.PENDING,
+                delegated_from_id=invitation.id if invitation is not None else None,
+                delegation_hops=invitation.delegation_hops + 1 if invitation is not None else 1,
             )
         )
     has_seat = session.scalar(

@@ -34,7 +34,7 @@ def queue_answer_confirmation(
         {
             "theme_title": theme.title(lang),
             "answer_deadline": format_datetime(rnd.answer_deadline, lang),
-            "page_url": mint_link(session, ctx.base_url, invitation.id, "confirmation"),
+            "page_url": mint_link(session, ctx, invitation.id, "confirmation"),
         },
     )
 
@@ -64,6 +64,6 @@ def queue_input_confirmation(
             "theme_title": theme.title(lang),
             "answers": list(labels),
             "input_deadline": format_datetime(rnd.input_deadline, lang),
-            "input_url": mint_link(session, ctx.base_url, invitation.id, "confirmation") + "/input",
+            "input_url": mint_link(session, ctx, invitation.id, "confirmation") + "/input",
         },
     )

@@ -45,6 +45,15 @@ def invitations_with_people(session: Session, invitation_ids: Sequence[int]) -> 
     )
 
 
+def passed_on_by(invitation: Invitation) -> str | None:
+    """Who passed this invitation on, as their invitation names them; None for one the
+    secretariat sent."""
+    if invitation.delegated_from is None:
+        return None
+    person = invitation.delegated_from.person
+    return f"{person.name} ({person.organisation.name})"
+
+
 def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
     invitations = invitations_with_people(session, invitation_ids)
@@ -57,7 +66,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
             continue
         if invitation.status != InvitationStatus.PENDING:
             continue
-        answer_url = mint_link(session, ctx.base_url, invitation.id, "invitation")
+        answer_url = mint_link(session, ctx, invitation.id, "invitation")
         person, rnd = invitation.person, invitation.round
         theme = themes[invitation.theme_preferences[0]]
         lang = person.language
@@ -73,6 +82,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
                 "answer_url": answer_url,
                 "organiser_name": ctx.organiser_name,
+                "delegated_by": passed_on_by(invitation),
             },
         )
         messages.append(

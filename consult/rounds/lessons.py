@@ -79,7 +79,7 @@ def queue_lessons_requests(
             if key in asked or invitation_id is None:
                 continue
             person, lang = seat.person, seat.person.language
-            link = mint_link(session, ctx.base_url, invitation_id, "lessons")
+            link = mint_link(session, ctx, invitation_id, "lessons")
             rendered = render_email(
                 ctx.env,
                 "lessons_request",

@@ -108,7 +108,7 @@ def queue_reminders(
             {
                 "theme_title": theme.title(lang),
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
-                "answer_url": mint_link(session, ctx.base_url, invitation.id, "reminder"),
+                "answer_url": mint_link(session, ctx, invitation.id, "reminder"),
             },
         )
     session.flush()
@@ -185,7 +185,7 @@ def queue_input_reminders(
         lang = person.language
         seat = find_seat(session, invitation)
         theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
-        link = mint_link(session, ctx.base_url, invitation.id, "input-reminder")
+        link = mint_link(session, ctx, invitation.id, "input-reminder")
         queued += queue_for_invitee(
             session,
             ctx,

@@ -101,7 +101,9 @@ class WebContext:
         try:
             # No waiting for retries: a message the relay defers is left for the next run of
             # `consult outbox send` or the mail flow.
-            await send_due(self.app.db, s.smtp, s.organiser, retry_wait=timedelta(0))
+            await send_due(
+                self.app.db, s.smtp, s.organiser, retry_wait=timedelta(0), sealer=self.app.sealer
+            )
         except Exception:
             logger.exception("sending due mail after a page answer failed; it stays queued")
 

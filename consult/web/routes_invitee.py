@@ -39,7 +39,7 @@ from consult.rounds.answers import AnswerError, lock_invitation, record_answer
 from consult.rounds.availability import set_availability
 from consult.rounds.calendar_feeds import person_feed, session_ics
 from consult.rounds.confirmations import queue_answer_confirmation, queue_input_confirmation
-from consult.rounds.delegation import delegate, parse_colleague
+from consult.rounds.delegation import delegate, may_delegate, note_attempt, parse_colleague
 from consult.rounds.ranking import rank_themes
 from consult.rounds.seats import find_seat
 from consult.text import clean_text
@@ -56,7 +56,14 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 # of non-ASCII text. Anything far beyond that is not a person typing.
 MAX_FORM_BYTES = 400_000
 # Conflicts with the state of the invitation answer 409; a form that is wrong answers 422.
-CONFLICTS = {"deadline", "delegated", "not_accepted", "already_invited", "input_closed"}
+CONFLICTS = {
+    "deadline",
+    "delegated",
+    "max_hops",
+    "not_accepted",
+    "already_invited",
+    "input_closed",
+}
 SAVED_ON_INVITATION = {"accepted", "declined", "availability", "ranking", "delegated"}
 SAVED_ON_INPUT = {"draft", "submitted"}
 PAGES = {"invitation": "", "input": "/input", "delegate": "/delegate"}
@@ -132,6 +139,8 @@ def _see(path: str) -> RedirectResponse:
 
 
 def _status(code: str) -> int:
+    if code == "too_many":
+        return 429
     return 409 if code in CONFLICTS else 422
 
 
@@ -161,6 +170,7 @@ def _invitation_page(
             status_code,
             errors=errors,
             page=invitation_view(session, invitation, ctx.clock(), slot_ids),
+            may_delegate=may_delegate(invitation, ctx.app.settings.delegation.max_hops),
             notice=notice,
             csrf=csrf_token(ctx.secret, access.token_hash),
             base=f"/i/{token}",
@@ -264,13 +274,19 @@ def _delegate_page(
     with ctx.reading() as session:
         access = _open(ctx, session, token, None)
         invitation = access.invitation
+        lang = invitation.person.language
+        taxonomy = ctx.app.taxonomy
+        # What the form starts with: the delegator's own language and sector, to change.
+        preset = {"language": lang, "sector": invitation.person.organisation.sector}
         return ctx.render(
             "web/delegate.html",
-            invitation.person.language,
+            lang,
             status_code,
             errors=errors,
             page=invitation_view(session, invitation, ctx.clock()),
-            typed=typed or {},
+            may_delegate=may_delegate(invitation, ctx.app.settings.delegation.max_hops),
+            sectors=[(s.code, s.name_en if lang == "en" else s.name_nl) for s in taxonomy.sectors],
+            typed={**preset, **(typed or {})},
             csrf=csrf_token(ctx.secret, access.token_hash),
             base=f"/i/{token}",
             here="delegate",
@@ -284,14 +300,33 @@ def delegate_page(token: str, ctx: Ctx) -> Response:
 
 @router.post("/i/{token}/delegate")
 def post_delegate(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
-    typed = {k: _field(form, k) for k in ("name", "email", "organisation")}
-    colleague, errors = parse_colleague(typed["name"], typed["email"], typed["organisation"])
+    typed = {k: _field(form, k) for k in ("name", "email", "organisation", "language", "sector")}
+    colleague, errors = parse_colleague(**typed, sectors=ctx.app.taxonomy.sector_codes)
+    limits = ctx.app.settings.delegation
     try:
+        if colleague is not None:
+            # Committed on its own: a refused attempt must count as well.
+            with ctx.writing() as session:
+                invitation = _open(ctx, session, token, form).invitation
+                note_attempt(
+                    session,
+                    invitation,
+                    ctx.clock(),
+                    limits.max_attempts_per_day,
+                    limits.max_hops,
+                )
         with ctx.writing() as session:
             invitation = _open(ctx, session, token, form).invitation
             if colleague is None:
                 raise FormErrors(errors)
-            theirs = delegate(session, invitation, colleague, ctx.app.mail_context(), ctx.clock())
+            theirs = delegate(
+                session,
+                invitation,
+                colleague,
+                ctx.app.mail_context(),
+                ctx.clock(),
+                limits.max_hops,
+            )
             signals = [
                 invitation_responded(invitation, "delegated", delegate_invitation_id=theirs.id),
             ]

@@ -104,6 +104,11 @@ NL: dict[str, str] = {
     "field_email": "E-mailadres",
     "field_email_hint": "Hier sturen we de uitnodiging naartoe.",
     "field_organisation": "Organisatie",
+    "field_sector": "Sector van die organisatie",
+    "field_sector_choose": "Kies een sector",
+    "field_language": "Taal van de uitnodiging",
+    "language_nl": "Nederlands",
+    "language_en": "Engels",
     "delegate_button": "Uitnodiging doorgeven",
     "back": "Terug naar uw uitnodiging",
     # Input page
@@ -158,6 +163,20 @@ NL: dict[str, str] = {
     "err_required_name": "Vul de naam van uw collega in.",
     "err_required_email": "Vul het e-mailadres van uw collega in.",
     "err_required_organisation": "Vul de organisatie van uw collega in.",
+    "err_required_sector": "Kies de sector van de organisatie van uw collega.",
+    "err_unknown_sector": "Kies een sector uit de lijst.",
+    "err_required_language": "Kies de taal van de uitnodiging.",
+    "err_not_a_name": (
+        "Vul alleen een naam in, zonder webadres, e-mailadres of tekens als < en >."
+    ),
+    "err_too_many": (
+        "U heeft vandaag te vaak geprobeerd deze uitnodiging door te geven. Probeer het morgen "
+        "opnieuw, of neem contact op met het secretariaat."
+    ),
+    "err_max_hops": (
+        "Deze uitnodiging is aan u doorgegeven en kan niet nog eens worden doorgegeven. Kunt u "
+        "niet? Laat het ons weten op uw pagina, of neem contact op met het secretariaat."
+    ),
     "err_too_long": "Dit is te lang.",
     "err_bad_email": "Vul een geldig e-mailadres in, zoals naam@organisatie.nl.",
     "err_too_long_text": "Uw antwoord is langer dan 5.000 tekens. Maak het korter.",
@@ -267,6 +286,11 @@ EN: dict[str, str] = {
     "field_email": "Email address",
     "field_email_hint": "We send the invitation to this address.",
     "field_organisation": "Organisation",
+    "field_sector": "Sector of that organisation",
+    "field_sector_choose": "Choose a sector",
+    "field_language": "Language of the invitation",
+    "language_nl": "Dutch",
+    "language_en": "English",
     "delegate_button": "Pass on the invitation",
     "back": "Back to your invitation",
     "input_title": "Your input",
@@ -319,6 +343,20 @@ EN: dict[str, str] = {
     "err_required_name": "Enter your colleague's name.",
     "err_required_email": "Enter your colleague's email address.",
     "err_required_organisation": "Enter your colleague's organisation.",
+    "err_required_sector": "Choose the sector of your colleague's organisation.",
+    "err_unknown_sector": "Choose a sector from the list.",
+    "err_required_language": "Choose the language of the invitation.",
+    "err_not_a_name": (
+        "Enter a name only, without a web address, email address or characters such as < and >."
+    ),
+    "err_too_many": (
+        "You have tried to pass this invitation on too often today. Please try again tomorrow, "
+        "or contact the secretariat."
+    ),
+    "err_max_hops": (
+        "This invitation was passed on to you and cannot be passed on again. Can't make it? "
+        "Let us know on your page, or contact the secretariat."
+    ),
     "err_too_long": "This is too long.",
     "err_bad_email": "Enter a valid email address, such as name@organisation.nl.",
     "err_too_long_text": "Your answer is longer than 5,000 characters. Please shorten it.",

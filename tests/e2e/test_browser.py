@@ -195,7 +195,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 queue_invitations(session, wired.mail_context(), list(ids))
             import asyncio
 
-            counts = asyncio.run(send_due(wired.db, settings.smtp, settings.organiser))
+            sending = send_due(wired.db, settings.smtp, settings.organiser, sealer=wired.sealer)
+            counts = asyncio.run(sending)
             assert counts.sent == 4
 
             # The app as operators start it.

@@ -36,6 +36,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
         "answer_url": ANSWER_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+        "delegated_by": None,
     },
     ("invitation", "en"): {
         "person_name": "Youssef El Amrani",
@@ -48,6 +49,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "answer_deadline": "Friday 14 February 2025 at 17:00",
         "answer_url": ANSWER_URL,
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
+        "delegated_by": None,
     },
     ("calendar_invite", "nl"): {
         "person_name": "Marieke ter Horst",
@@ -221,6 +223,16 @@ def test_email_matches_snapshot(env: Environment, name: str, lang: str) -> None:
     assert_snapshot(f"{name}.{lang}.subject.txt", rendered.subject + "\n")
     assert_snapshot(f"{name}.{lang}.txt", rendered.text)
     assert_snapshot(f"{name}.{lang}.html", rendered.html)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_colleague_s_invitation_says_who_passed_it_on(env: Environment, lang: str) -> None:
+    rendered = _render(env, "invitation", lang, delegated_by="Jan <b>de Boer</b> (Zorg & Co)")
+    assert_snapshot(f"invitation.{lang}.delegated.txt", rendered.text)
+    assert_snapshot(f"invitation.{lang}.delegated.html", rendered.html)
+    said = "heeft deze uitnodiging aan u doorgegeven" if lang == "nl" else "has passed this"
+    assert said in rendered.text.splitlines()[2]
+    assert "Jan &lt;b&gt;de Boer&lt;/b&gt; (Zorg &amp; Co)" in rendered.html
 
 
 @pytest.mark.parametrize(("name", "lang"), CASES)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,13 +28,14 @@ from sqlalchemy import select
 
 from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.mail.mime import OutgoingMail, build_message, make_message_id
-from consult.mail.outbox import send_due, to_outgoing
+from consult.mail.outbox import send_due, to_outgoing, with_links
 from consult.mail.sink import EmlSink
 from consult.rounds.calendar_changes import remove_attendee
 from consult.rounds.calendar_invites import queue_calendar_invites
 from consult.settings import Organiser, SmtpSettings
+from consult.tokens import hash_token
 from consult.wiring import App
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from models import AccessToken, OutboxKind, OutboxMessage, OutboxStatus
 from tests.integration.calendar.rounds import scheduled_round
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -153,18 +155,35 @@ def test_queued_rows_keep_the_layout_through_a_real_smtp_server(app: App, tmp_pa
     rows = _queued_calendar_rows(app)
     assert [r.calendar_method for r in rows] == ["REQUEST"] * 8 + ["CANCEL"]
 
-    # The message as the sender builds it from the row.
+    # The message as the sender builds it from the row: the personal link put in, in the
+    # calendar's description too, where folding at 75 octets may split it.
     organiser = app.settings.organiser
+    sent_ics: dict[str, bytes | None] = {}
     for row in rows:
-        message = build_message(to_outgoing(row), organiser, date=now)
+        personal = with_links(to_outgoing(row), row.sealed_links, app.sealer)
+        sent_ics[row.message_id] = personal.calendar_ics
+        message = build_message(personal, organiser, date=now)
         raw = message.as_bytes(policy=email.policy.SMTP)
-        assert check_calendar_mail(raw, row.calendar_ics) == row.calendar_method
+        assert check_calendar_mail(raw, personal.calendar_ics) == row.calendar_method
+        if row.calendar_method == "REQUEST":
+            assert row.calendar_ics is not None and personal.calendar_ics is not None
+            assert b"[link:" in row.calendar_ics.replace(b"\r\n ", b"")
+            description = str(
+                Calendar.from_ical(personal.calendar_ics).walk("VEVENT")[0]["DESCRIPTION"]
+            )
+            link = re.search(r"/i/([A-Za-z0-9_-]{43})$", description, re.MULTILINE)
+            assert link, description
+            with app.db.unit_of_work() as session:
+                assert session.scalar(
+                    select(AccessToken.id).where(AccessToken.token_hash == hash_token(link[1]))
+                )
 
     # ... and as a real SMTP server received and stored it.
     mail_dir = tmp_path / "mail"
     with EmlSink(mail_dir) as sink:
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port, timeout_s=10.0, retry_wait_s=0)
-        counts = asyncio.run(asyncio.wait_for(send_due(app.db, smtp, organiser), timeout=60))
+        sending = send_due(app.db, smtp, organiser, sealer=app.sealer)
+        counts = asyncio.run(asyncio.wait_for(sending, timeout=60))
     assert counts.sent == len(rows) and counts.failed == 0
     stored = {}
     for path in sorted(mail_dir.glob("*.eml")):
@@ -174,7 +193,9 @@ def test_queued_rows_keep_the_layout_through_a_real_smtp_server(app: App, tmp_pa
         stored[str(message_id)] = raw
     assert set(stored) == {r.message_id for r in rows}
     for row in rows:
-        assert check_calendar_mail(stored[row.message_id], row.calendar_ics) == row.calendar_method
+        assert check_calendar_mail(stored[row.message_id], sent_ics[row.message_id]) == (
+            row.calendar_method
+        )
     with app.db.unit_of_work() as session:
         statuses = set(
             session.scalars(

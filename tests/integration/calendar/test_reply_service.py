@@ -294,3 +294,26 @@ def test_control_characters_in_a_reply_never_reach_the_database(app: App) -> Non
             select(Person).where(Person.email == "nul@zorg-oost.example")
         ).one()
         assert person.name == "Nul Byte"
+
+
+def test_a_delegate_s_name_from_the_reply_is_used_only_if_it_is_a_plain_name(app: App) -> None:
+    _, _, uid, people = _setup(app)
+    (delegator, email), (_, second_email), *_ = people
+    spam, plain = "Win a prize at http://evil.example/0", "Els 't Hart"
+    for sender, address, cn in (
+        (email, "nieuw1@zorg.example", spam),
+        (second_email, "nieuw2@zorg.example", plain),
+    ):
+        reply = _reply(uid, sender, "DELEGATED", delegated_to=address, delegate_name=cn)
+        assert _apply(app, reply).handling == Handling.APPLIED
+    with app.db.unit_of_work() as session:
+        found = session.scalars(select(Person).where(Person.email.like("nieuw%"))).all()
+        names = {person.email: person.name for person in found}
+        assert names == {"nieuw1@zorg.example": "nieuw1@zorg.example", "nieuw2@zorg.example": plain}
+        # The delegate's invitation knows who passed it on: their own page offers no further hop.
+        theirs = session.scalars(
+            select(Invitation).join(Person).where(Person.email == "nieuw1@zorg.example")
+        ).one()
+        assert theirs.delegation_hops == 1
+        assert theirs.delegated_from is not None
+        assert theirs.delegated_from.person_id == delegator

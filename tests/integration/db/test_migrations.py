@@ -27,6 +27,7 @@ TABLES = {
     "candidate_slot",
     "consultation_session",
     "contribution",
+    "delegation_attempt",
     "invitation",
     "organisation",
     "outbox_message",

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from consult.events import Signal
+from consult.mail.outbox import to_outgoing, with_links
 from consult.mail.sink import EmlSink
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
@@ -28,7 +29,7 @@ from consult.settings import CONFIG_ENV, Settings, load_settings
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.web.app import create_app
 from consult.wiring import App, open_app
-from models import Invitation, OutboxKind, OutboxMessage
+from models import Invitation, OutboxKind, OutboxMessage, OutboxStatus
 from tests.conftest import write_config
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -131,12 +132,28 @@ class World:
         return messages
 
 
-def tokens_from_outbox(wired: App, kind: OutboxKind = OutboxKind.INVITATION) -> dict[int, str]:
+def tokens_from_outbox(
+    wired: App, kind: OutboxKind = OutboxKind.INVITATION, mail_dir: Path | None = None
+) -> dict[int, str]:
+    """invitation id -> the token of the link in its message of `kind`: put in as the sender
+    does for a message still queued (the row holds it sealed, never in clear), read from the
+    delivered message in `mail_dir` for one sent (the row no longer holds it at all)."""
+    delivered = {}
+    for path in sorted(mail_dir.glob("*.eml")) if mail_dir else []:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        part = message.get_body(("plain",))
+        assert part is not None
+        delivered[str(message["Message-ID"])] = part.get_content()
     with wired.db.unit_of_work() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)).all()
         found = {}
         for row in rows:
-            match = TOKEN_IN_LINK.search(row.text_body)
+            if row.status == OutboxStatus.SENT:
+                text = delivered[row.message_id]
+            else:
+                text = with_links(to_outgoing(row), row.sealed_links, wired.sealer).text
+            match = TOKEN_IN_LINK.search(text)
             assert match and row.invitation_id is not None, row.text_body
             found[row.invitation_id] = match.group(1)
         return found
