@@ -19,8 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from consult.events import Emitter, prefect_emitter
-from consult.settings import Settings
+from consult.events import Emitter, Signal, configured_emitter
+from consult.settings import Settings, load_settings
 from consult.web.context import WebContext
 from consult.web.routes_invitee import Refused, not_found, router
 from consult.wiring import build_app
@@ -48,6 +48,11 @@ def _secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
+def _nobody_listens(signal: Signal) -> None:
+    """Without a Prefect server (PREFECT_API_URL) no flow waits for events; the service's tick
+    finds the answers in the database when it runs."""
+
+
 def create_app(
     settings: Settings,
     *,
@@ -55,14 +60,17 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     send_mail: bool = True,
 ) -> FastAPI:
-    """The app for these settings. `emitter` defaults to Prefect events, `clock` to the real
-    time; `send_mail=False` leaves confirmations in the outbox for the mail flow."""
+    """The app for these settings. `emitter` defaults to Prefect events when PREFECT_API_URL
+    is set (`consult serve` sets it), else to none: Prefect would otherwise start an ephemeral
+    server of its own in every worker on the first answer, costing seconds of CPU for events
+    nobody reads. `clock` defaults to the real time; `send_mail=False` leaves confirmations in
+    the outbox for the mail flow."""
     wired = build_app(settings)
     ctx = WebContext(
         app=wired,
         secret=_secret(settings),
         clock=clock,
-        emitter=emitter or prefect_emitter,
+        emitter=emitter or configured_emitter() or _nobody_listens,
         send_mail=send_mail,
     )
 
@@ -118,3 +126,9 @@ def create_app(
         return response
 
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app for the settings in the environment (CONSULT_CONFIG): what each worker process
+    of `consult web --workers N` builds for itself."""
+    return create_app(load_settings())
