@@ -247,6 +247,21 @@ class WebServer:
             # uvicorn answers as soon as its first worker is up; give the others their time.
             time.sleep(3)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its workers (its process group): a figure
+        that depends much less than the rates on what else the machine is doing."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The command name may hold spaces; the fields after its ")" are fixed.
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if int(fields[2]) == self._process.pid:  # pgrp
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def get(self, path: str) -> tuple[int, str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
@@ -339,7 +354,7 @@ def run_wrk(
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise SystemExit("wrk is not installed: script/test installs it (Debian: apt-get install wrk)")
+        raise SystemExit("wrk is missing: script/test installs it (Debian: apt-get install wrk)")
     done = subprocess.run(
         [
             wrk,
@@ -383,7 +398,10 @@ def phase(
     }.items():
         lua = lua.replace(name, value)
     script.write_text(lua, encoding="utf-8")
-    return run_wrk(server.port, script, args.seconds, args.threads, args.connections)
+    cpu = server.cpu_seconds()
+    result = run_wrk(server.port, script, args.seconds, args.threads, args.connections)
+    result["server_cpu_s"] = server.cpu_seconds() - cpu
+    return result
 
 
 # --- one database ----------------------------------------------------------------------------
@@ -473,6 +491,9 @@ def run_backend(
         "answers_stored_exactly_once": ok,
         "page_p50_ms": round(pages["p50_us"] / 1000, 1),
         "page_p99_ms": round(pages["p99_us"] / 1000, 1),
+        # Server CPU per request (all workers): wrk may end a little before the server does.
+        "server_cpu_ms_per_answer": round(answers["server_cpu_s"] / answers["requests"] * 1000, 2),
+        "server_cpu_ms_per_page": round(pages["server_cpu_s"] / pages["requests"] * 1000, 2),
         "answers": answers["requests"],
         "pages": pages["requests"],
         "workers": workers,

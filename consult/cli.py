@@ -339,8 +339,10 @@ def web(
     console.print(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
     )
+    # No access log: every address holds a personal link token, and only the tokens' hashes
+    # may be stored anywhere (writing a line per request also cost a twentieth of its CPU).
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
     else:
         # Worker processes import the app by name; each one reads the same settings again.
         uvicorn.run(
@@ -349,6 +351,7 @@ def web(
             host=host,
             port=port,
             workers=workers,
+            access_log=False,
         )
 
 

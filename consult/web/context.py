@@ -45,7 +45,7 @@ class WebContext:
     _more_mail: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._reader = sessionmaker(self.app.db.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.app.db.read_engine, expire_on_commit=False)
 
     @property
     def grace(self) -> timedelta:
