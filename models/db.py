@@ -61,10 +61,11 @@ def make_engine(url: str) -> Engine:
 
 class _WriterQueue:
     """The threads of one process queue for SQLite's single write lock on a Python lock, which
-    is handed over the moment it is free. SQLite's own busy handler polls for it instead, sleeping up to 100 ms between tries, so under
-    load a waiting writer mostly sleeps while the lock is free. Other processes still meet
-    busy_timeout; a thread that waits longer than that goes ahead anyway (and then meets it
-    too), so a thread that needs a second writer while it holds one fails as it always did."""
+    is handed over the moment it is free. SQLite's own busy handler polls for it instead,
+    sleeping up to 100 ms between tries, so under load a waiting writer mostly sleeps while
+    the lock is free. Other processes still meet busy_timeout; a thread that waits longer than
+    that goes ahead anyway (and then meets it too), so a thread that needs a second writer
+    while it holds one fails as it always did."""
 
     def __init__(self) -> None:
         # Reentrant: a unit of work inside another on the same thread behaves as without it.
