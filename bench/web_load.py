@@ -482,8 +482,7 @@ def run_backend(
             # One more answer for every invitation, not timed: on a slow machine wrk may not
             # have come round to all of them, and the check below is about every invitation.
             sweep_errors = sum(
-                server.request("POST", f"/i/{token}/answer", f"answer=accept&csrf={csrf}")[0]
-                != 303
+                server.request("POST", f"/i/{token}/answer", f"answer=accept&csrf={csrf}")[0] != 303
                 for token, csrf in zip(ordered, csrfs, strict=True)
             )
             pages = phase(server, workdir, "GET", ordered, csrfs, args)
