@@ -560,6 +560,9 @@ def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) ->
 def web(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (more than 1 needs secret_key)", min=1)
+    ] = 1,
 ) -> None:
     """Serve the invitee pages (personal links from the emails) and /health."""
     import uvicorn
@@ -573,11 +576,27 @@ def web(
     from consult.settings import load_settings
 
     settings = load_settings()
+    if workers > 1 and settings.secret_key is None:
+        # Each worker would draw its own random secret and refuse the others' forms.
+        raise _fail("--workers above 1 needs secret_key (CONSULT_SECRET_KEY or the config file)")
     console.print(
         f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
     )
     install_link_redaction()
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # No access log: every address holds a personal link token, and only the tokens' hashes
+    # may be stored anywhere (writing a line per request also cost a twentieth of its CPU).
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+    else:
+        # Worker processes import the app by name; each one reads the same settings again.
+        uvicorn.run(
+            "consult.web.app:app_from_settings",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+        )
 
 
 @app.command()

@@ -3,7 +3,9 @@ secret, clock and event emitter; plus page rendering and the after-response work
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,9 +40,12 @@ class WebContext:
     emitter: Emitter
     send_mail: bool = True
     _reader: sessionmaker[Session] = field(init=False)
+    # One mail sender at a time per process: see _send_mail.
+    _sending: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _more_mail: threading.Event = field(init=False, default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._reader = sessionmaker(self.app.db.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.app.db.read_engine, expire_on_commit=False)
 
     @property
     def grace(self) -> timedelta:
@@ -90,19 +95,44 @@ class WebContext:
         """Work that follows a committed change, run after the response is sent: the answer
         never waits for the mail relay or for Prefect, and their failures only get logged."""
         if mail and self.send_mail:
+            # A plain function too: send_due talks to the database synchronously, which on the
+            # event loop would stall every other request (on SQLite for as long as it waits
+            # for the write lock).
             background.add_task(self._send_mail)
         if signals:
             # A plain function: Starlette runs it in a worker thread, so a slow Prefect API
             # does not hold up the event loop.
             background.add_task(emit_all, self.emitter, list(signals))
 
-    async def _send_mail(self) -> None:
+    def _send_mail(self) -> None:
+        """Send what is due, unless a sender of this process is already at it: that one goes
+        round once more instead. Under load, one sender per answer would only fight over the
+        same outbox rows (and on SQLite over the one write lock)."""
+        self._more_mail.set()
+        while self._sending.acquire(blocking=False):
+            try:
+                while self._more_mail.is_set():
+                    self._more_mail.clear()
+                    self._send_due()
+            finally:
+                self._sending.release()
+            # Asked again between the last round and the release: nobody else took it on.
+            if not self._more_mail.is_set():
+                return
+
+    def _send_due(self) -> None:
         s = self.app.settings
         try:
             # No waiting for retries: a message the relay defers is left for the next run of
             # `consult outbox send` or the mail flow.
-            await send_due(
-                self.app.db, s.smtp, s.organiser, retry_wait=timedelta(0), sealer=self.app.sealer
+            asyncio.run(
+                send_due(
+                    self.app.db,
+                    s.smtp,
+                    s.organiser,
+                    retry_wait=timedelta(0),
+                    sealer=self.app.sealer,
+                )
             )
         except Exception:
             logger.exception("sending due mail after a page answer failed; it stays queued")
