@@ -117,12 +117,17 @@ def round_launch(
 ) -> None:
     """Create a round, its candidate slots and its invitations."""
     from consult.rounds.launch import LaunchError
-    from consult.rounds.spec import RoundSpecError, load_round_spec
+    from consult.rounds.spec import RoundSpecError, check_calendar, load_round_spec
 
     try:
-        load_round_spec(spec)
+        loaded = load_round_spec(spec)
     except RoundSpecError as exc:
         raise _fail(str(exc), 2) from exc
+    calendar = check_calendar(loaded)
+    if calendar.errors:
+        raise _fail(f"{spec}: " + "; ".join(calendar.errors), 2)
+    for warning in calendar.warnings:
+        err.print(f"Let op: {escape(warning)}")
     try:
         round_id = flows_module().launch_round(str(spec), seed=seed)
     except LaunchError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from consult.cli_common import console, err, fail, flows_module
 from consult.i18n import AMSTERDAM
-from consult.scheduling.diff import SessionChanges
+from consult.scheduling.diff import SessionChanges, changed_calendars
 from consult.scheduling.model import REASON_TEXT, Solution
 from consult.scheduling.optimiser import SolverOptions
 from consult.scheduling.proposal import RoundProblem
@@ -186,6 +186,13 @@ def _show_changes(rp: RoundProblem, changes: SessionChanges, *, saved: bool) -> 
         f"deelnemer(s), {len(changes.cancel)} geannuleerd, {len(changes.join)} erbij in een "
         f"bestaande sessie, {len(changes.leave)} eruit."
     )
+    if rp.running:
+        staying = {p.id for p in rp.problem.people}
+        changed = len(changed_calendars(rp.running, changes, staying))
+        console.print(
+            f"Bestaande deelnemers met een gewijzigde agenda: {changed} "
+            f"(existing participants whose calendar changes)."
+        )
     if changes.leave:
         table = Table(title="Uit een sessie gehaald (krijgen een annulering)")
         table.add_column("sessie", justify="right")

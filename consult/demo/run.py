@@ -150,6 +150,7 @@ def run_demo(
                 "accepted": answers.accepted,
                 "declined": answers.declined,
                 "no_answer": answers.silent,
+                "slots_ticked": answers.slots_ticked,
             },
         )
 
