@@ -2,9 +2,10 @@
 
 Per seed: 2,000 invitees (bench/scheduling.py's round) are scheduled; then 20 late
 acceptances and 20 declines (in random order) and one withdrawn slot are applied one at a
-time, each followed by a re-plan, the way `consult schedule apply` does it (sessions matched by
-the people they share, diff.plan_changes). Per event it records how many people who already
-had a seat get a calendar change (moved, or their seat cancelled), the wall time, and the
+time (every other late acceptance ticks only the fullest time of their theme, where often no
+seat is free), each followed by a re-plan, the way `consult schedule apply` does it (sessions
+matched by the people they share, diff.plan_changes). Per event it records how many people who
+already had a seat get a calendar change (moved, or their seat cancelled), the wall time, and the
 same for the whole round solved again as before repair existed (SolverOptions(repair=False):
 stability in the objective, search from the better of greedy and the current plan); that
 re-solve is only measured, the plan carries on from the re-plan. It takes tens of seconds,
@@ -96,6 +97,18 @@ def run_seed(
     for kind in kinds:
         if kind == "accept":
             newcomer = late.pop()
+            if len(late) % 2:
+                # Every other late acceptance can only come at the fullest time of their
+                # first theme: no free seat there, someone has to make room.
+                fill: dict[int, int] = defaultdict(int)
+                for g in running:
+                    if g.key.theme == newcomer.preferences[0]:
+                        fill[g.key.slot_id] += len(g.members)
+                if fill:
+                    slot = max(fill, key=lambda s: (fill[s], s))
+                    newcomer = replace(
+                        newcomer, preferences=newcomer.preferences[:1], available=frozenset({slot})
+                    )
             people[newcomer.id] = newcomer
             subject: object = newcomer.id
         elif kind == "decline":

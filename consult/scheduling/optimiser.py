@@ -132,9 +132,7 @@ def _finish(
     return solution
 
 
-def _replan(
-    problem: Problem, options: SolverOptions, weights: Weights, started: float
-) -> Solution:
+def _replan(problem: Problem, options: SolverOptions, weights: Weights, started: float) -> Solution:
     """Repair the running plan; search further only where the repair may have fallen short.
     Small rounds are searched whole (quick, and then the plan is optimal). In large ones the
     search runs only when the repair left people unplaced who have a slot to go to, and only

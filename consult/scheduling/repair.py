@@ -7,7 +7,8 @@ solver runs, the plan is mended in place, in steps that move as few people as th
 1. Everyone keeps the group they sit in while it is still allowed for them (slot still
    offered and marked available, theme still chosen, not a group they were removed from).
 2. A group that now breaks a rule (too small after a decline) is first topped up with people
-   who wait for a seat; only if that fails is it dissolved and its people wait too.
+   who wait for a seat, then with at most `max_pulls` people (fewer than it has) from groups
+   that stay valid without them; only if that fails is it dissolved and its people wait too.
 3. Each waiting person (newcomers, and people whose group or slot went) takes a free seat in a
    group where they fit, best preferred theme first, then where they add to the mix.
 4. Someone who still has no seat may take the seat of one person who can move to a group with
@@ -90,6 +91,8 @@ def repair(problem: Problem, max_pulls: int = 3) -> Solution:
                 waiting.remove(pid)
                 if valid(key):
                     break
+        if not valid(key):
+            _pull_into(problem, key, groups, people, themes, min(max_pulls, len(groups[key]) - 1))
         if not valid(key):
             waiting += groups.pop(key)
 
@@ -301,6 +304,44 @@ def _fill_new(
     if group_violations(rules, chosen):
         return None
     return [p.id for p in chosen]
+
+
+def _pull_into(
+    problem: Problem,
+    key: GroupKey,
+    groups: Seats,
+    people: Mapping[int, Person],
+    themes: Mapping[str, ThemeRules],
+    max_pulls: int,
+) -> None:
+    """Make group `key` valid by moving in at most `max_pulls` people from valid groups that
+    stay valid without them; leave everything as it was if that is not enough."""
+    rules = themes[key.theme]
+    pulled: list[tuple[int, GroupKey]] = []
+    donors = [
+        (pid, old)
+        for old in sorted(groups, key=_k)
+        if old != key and groups[old]
+        for pid in groups[old]
+        if allowed(problem, people[pid], key)
+    ]
+    current = [people[i] for i in groups[key]]
+    for pid, old in sorted(donors, key=lambda d: (_lacks(rules, current, people[d[0]]), d[0])):
+        if not group_violations(rules, current) or len(pulled) >= max_pulls:
+            break
+        rest = [people[i] for i in groups[old] if i != pid]
+        if group_violations(themes[old.theme], [people[i] for i in groups[old]]):
+            continue  # an invalid donor is mended or dissolved on its own turn
+        if group_violations(themes[old.theme], rest) or not _fits(rules, people[pid], current):
+            continue
+        groups[old].remove(pid)
+        groups[key].append(pid)
+        current.append(people[pid])
+        pulled.append((pid, old))
+    if group_violations(rules, current):
+        for pid, old in pulled:
+            groups[key].remove(pid)
+            groups[old].append(pid)
 
 
 def _lacks(rules: ThemeRules, chosen: list[Person], candidate: Person) -> tuple[int, int]:

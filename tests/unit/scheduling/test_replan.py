@@ -187,3 +187,18 @@ def test_the_repair_alone_keeps_every_hard_rule_and_everyone_in_place() -> None:
     repaired = repair(Problem(problem.people, problem.themes, previous))
     assert repaired.assignment() == previous
     assert violations(problem, repaired) == []
+
+
+def test_a_decline_that_leaves_a_group_too_small_moves_one_person_not_the_whole_group() -> None:
+    # Group 0 had 3 (the minimum); person 2 declines. Moving one person over from group 1
+    # (4 -> 3, still valid) is one calendar change; dissolving group 0 would be two.
+    rules = ThemeRules("a", (1,), group_min=3, group_max=5, parallel_groups=2)
+    people = tuple(person(i, ["vvt", "ggz", "mbo"][i % 3]) for i in (0, 1, 3, 4, 5, 6))
+    previous = {0: GroupKey("a", 1, 0), 1: GroupKey("a", 1, 0)}
+    previous |= {i: GroupKey("a", 1, 1) for i in (3, 4, 5, 6)}
+    problem = Problem(people, (rules,), previous)
+    repaired = repair(problem)
+    assert violations(problem, repaired) == []
+    assert repaired.unplaced == {}
+    moved = {pid for pid, key in repaired.assignment().items() if previous[pid] != key}
+    assert len(moved) == 1
