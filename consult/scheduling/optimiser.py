@@ -97,7 +97,7 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
         groups, status, solver_bound = _solve_exact(problem, weights, baseline, configure)
     else:
         groups, status, solver_bound = solve_by_slot(
-            problem, weights, baseline, configure, options.seed
+            problem, weights, baseline, configure, options.seed, upper_bound(problem, weights)
         )
     return _finish(problem, weights, baseline, groups, status, solver_bound, started)
 
