@@ -147,7 +147,8 @@ def _replan(problem: Problem, options: SolverOptions, weights: Weights, started:
         # Everyone who can have a seat has one. People the repair moved had to move (their
         # group or slot went); a search could only trade their seats for preference or the
         # mix, not worth a wait.
-        return _finish(problem, weights, repaired, None, "REPAIRED", 0, started)
+        bound = upper_bound(problem, weights)
+        return _finish(problem, weights, repaired, None, "REPAIRED", bound, started)
 
     def configure(solver: cp_model.CpSolver) -> None:
         params = solver.parameters
