@@ -55,7 +55,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from consult.rounds.spec import RoundSpec, SlotSpec, ThemeSpec
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -67,6 +66,7 @@ from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
 from consult.settings import CONFIG_ENV, PROJECT_ROOT, Settings, load_settings
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.wiring import App, open_app
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage
 from models.migrate import upgrade

@@ -237,16 +237,21 @@ def round_launch(
     from consult.app import launch
     from consult.app.context import current
     from consult.rounds.launch import LaunchError
-    from consult.spec import RoundSpecError, load_round_spec
+    from consult.spec import RoundSpecError, check_calendar, load_round_spec
 
     try:
-        round_spec = load_round_spec(spec)
+        loaded = load_round_spec(spec)
     except RoundSpecError as exc:
         raise _fail(str(exc), 2) from exc
+    calendar = check_calendar(loaded)
+    if calendar.errors:
+        raise _fail(f"{spec}: " + "; ".join(calendar.errors), 2)
+    for warning in calendar.warnings:
+        err.print(f"Let op: {escape(warning)}")
     ctx = current()
     try:
         with ctx.db.unit_of_work() as session:
-            result = launch.launch(session, ctx, round_spec, seed)
+            result = launch.launch(session, ctx, loaded, seed)
     except LaunchError as exc:
         raise _fail(str(exc)) from exc
     console.print(
@@ -734,7 +739,9 @@ FIGURE_LABELS = {
     "sessions_cancelled": "sessies geannuleerd",
     "attendees_removed": "uit een sessie gehaald",
     "moved": "verplaatst",
+    "existing_changed": "bestaande deelnemers met gewijzigde agenda",
     "unplaced": "niet ingedeeld",
+    "slots_ticked": "tijden aangevinkt",
     "stored": "opgeslagen",
     "already_present": "al aanwezig",
     "errors": "fouten",

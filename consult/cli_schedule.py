@@ -183,6 +183,8 @@ def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved
 
 
 def _show_changes(rp: RoundProblem, changes: SessionChanges, *, saved: bool) -> None:
+    from consult.scheduling.diff import changed_calendars
+
     if changes.empty:
         console.print("Wijzigingen: geen; niemand krijgt een agendabericht.")
         return
@@ -193,6 +195,13 @@ def _show_changes(rp: RoundProblem, changes: SessionChanges, *, saved: bool) -> 
         f"deelnemer(s), {len(changes.cancel)} geannuleerd, {len(changes.join)} erbij in een "
         f"bestaande sessie, {len(changes.leave)} eruit."
     )
+    if rp.running:
+        staying = {p.id for p in rp.problem.people}
+        changed = len(changed_calendars(rp.running, changes, staying))
+        console.print(
+            f"Bestaande deelnemers met een gewijzigde agenda: {changed} "
+            f"(existing participants whose calendar changes)."
+        )
     if changes.leave:
         table = Table(title="Uit een sessie gehaald (krijgen een annulering)")
         table.add_column("sessie", justify="right")

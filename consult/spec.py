@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -99,6 +101,10 @@ class RoundSpec(BaseModel):
     input_reminder_days_before: list[float] = Field(default_factory=lambda: [7.0, 2.0])
     max_reminders: int = Field(default=2, ge=0)
     themes: list[ThemeSpec] = Field(min_length=1)
+    # Candidate slots on a Dutch public holiday or in a weekend: refused at launch, launched
+    # with a warning, or allowed without a word. Most invitees do not work then.
+    holiday_slots: Literal["refuse", "warn", "allow"] = "refuse"
+    weekend_slots: Literal["refuse", "warn", "allow"] = "warn"
     # What `consult serve` does for this round by itself (AutomationSpec above).
     automation: AutomationSpec = Field(default_factory=AutomationSpec)
 
@@ -125,6 +131,63 @@ class RoundSpec(BaseModel):
         if len(set(slugs)) != len(slugs):
             raise ValueError("een thema staat er twee keer in")
         return self
+
+
+@dataclass(frozen=True)
+class CalendarCheck:
+    """What launch thinks of the candidate slots' dates: errors stop it, warnings are shown."""
+
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
+def holiday_name(day: date) -> str | None:
+    """The Dutch public holiday on this day, in Dutch ("Eerste Kerstdag"), or None."""
+    found = holidays.country_holidays("NL", years=day.year, language="nl").get(day)
+    if found is None:
+        return None
+    return " ".join(word[:1].upper() + word[1:] for word in str(found).split())
+
+
+def check_calendar(spec: RoundSpec) -> CalendarCheck:
+    """Every candidate slot must lie after the answer deadline (people need to know who comes)
+    and end before the input deadline (input is asked about the sessions); holidays and
+    weekends are refused or warned about as the spec says."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    answer = spec.answer_deadline.astimezone(AMSTERDAM)
+    input_deadline = spec.input_deadline.astimezone(AMSTERDAM)
+    for theme in spec.themes:
+        for slot in theme.slots:
+            start = slot.start.astimezone(AMSTERDAM)
+            when = f"thema {theme.slug}, tijdslot {start:%Y-%m-%d %H:%M}"
+            if slot.start <= spec.answer_deadline:
+                errors.append(
+                    f"{when}: ligt niet na de antwoorddeadline ({answer:%Y-%m-%d %H:%M}); "
+                    "kies een tijd na de deadline of vervroeg de deadline"
+                )
+            if slot.end > spec.input_deadline:
+                errors.append(
+                    f"{when}: eindigt na de inbrengdeadline ({input_deadline:%Y-%m-%d %H:%M}); "
+                    "kies een eerdere tijd of verschuif de inbrengdeadline"
+                )
+            holiday = holiday_name(start.date())
+            if holiday and spec.holiday_slots != "allow":
+                text = f"{when}: valt op een feestdag ({holiday})"
+                if spec.holiday_slots == "refuse":
+                    errors.append(f'{text}; kies een werkdag of zet holiday_slots = "warn"')
+                else:
+                    warnings.append(text)
+            if start.weekday() >= 5 and spec.weekend_slots != "allow":
+                text = f"{when}: valt in het weekend ({DAY_NAMES[start.weekday()]})"
+                if spec.weekend_slots == "refuse":
+                    errors.append(f'{text}; kies een werkdag of zet weekend_slots = "warn"')
+                else:
+                    warnings.append(text)
+    return CalendarCheck(tuple(errors), tuple(warnings))
 
 
 class RoundSpecError(ValueError):

@@ -8,7 +8,18 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from consult.spec import AMSTERDAM
+from consult.spec import AMSTERDAM, holiday_name
+
+
+def working_days_after(start: date, count: int) -> list[date]:
+    """The first `count` working days after `start` (no weekend, no Dutch public holiday)."""
+    days: list[date] = []
+    day = start
+    while len(days) < count:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and holiday_name(day) is None:
+            days.append(day)
+    return days
 
 
 def _toml_value(value: object) -> str:
@@ -35,13 +46,18 @@ def build_spec_toml(demo: dict[str, Any], themes: list[str], today: date) -> str
         "group_max": demo["group_max"],
     }
     lines = [f"{key} = {_toml_value(value)}" for key, value in top.items()]
+    # Sessions on working days in the weeks after the answer deadline, as a secretariat plans
+    # them: the n-th working day after it for each n in session_workdays.
+    workdays = working_days_after(today + timedelta(days=demo["answer_deadline_days"]), 40)
+    session_days = [workdays[n - 1] for n in demo["session_workdays"]]
     length = timedelta(minutes=demo["session_minutes"])
     for index, slug in enumerate(themes):
         lines += ["", "[[themes]]", f"slug = {_toml_value(slug)}"]
         # Themes take turns on the session days so one person could join several themes.
         times = demo["session_times"]
-        for day in demo["session_days"]:
-            start = at(day, times[index % len(times)])
+        for day in session_days:
+            hour, minute = (int(x) for x in times[index % len(times)].split(":"))
+            start = datetime.combine(day, time(hour, minute), AMSTERDAM)
             lines += [
                 "[[themes.slots]]",
                 f"start = {_toml_value(start)}",

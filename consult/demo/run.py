@@ -156,6 +156,7 @@ def run_demo(
             "accepted": answers.accepted,
             "declined": answers.declined,
             "no_answer": answers.silent,
+            "slots_ticked": answers.slots_ticked,
         },
     )
 

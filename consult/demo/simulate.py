@@ -9,16 +9,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from consult.rounds.answers import record_answer
+from consult.rounds.availability import offered_slots, set_availability
 from models import (
     AttendeeStatus,
     ConsultationSession,
     Invitation,
     InvitationStatus,
+    Person,
     SessionAttendee,
 )
 
@@ -32,11 +35,13 @@ class AnswerCounts:
     accepted: int
     declined: int
     silent: int
+    # Candidate times ticked by the people who accepted, all together.
+    slots_ticked: int = 0
 
 
 def simulate_answers(session: Session, round_id: int, now: datetime, seed: int) -> AnswerCounts:
     rng = random.Random(seed)
-    accepted = declined = silent = 0
+    accepted = declined = silent = ticked = 0
     invitations = session.scalars(
         select(Invitation)
         .where(Invitation.round_id == round_id, Invitation.status == InvitationStatus.PENDING)
@@ -47,6 +52,7 @@ def simulate_answers(session: Session, round_id: int, now: datetime, seed: int) 
         draw = rng.random()
         if draw < ACCEPT_SHARE:
             record_answer(invitation, True, now)
+            ticked += len(_tick_times(session, invitation, now, rng))
             accepted += 1
         elif draw < ACCEPT_SHARE + DECLINE_SHARE:
             record_answer(invitation, False, now)
@@ -54,22 +60,43 @@ def simulate_answers(session: Session, round_id: int, now: datetime, seed: int) 
         else:
             silent += 1
     session.flush()
-    return AnswerCounts(accepted, declined, silent)
+    return AnswerCounts(accepted, declined, silent, ticked)
 
 
-def load_corpus(config_dir: Path) -> list[dict[str, str]]:
+def _tick_times(
+    session: Session, invitation: Invitation, now: datetime, rng: random.Random
+) -> list[int]:
+    """Tick 2-5 candidate times, as people do on the page: mostly times of the theme they
+    were invited for, a time of their second theme when they can make more than that offers."""
+    offered = offered_slots(session, invitation)
+    first = [s.id for s in offered if s.theme.slug == invitation.theme_preferences[0]]
+    second = [
+        s.id
+        for s in offered
+        if len(invitation.theme_preferences) > 1 and s.theme.slug == invitation.theme_preferences[1]
+    ]
+    wanted = rng.randint(2, 5)
+    chosen = rng.sample(first, min(wanted, len(first)))
+    chosen += rng.sample(second, min(wanted - len(chosen), len(second)))
+    set_availability(session, invitation, chosen, now)
+    return chosen
+
+
+def load_corpus(config_dir: Path) -> list[dict[str, Any]]:
     with (config_dir / "demo" / "contributions.toml").open("rb") as fh:
-        corpus: list[dict[str, str]] = tomllib.load(fh)["contributions"]
+        corpus: list[dict[str, Any]] = tomllib.load(fh)["contributions"]
     return corpus
 
 
 def write_input_file(
-    session: Session, round_id: int, corpus: list[dict[str, str]], path: Path, seed: int
+    session: Session, round_id: int, corpus: list[dict[str, Any]], path: Path, seed: int
 ) -> int:
     """Hand each corpus text to a scheduled attendee of its theme, as if they had typed it, and
-    write the lot as an input file in the format `consult input import` reads."""
+    write the lot as an input file in the format `consult input import` reads. A text that
+    speaks from a sector (its `sectors`) goes only to someone from such an organisation: a GP
+    does not write "as an insurer"; with nobody of that sector in the theme it is left out."""
     rng = random.Random(seed)
-    attendees: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    attendees: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     rows = session.execute(
         select(ConsultationSession, SessionAttendee)
         .join(SessionAttendee.session)
@@ -77,11 +104,15 @@ def write_input_file(
             ConsultationSession.round_id == round_id,
             SessionAttendee.status == AttendeeStatus.SCHEDULED,
         )
-        .options(joinedload(SessionAttendee.person), joinedload(ConsultationSession.theme))
+        .options(
+            joinedload(SessionAttendee.person).joinedload(Person.organisation),
+            joinedload(ConsultationSession.theme),
+        )
         .order_by(SessionAttendee.id)
     )
     for cs, attendee in rows:
-        attendees[cs.theme.slug].append((attendee.person.email, attendee.person.language))
+        person = attendee.person
+        attendees[cs.theme.slug].append((person.email, person.language, person.organisation.sector))
     written = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(
@@ -89,12 +120,15 @@ def write_input_file(
         )
         writer.writeheader()
         for entry in corpus:
-            people = attendees.get(entry["theme"])
+            people = attendees.get(entry["theme"], [])
+            voices = entry.get("sectors")
+            if voices:
+                people = [p for p in people if p[2] in voices]
             if not people:
                 continue
             # English texts go to English speakers where there are any.
             same_language = [p for p in people if p[1] == entry["language"]]
-            email, _ = rng.choice(same_language or people)
+            email = rng.choice(same_language or people)[0]
             permission = rng.choices(
                 [p for p, _ in PERMISSIONS], weights=[w for _, w in PERMISSIONS]
             )[0]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.registry.selection import Candidate, select_invitees
-from consult.spec import RoundSpec
+from consult.spec import RoundSpec, check_calendar
 from models import CandidateSlot, Invitation, Organisation, Person, Region, Round, Theme
 
 
@@ -25,6 +25,8 @@ class LaunchResult:
     slots_created: int
     invitations_created: int
     invitations_total: int
+    # Slots launched despite a holiday or weekend (spec holiday_slots / weekend_slots = "warn").
+    warnings: tuple[str, ...] = ()
 
 
 def launch_round(
@@ -34,6 +36,9 @@ def launch_round(
     unknown = [t.slug for t in spec.themes if t.slug not in themes]
     if unknown:
         raise LaunchError(f"onbekend thema in de rondespecificatie: {', '.join(unknown)}")
+    calendar = check_calendar(spec)
+    if calendar.errors:
+        raise LaunchError("tijdslots niet bruikbaar: " + "; ".join(calendar.errors))
 
     rnd = session.scalar(select(Round).where(Round.slug == spec.slug))
     if rnd is None:
@@ -91,4 +96,4 @@ def launch_round(
         raise LaunchError(
             "niemand uit het register past bij deze ronde; importeer eerst het register"
         )
-    return LaunchResult(rnd.id, slots_created, created, total)
+    return LaunchResult(rnd.id, slots_created, created, total, calendar.warnings)

@@ -1,7 +1,8 @@
 """Schedule a round: ask the optimiser for a plan, then change the sessions only where the plan
 differs from what runs now. Re-running with nothing new changes nothing; after a late decline,
-a cancelled slot or a late acceptance it changes as little as the objective allows (stability
-is weighted just below placing people). The calendar messages follow from the sessions' new
+a cancelled slot or a late acceptance the running plan is repaired in place (repair.py) and
+only moved where a person cannot be placed otherwise (stability is weighted just below placing
+people, above preference and the mix goals). The calendar messages follow from the sessions' new
 state (consult.rounds.calendar_invites), so they are exactly what the change needs.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.rounds.calendar_changes import cancel_session, remove_attendee
-from consult.scheduling.diff import SessionChanges, moved_people, plan_changes
+from consult.scheduling.diff import SessionChanges, changed_calendars, moved_people, plan_changes
 from consult.scheduling.model import Reason, Solution
 from consult.scheduling.optimiser import SolverOptions
 from consult.scheduling.proposal import RoundProblem, propose
@@ -37,6 +38,9 @@ class ScheduleResult:
     solution: Solution
     changes: SessionChanges
     moved: frozenset[int]
+    # People who already had a seat, still take part, and get a calendar message from this
+    # re-plan (moved, or their seat cancelled): what a re-plan should keep near zero.
+    changed_existing: frozenset[int] = frozenset()
 
     @property
     def sessions_created(self) -> int:
@@ -57,6 +61,7 @@ class ScheduleResult:
             "attendees_added": self.attendees_added,
             "attendees_removed": len(self.changes.leave),
             "moved": len(self.moved),
+            "existing_changed": len(self.changed_existing),
             "unplaced": len(self.solution.unplaced),
         }
 
@@ -78,7 +83,14 @@ def schedule_round(
     changes = plan_changes(rp.running, solution.groups)
     apply_changes(session, round_id, changes, domain)
     session.flush()
-    return ScheduleResult(rp, solution, changes, frozenset(moved_people(rp.running, changes)))
+    staying = {p.id for p in rp.problem.people}
+    return ScheduleResult(
+        rp,
+        solution,
+        changes,
+        frozenset(moved_people(rp.running, changes)),
+        frozenset(changed_calendars(rp.running, changes, staying)),
+    )
 
 
 def apply_changes(session: Session, round_id: int, changes: SessionChanges, domain: str) -> None:

@@ -16,7 +16,7 @@ be seated back where the secretariat took them out).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from consult.scheduling.model import GroupKey
@@ -90,3 +90,15 @@ def moved_people(running: Sequence[RunningGroup], changes: SessionChanges) -> se
     lost |= {pid for sid in changes.cancel for pid in members[sid]}
     gained = {pid for _, pid in changes.join} | {p for s in changes.create for p in s.members}
     return lost & gained
+
+
+def changed_calendars(
+    running: Sequence[RunningGroup], changes: SessionChanges, staying: Collection[int]
+) -> set[int]:
+    """People who sit in a running session, still take part (`staying`: not declined or
+    withdrawn), and get a calendar message from this change: moved to another session, or
+    their seat cancelled. What the secretariat wants to keep small in a re-plan."""
+    members = {g.session_id: g.members for g in running}
+    lost = {pid for _, pid in changes.leave}
+    lost |= {pid for sid in changes.cancel for pid in members[sid]}
+    return {pid for pid in lost if pid in staying}

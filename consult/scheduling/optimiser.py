@@ -35,11 +35,13 @@ from consult.scheduling.model import (
     PUBLIC_FUNDER_GROUPS,
     GroupKey,
     Problem,
+    Reason,
     Solution,
     Weights,
     objective_value,
     options,
 )
+from consult.scheduling.repair import repair
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,28 @@ class SolverOptions:
     # "exact": one model of every person in every group; "by_slot": slots first, then groups
     # (aggregate.py); "auto": exact while the exact model stays small enough to solve well.
     method: str = "auto"
-    exact_limit: int = 20_000  # variables of the exact model
+    # Variables of the exact model. Above a few thousand its search often cannot close the gap
+    # within the budget (136 people, 13,000 variables: 30-60 s, still FEASIBLE), while the
+    # by-slot model proves the optimum of such a round in about a second.
+    exact_limit: int = 3_000
+    # Re-plans (some people sit somewhere already) start with an incremental repair of the
+    # running plan (repair.py); False re-solves the whole round instead, as before.
+    repair: bool = True
+    # A re-plan's search, started from the repaired plan, is short: the repair is already a
+    # good plan and a person waiting on a re-plan should not wait for a full solve.
+    replan_limit: float = 1.0
+    replan_wall_s: float = 8.0
+    # Re-plans of rounds whose exact model stays below this many variables are solved whole
+    # (it takes well under a second); larger ones only around the people still unplaced.
+    replan_whole_limit: int = 3_000
 
 
 def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution:
     options = options or SolverOptions()
     started = time.perf_counter()
     weights = Weights.for_problem(problem)
+    if problem.previous and options.repair:
+        return _replan(problem, options, weights, started)
     baseline = max(greedy(problem), keep_previous(problem), key=lambda sol: sol.objective)
 
     def configure(solver: cp_model.CpSolver) -> None:
@@ -80,8 +97,20 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
         groups, status, solver_bound = _solve_exact(problem, weights, baseline, configure)
     else:
         groups, status, solver_bound = solve_by_slot(
-            problem, weights, baseline, configure, options.seed
+            problem, weights, baseline, configure, options.seed, upper_bound(problem, weights)
         )
+    return _finish(problem, weights, baseline, groups, status, solver_bound, started)
+
+
+def _finish(
+    problem: Problem,
+    weights: Weights,
+    baseline: Solution,
+    groups: dict[GroupKey, tuple[int, ...]] | None,
+    status: str,
+    solver_bound: int,
+    started: float,
+) -> Solution:
     found = baseline.groups if groups is None else groups
     solution = fill_and_explain(problem, Solution(groups=dict(found)))
     solution.objective = objective_value(problem, solution, weights)
@@ -103,6 +132,57 @@ def optimise(problem: Problem, options: SolverOptions | None = None) -> Solution
     return solution
 
 
+def _replan(problem: Problem, options: SolverOptions, weights: Weights, started: float) -> Solution:
+    """Repair the running plan; search further only where the repair may have fallen short.
+    Small rounds are searched whole (quick, and then the plan is optimal). In large ones the
+    search runs only when the repair left people unplaced who have a slot to go to, and only
+    around them: they and the people seated in their slots may move, everyone else stays
+    where the repair put them."""
+    repaired = repair(problem)
+    open_unplaced = {
+        pid for pid, reason in repaired.unplaced.items() if reason != Reason.NO_AVAILABLE_SLOT
+    }
+    whole = exact_size(problem) <= options.replan_whole_limit
+    if not whole and not open_unplaced:
+        # Everyone who can have a seat has one. People the repair moved had to move (their
+        # group or slot went); a search could only trade their seats for preference or the
+        # mix, not worth a wait.
+        bound = upper_bound(problem, weights)
+        return _finish(problem, weights, repaired, None, "REPAIRED", bound, started)
+
+    def configure(solver: cp_model.CpSolver) -> None:
+        params = solver.parameters
+        params.num_workers = options.workers
+        params.interleave_search = True
+        params.random_seed = options.seed
+        params.max_deterministic_time = min(options.replan_limit, options.deterministic_limit)
+        params.max_time_in_seconds = min(options.replan_wall_s, options.wall_limit_s)
+        params.relative_gap_limit = options.relative_gap
+
+    free = None if whole else _neighbourhood(problem, repaired, open_unplaced)
+    groups, status, solver_bound = _solve_exact(problem, weights, repaired, configure, free)
+    if free is not None:
+        # Bounds of a search with most people fixed say nothing about the whole round.
+        solver_bound = upper_bound(problem, weights)
+    return _finish(problem, weights, repaired, groups, status, solver_bound, started)
+
+
+def _neighbourhood(problem: Problem, repaired: Solution, focus: set[int]) -> set[int]:
+    """Who the re-plan's search may move: the people in focus and everyone seated in a slot
+    one of them could go to (they may make room by moving on)."""
+    people = {p.id: p for p in problem.people}
+    slots = {
+        (rules.slug, slot_id)
+        for pid in focus
+        for _, rules, slot_id in options(problem, people[pid])
+    }
+    free = set(focus)
+    for key, members in repaired.groups.items():
+        if (key.theme, key.slot_id) in slots:
+            free.update(members)
+    return free
+
+
 def exact_size(problem: Problem) -> int:
     """How many person-in-group variables the exact model would have."""
     return sum(
@@ -117,8 +197,12 @@ def _solve_exact(
     weights: Weights,
     baseline: Solution,
     configure: Configure,
+    free: set[int] | None = None,
 ) -> tuple[dict[GroupKey, tuple[int, ...]] | None, str, int]:
+    """Solve the exact model; with `free`, only those people may change, everyone else stays
+    where the baseline put them (or unplaced)."""
     themes = {t.slug: t for t in problem.themes}
+    fixed = baseline.assignment() if free is not None else {}
     running = running_groups(problem)
     max_rank = max((len(p.preferences) for p in problem.people), default=1)
 
@@ -140,10 +224,13 @@ def _solve_exact(
     people = {p.id: p for p in problem.people}
     for person in problem.people:
         mine: list[cp_model.IntVar] = []
+        movable = free is None or person.id in free
+        if not movable and person.id not in fixed:
+            continue
         for rank, chosen, slot_id in options(problem, person):
             for j in range(chosen.parallel_groups):
                 key = GroupKey(chosen.slug, slot_id, j)
-                if key in person.excluded:
+                if key in person.excluded or (not movable and fixed[person.id] != key):
                     continue
                 var = model.new_bool_var(f"x_{person.id}_{chosen.slug}_{slot_id}_{j}")
                 x[person.id, key] = var
@@ -155,6 +242,8 @@ def _solve_exact(
                 terms.append((var, gain))
         if mine:
             model.add_at_most_one(mine)
+            if not movable:
+                model.add(mine[0] == 1)
 
     for key, is_open in opened.items():
         rules = themes[key.theme]

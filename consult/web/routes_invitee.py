@@ -66,6 +66,11 @@ CONFLICTS = {
 }
 SAVED_ON_INVITATION = {"accepted", "declined", "availability", "ranking", "delegated"}
 SAVED_ON_INPUT = {"draft", "submitted"}
+SAVED_ANSWER = {
+    "accepted": InvitationStatus.ACCEPTED,
+    "declined": InvitationStatus.DECLINED,
+    "delegated": InvitationStatus.DELEGATED,
+}
 PAGES = {"invitation": "", "input": "/input", "delegate": "/delegate"}
 
 
@@ -162,7 +167,11 @@ def _invitation_page(
         invitation = access.invitation
         lang = invitation.person.language
         notice = None
-        if saved in SAVED_ON_INVITATION:
+        # The URL only says which form was sent; an answer is confirmed only if it is the
+        # stored one (an old or hand-edited link must not say "u doet niet mee" to someone
+        # who takes part).
+        answer = SAVED_ANSWER.get(saved or "")
+        if saved in SAVED_ON_INVITATION and answer in (None, invitation.status):
             notice = strings(lang)[f"saved_{saved}"]
         return ctx.render(
             "web/invitation.html",

@@ -81,6 +81,8 @@ def _spec() -> RoundSpec:
         name="Consultatieronde najaar",
         answer_deadline=_day(7, 17),
         input_deadline=_day(40, 23),
+        # Dates relative to today may fall on a holiday; these tests are about the pages.
+        holiday_slots="warn",
         invitees_per_theme=2,
         # One invitee may make a group here: these tests are about the pages, not the mix.
         group_min=1,

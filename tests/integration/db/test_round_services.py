@@ -26,7 +26,7 @@ from consult.reports.content import gather
 from consult.reports.render import write_report
 from consult.rounds.answers import AnswerError, record_answer
 from consult.rounds.invite import invitation_key, pending_invitation_ids, queue_invitations
-from consult.rounds.launch import launch_round
+from consult.rounds.launch import LaunchError, launch_round
 from consult.rounds.placement import schedule_round
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.tokens import hash_token
@@ -170,6 +170,24 @@ def test_registry_rows_are_stored_once_and_updated_by_email(app: App) -> None:
             "vvt",
             "Achterhoek",
         )
+
+
+def test_launch_refuses_a_holiday_slot_naming_the_holiday_and_creates_nothing(app: App) -> None:
+    spec = _spec()
+    christmas = datetime(2030, 12, 25, 10, 0, tzinfo=AMS)
+    holiday = SlotSpec(start=christmas, end=christmas + timedelta(minutes=90))
+    themes = [spec.themes[0].model_copy(update={"slots": [holiday]}), spec.themes[1]]
+    spec = spec.model_copy(
+        update={"themes": themes, "input_deadline": datetime(2031, 1, 31, 17, 0, tzinfo=AMS)}
+    )
+    with app.db.unit_of_work() as session:
+        sync_reference_data(session, app.taxonomy)
+        store_rows(session, _registry())
+    with pytest.raises(LaunchError) as refused, app.db.unit_of_work() as session:
+        launch_round(session, spec, "Secretariaat WiZ", "secretariaat@wiz.example")
+    assert "2030-12-25 10:00: valt op een feestdag (Eerste Kerstdag)" in str(refused.value)
+    with app.db.unit_of_work() as session:
+        assert _count(session, Round) == 0
 
 
 def test_launch_creates_round_slots_and_mixed_invitations_once(app: App) -> None:

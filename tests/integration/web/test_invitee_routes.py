@@ -479,6 +479,14 @@ def test_an_unset_secret_is_random_per_start_and_says_so(
 # Accept and decline
 
 
+def test_the_saved_banner_confirms_only_the_stored_answer(world: World) -> None:
+    _, token = world.first()
+    accept(world, token)
+    edited = world.client.get(f"/i/{token}?saved=declined").text
+    assert "u doet niet mee" not in edited
+    assert "Dank u wel: u doet mee" in world.client.get(f"/i/{token}?saved=accepted").text
+
+
 def test_accepting_stores_first_then_signals_and_confirms_by_email(world: World) -> None:
     invitation_id, token = world.first()
     response = post(world, token, "answer", {"answer": "accept"})

@@ -13,7 +13,7 @@ from consult.demo.registry_gen import generate_registry, load_demo_config
 from consult.demo.round_spec import build_spec_toml, load_demo_round
 from consult.registry.parsing import COLUMNS, parse_records
 from consult.settings import PROJECT_ROOT
-from consult.spec import AMSTERDAM, RoundSpec
+from consult.spec import AMSTERDAM, CalendarCheck, RoundSpec, check_calendar, holiday_name
 from consult.taxonomy import Taxonomy, load_taxonomy
 
 CONFIG = PROJECT_ROOT / "config"
@@ -114,14 +114,28 @@ def test_the_demo_round_spec_loads_and_lies_in_the_future(today: date) -> None:
     assert all(
         slot.end - slot.start == timedelta(minutes=demo["session_minutes"]) for slot in slots
     )
-    assert all(len(theme.slots) == len(demo["session_days"]) for theme in spec.themes)
+    assert all(len(theme.slots) == len(demo["session_workdays"]) for theme in spec.themes)
+
+
+@pytest.mark.parametrize(
+    "today", [date(2026, 12, 4), date(2026, 12, 14), date(2027, 4, 20), date(2027, 5, 1)]
+)
+def test_the_demo_sessions_fall_on_working_days_after_the_answer_deadline(today: date) -> None:
+    """From 4 December 2026 the demo used to offer Christmas Day, a Sunday and New Year's Day."""
+    spec = RoundSpec.model_validate(
+        tomllib.loads(build_spec_toml(load_demo_round(CONFIG), THEMES, today))
+    )
+    assert check_calendar(spec) == CalendarCheck()
+    days = {slot.start.astimezone(AMSTERDAM).date() for t in spec.themes for slot in t.slots}
+    assert len(days) >= 3
+    assert all(day.weekday() < 5 and holiday_name(day) is None for day in days)
 
 
 def test_spec_times_are_dutch_wall_clock_times_across_a_dst_change() -> None:
-    # From 10 March the sessions (21+ days later) fall after the switch to summer time on
-    # 30 March 2025; the deadline (14 days later) still falls in winter time.
+    # From 14 March the sessions (working days after 28 March) fall after the switch to summer
+    # time on 30 March 2025; the deadline (14 days later, 28 March) still falls in winter time.
     demo = load_demo_round(CONFIG)
-    spec = RoundSpec.model_validate(tomllib.loads(build_spec_toml(demo, THEMES, date(2025, 3, 10))))
+    spec = RoundSpec.model_validate(tomllib.loads(build_spec_toml(demo, THEMES, date(2025, 3, 14))))
 
     assert spec.answer_deadline.utcoffset() == timedelta(hours=1)
     assert spec.answer_deadline.astimezone(AMSTERDAM).time() == time(17, 0)

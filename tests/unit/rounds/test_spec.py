@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from consult.spec import RoundSpec, RoundSpecError, load_round_spec
+from consult.spec import (
+    CalendarCheck,
+    RoundSpec,
+    RoundSpecError,
+    check_calendar,
+    load_round_spec,
+)
 
 VALID = """\
 slug = "voorjaar-2025"
@@ -165,3 +172,47 @@ def test_automation_is_on_by_default_and_set_per_round(tmp_path: Path) -> None:
     assert auto.schedule_after_answer_deadline
     message = _error(_write(tmp_path, VALID + "\n[automation]\nenable = false\n"))
     assert "automation, enable: onbekend veld" in message
+
+
+def _calendar(text: str) -> CalendarCheck:
+    return check_calendar(RoundSpec.model_validate(tomllib.loads(text)))
+
+
+def test_a_slot_on_christmas_day_is_refused_with_the_holidays_dutch_name() -> None:
+    spec = VALID.replace("2025-04-08T14:00:00", "2025-12-25T14:00:00").replace(
+        "2025-04-08T15:30:00", "2025-12-25T15:30:00"
+    )
+    spec = spec.replace(
+        "input_deadline = 2025-04-30T17:00:00", "input_deadline = 2026-01-30T17:00:00"
+    )
+    found = _calendar(spec)
+    assert len(found.errors) == 1, found
+    assert "Eerste Kerstdag" in found.errors[0]
+    assert "2025-12-25 14:00" in found.errors[0] and "innovatie" in found.errors[0]
+    # Allowed per round: then it is only a warning.
+    warned = _calendar('holiday_slots = "warn"\n' + spec)
+    assert warned.errors == () and "Eerste Kerstdag" in warned.warnings[0]
+
+
+def test_a_weekend_slot_is_a_warning_unless_the_round_refuses_weekends() -> None:
+    # 2025-03-08 is a Saturday.
+    spec = VALID.replace("2025-03-06T1", "2025-03-08T1")
+    found = _calendar(spec)
+    assert found.errors == ()
+    assert found.warnings == (
+        "thema behoud, tijdslot 2025-03-08 10:00: valt in het weekend (zaterdag)",
+    )
+    refused = _calendar('weekend_slots = "refuse"\n' + spec)
+    assert len(refused.errors) == 1 and "weekend" in refused.errors[0]
+
+
+def test_slots_must_lie_between_the_answer_and_the_input_deadline() -> None:
+    assert _calendar(VALID) == CalendarCheck()
+    early = _calendar(VALID.replace("answer_deadline = 2025-02-14", "answer_deadline = 2025-03-05"))
+    assert len(early.errors) == 1
+    assert (
+        "2025-03-04 10:00: ligt niet na de antwoorddeadline (2025-03-05 17:00)" in early.errors[0]
+    )
+    late = _calendar(VALID.replace("input_deadline = 2025-04-30", "input_deadline = 2025-04-01"))
+    assert len(late.errors) == 1
+    assert "2025-04-08 14:00: eindigt na de inbrengdeadline (2025-04-01 17:00)" in late.errors[0]
