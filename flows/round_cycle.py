@@ -193,7 +193,7 @@ def collect_input(round_id: int, path: str) -> dict[str, Any]:
 def synthesise_task(round_id: int) -> dict[str, int]:
     with open_app() as app:
         synthesis = app.settings.synthesis
-        embedder = load_embedder(synthesis.embedding_model_dir, synthesis.embedding_batch_size)
+        embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
         with app.db.unit_of_work() as session:
             result = synthesise(session, round_id, embedder)
         with app.db.unit_of_work() as session:

@@ -158,7 +158,7 @@ def test_a_theme_about_one_thing_becomes_one_group() -> None:
 
 def test_nothing_to_group() -> None:
     assert run([]) == Outcome({}, (), ())
-    assert run([Unit(5, STRAY)]) == Outcome({}, (), (5,))
+    assert run([Unit(5, STRAY)]) == Outcome({}, (), (5,), {}, {5: ()})
 
 
 # --- descriptions ---------------------------------------------------------------------------
