@@ -25,6 +25,7 @@ from consult.synthesis.text import STOPWORDS_NL, stem, terms
 # directions of an embedding space; they carry what all texts share, not what sets them apart.
 COMMON_DIRECTIONS_PER_DIMENSION = 1 / 100
 MIN_TEXTS_PER_LANGUAGE = 10
+ROWS_PER_COMMON_DIRECTION = 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +112,12 @@ class Corpus:
                 for k, v in by_language.items()
             }
             centred = np.stack([v - self._means[k[1]] for k, v in self._raw.items()])
-            _, self._directions = common_directions(centred)
+            # A direction seen in a few texts is what those texts say, not what all share.
+            most = len(centred) // ROWS_PER_COMMON_DIRECTION
+            _, self._directions = common_directions(
+                centred,
+                min(most, max(1, round(centred.shape[1] * COMMON_DIRECTIONS_PER_DIMENSION))),
+            )
 
     def _remember(self, items: Sequence[Text]) -> None:
         missing: dict[tuple[str, str], None] = {}

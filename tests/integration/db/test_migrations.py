@@ -27,6 +27,7 @@ TABLES = {
     "candidate_slot",
     "consultation_session",
     "contribution",
+    "contribution_embedding",
     "invitation",
     "organisation",
     "outbox_message",
