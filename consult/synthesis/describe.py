@@ -48,7 +48,7 @@ class Description:
 def _display_stop_words() -> frozenset[str]:
     # A maintained list (stop-words package) on top of ours, for both languages of a round:
     # words shown to people must carry meaning, and a Dutch round holds English texts too.
-    from stop_words import get_stop_words
+    from stop_words import get_stop_words  # type: ignore[import-untyped]
 
     return frozenset(
         {*STOPWORDS_NL, *STOPWORDS_EN, *get_stop_words("dutch"), *get_stop_words("english")}
