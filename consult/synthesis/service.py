@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
-from consult.synthesis.embeddings import Embedder
+from consult.synthesis.embeddings import Embedder, method_of
 from consult.synthesis.features import Text, represent
 from consult.synthesis.guide import suggest
 from consult.synthesis.pipeline import Params, Unit, corpus_of, run
@@ -177,6 +177,9 @@ def synthesise(
                 "replaced_drafts": sorted(dropped),
                 "assigned": assigned,
                 "unassigned": unassigned,
+                # What the report's method note says the blocks were drafted with.
+                "method": method_of(embedder).backend,
+                "model": method_of(embedder).model,
             },
         )
     )

@@ -268,3 +268,24 @@ def test_suggestions_rank_the_blocks_of_the_theme_for_a_contribution(db: Databas
         )
         assert ranked[0].block_id == parking_block
         assert len(ranked) == 2 and ranked[0].score > ranked[1].score
+
+
+def test_the_report_says_what_the_blocks_were_drafted_with(db: Database) -> None:
+    from consult.reports.content import gather
+    from consult.settings import PROJECT_ROOT
+    from consult.synthesis.embeddings import load_embedder
+    from consult.taxonomy import load_taxonomy
+    from models.base import utcnow
+
+    taxonomy = load_taxonomy(PROJECT_ROOT / "config")
+    drafts = (BlockStatus.DRAFT,)
+    with db.unit_of_work() as session:
+        round_id, _ = _seed(session)
+        never = gather(session, round_id, taxonomy, "nl", utcnow(), drafts).method_note
+        synthesise(session, round_id)
+        words_only = gather(session, round_id, taxonomy, "nl", utcnow(), drafts).method_note
+        synthesise(session, round_id, load_embedder())
+        meaning = gather(session, round_id, taxonomy, "en", utcnow(), drafts).method_note
+    assert never == ""
+    assert "TF-IDF" in words_only and "niet beschikbaar" in words_only
+    assert "multilingual-e5-small" in meaning and meaning.startswith("Building blocks")
