@@ -63,14 +63,21 @@ def similarities(
     members = np.flatnonzero(own >= 0)
     if len(members):
         blocks = own[members]
-        rows = X[members]
-        dense = rows.toarray()
-        without = sums[blocks] - dense
-        self_sim = np.einsum("ij,ij->i", dense, dense)
-        out[members, blocks] = (raw[members, blocks] - self_sim) / np.maximum(
-            np.linalg.norm(without, axis=1), 1e-12
-        )
+        self_sim = np.asarray(X[members].multiply(X[members]).sum(axis=1)).ravel()
+        dot = raw[members, blocks]
+        # |s - x|^2 = |s|^2 - 2 s.x + |x|^2: no dense copy of the rows is needed.
+        without = np.sqrt(np.maximum(norms[blocks] ** 2 - 2 * dot + self_sim, 0.0))
+        out[members, blocks] = (dot - self_sim) / np.maximum(without, 1e-12)
     return np.asarray(out, dtype=np.float64)
+
+
+def member_sums(
+    X: sp.csr_matrix, labels: npt.NDArray[np.int64], blocks: int
+) -> npt.NDArray[np.float64]:
+    """Per block the sum of the rows labelled with it (label -1: none)."""
+    keep = np.flatnonzero(labels >= 0)
+    onehot = sp.csr_matrix((np.ones(len(keep)), (labels[keep], keep)), shape=(blocks, X.shape[0]))
+    return np.asarray((onehot @ X).toarray(), dtype=np.float64)
 
 
 def assign(
@@ -85,10 +92,8 @@ def assign(
     own = np.full(len(free), -1, dtype=np.int64)
     sims = similarities(rows, protos.fixed, own)
     labels = np.argmax(sims, axis=1)
-    dense = rows.toarray()
     for _ in range(MAX_ROUNDS):
-        sums = protos.fixed.copy()
-        np.add.at(sums, labels, dense)
+        sums = protos.fixed + member_sums(rows, labels, len(protos.keys))
         sims = similarities(rows, sums, labels)
         moved = np.argmax(sims, axis=1)
         if np.array_equal(moved, labels):

@@ -18,7 +18,11 @@ from consult.synthesis.cluster import centroid, communities, fits
 from consult.synthesis.describe import Description, Member, describe
 from consult.synthesis.embeddings import Embedder
 from consult.synthesis.features import Corpus, Text, represent
-from consult.synthesis.guide import Prototypes, assign, prototypes, suggest
+from consult.synthesis.guide import Prototypes, assign, member_sums, prototypes, suggest
+
+
+# Similarity below this is rounding noise: the texts share nothing.
+LIKE_AT_ALL = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,7 +140,7 @@ def run(
             )
     # What forms no new block stays with the block it is most like, if it is like it at all.
     for row in list(unassigned):
-        if row in best and best[row][1] > 0:
+        if row in best and best[row][1] > LIKE_AT_ALL:
             joined_rows[row] = protos.keys[best[row][0]]
             unassigned.remove(row)
     joined = {units[r].id: key for r, key in joined_rows.items()}
@@ -169,9 +173,10 @@ def _similarity(X: sp.csr_matrix, row: int, vector: npt.NDArray[np.float64]) -> 
 def _centres(
     X: sp.csr_matrix, protos: Prototypes, placed: Mapping[int, int]
 ) -> npt.NDArray[np.float64]:
-    sums = protos.fixed.copy()
+    labels = np.full(X.shape[0], -1, dtype=np.int64)
     for row, k in placed.items():
-        sums[k] += np.asarray(X[row].toarray()).ravel()
+        labels[row] = k
+    sums = protos.fixed + member_sums(X, labels, len(protos.keys))
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return np.asarray(sums / np.maximum(norms, 1e-12))
 
