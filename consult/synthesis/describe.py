@@ -313,11 +313,8 @@ def describe(members: Sequence[Member], language: str = "nl") -> Description:
     fitting = [i for i in order if len(units[i][1]) <= SUMMARY_CHARS]
     alone = [i for i in fitting if stands_alone(units[i][1])]
     summary = units[(alone or fitting or order)[0]][1]
-    by_score = sorted(
-        (m for m in members if m.quotable),
-        key=lambda m: -member_scores[members.index(m)],
-    )
     row_of = {m.id: n for n, m in enumerate(members)}
+    by_score = sorted(quotable, key=lambda m: -member_scores[row_of[m.id]])
     quotes: list[int] = []
     seen_people: set[str] = set()
     seen_sectors: set[str] = set()
@@ -329,7 +326,7 @@ def describe(members: Sequence[Member], language: str = "nl") -> Description:
                 continue
             if strict and (m.contributor in seen_people or m.sector in seen_sectors):
                 continue
-            if any(_alike(matrix, row_of[m.id], row_of[q]) for q in quotes):
+            if quotes and _alike(matrix, row_of[m.id], [row_of[q] for q in quotes]):
                 continue
             quotes.append(m.id)
             seen_people.add(m.contributor)
@@ -337,9 +334,10 @@ def describe(members: Sequence[Member], language: str = "nl") -> Description:
     return Description(title, summary[:SUMMARY_CHARS], tuple(terms_), tuple(quotes))
 
 
-def _alike(matrix: sp.csr_matrix, a: int, b: int) -> bool:
-    similarity = float((matrix[a] @ matrix[b].T).toarray()[0, 0])
-    return similarity >= SAME_QUOTE
+def _alike(matrix: sp.csr_matrix, row: int, chosen: list[int]) -> bool:
+    """Whether the text of `row` says what one of the `chosen` texts already says."""
+    similarity = (matrix[row] @ matrix[chosen].T).toarray()
+    return bool(similarity.max() >= SAME_QUOTE)
 
 
 def _scores(matrix: sp.csr_matrix, centre: np.ndarray) -> np.ndarray:

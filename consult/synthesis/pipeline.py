@@ -20,7 +20,6 @@ from consult.synthesis.embeddings import Embedder
 from consult.synthesis.features import Corpus, Text, represent
 from consult.synthesis.guide import Prototypes, assign, member_sums, prototypes, suggest
 
-
 # Similarity below this is rounding noise: the texts share nothing.
 LIKE_AT_ALL = 1e-6
 
