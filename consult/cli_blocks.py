@@ -43,6 +43,8 @@ ACTION_NL: dict[str, str] = {
     decisions.Action.APPROVE: "goedgekeurd",
     decisions.Action.REJECT: "afgewezen",
     decisions.Action.REOPEN: "heropend",
+    decisions.Action.DESCRIBE: "beschreven",
+    decisions.Action.CREATE: "aangemaakt",
     "synthesise": "synthese",  # written by the pipeline on every run
 }
 
@@ -123,6 +125,8 @@ def list_blocks(
     for row in rows:
         # A pencil marks blocks staff have worked on: a re-run keeps them as they are.
         title = escape(row.title) + (" ✎" if row.edited_by_staff else "")
+        if row.title_is_draft:
+            title += " [dim](concepttitel)[/]"
         table.add_row(
             str(row.id),
             escape(row.theme),
@@ -151,6 +155,10 @@ def show_block(block_id: BlockArg) -> None:
         f"status: {STATUS_NL[detail.status]} · door staf bewerkt: {edited} · "
         f"bijgewerkt: {updated}"
     )
+    if detail.title_is_draft:
+        console.print("[dim]De titel is een concept van de synthese tot iemand hem hernoemt.[/]")
+    if detail.description:
+        console.print(f"[bold]Beschrijving:[/] {escape(detail.description)}")
     console.print(f"[bold]Samenvatting:[/] {escape(detail.summary) or '(geen)'}")
     console.print(f"[bold]Kernwoorden:[/] {escape(', '.join(detail.key_terms)) or '(geen)'}")
     table = Table(title=f"Bijdragen ({len(detail.contributions)})")
@@ -181,6 +189,117 @@ def rename_block(
         console.print(f"Bouwsteen {block_id} heet nu '{escape(title.strip())}'.")
     else:
         console.print(f"Bouwsteen {block_id} had die titel al; niets gewijzigd.")
+
+
+@blocks_app.command("describe")
+def describe_block(
+    block_id: BlockArg,
+    description: Annotated[
+        str, typer.Argument(metavar="BESCHRIJVING", help="Waar de bouwsteen over gaat, in één zin")
+    ],
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TITEL", help="Ook een eigen titel geven")
+    ] = None,
+    by: By = None,
+) -> None:
+    """Beschrijf een bouwsteen in één zin: de synthese deelt bijdragen in op wat die zin
+    betekent, en de bouwsteen blijft bij een nieuwe synthese bestaan."""
+    actor = _actor(by)
+    with _review() as (_, session):
+        changed = decisions.describe_block(session, block_id, description, actor, title)
+    if changed:
+        console.print(f"Bouwsteen {block_id} is beschreven.")
+    else:
+        console.print(f"Bouwsteen {block_id} had die beschrijving al; niets gewijzigd.")
+
+
+@blocks_app.command("create")
+def create_blocks(
+    round_slug: RoundArg,
+    theme: Annotated[
+        str | None, typer.Option("--theme", metavar="SLUG", help="Het thema van de bouwsteen")
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option("--description", metavar="TEKST", help="Waar de bouwsteen over gaat"),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", metavar="TITEL")] = None,
+    from_questions: Annotated[
+        bool,
+        typer.Option(
+            "--from-questions", help="Eén bouwsteen per leidende vraag van het thema (--theme)"
+        ),
+    ] = False,
+    from_round: Annotated[
+        str | None,
+        typer.Option(
+            "--from-round", metavar="RONDE", help="De goedgekeurde bouwstenen van een eerdere ronde"
+        ),
+    ] = None,
+    by: By = None,
+) -> None:
+    """Maak bouwstenen uit een beschrijving, uit de leidende vragen van een thema of uit de
+    goedgekeurde bouwstenen van een eerdere ronde. De synthese deelt er bijdragen in in."""
+    from sqlalchemy import select
+
+    from models import Theme
+
+    ways = [description is not None, from_questions, from_round is not None]
+    if sum(ways) != 1:
+        raise _fail("kies één van --description, --from-questions en --from-round", 2)
+    actor = _actor(by)
+    with _review() as (_, session):
+        round_id = _round_id(session, round_slug)
+        theme_id: int | None = None
+        if theme is not None:
+            theme_id = session.scalar(select(Theme.id).where(Theme.slug == theme))
+            if theme_id is None:
+                raise _fail(f"onbekend thema '{theme}'")
+        if from_round is not None:
+            made = decisions.start_from_round(
+                session, round_id, _round_id(session, from_round), actor
+            )
+        elif theme_id is None:
+            raise _fail("vermeld het thema met --theme", 2)
+        elif from_questions:
+            made = decisions.start_from_questions(session, round_id, theme_id, actor)
+        else:
+            made = [
+                decisions.create_block(session, round_id, theme_id, description or "", actor, title)
+            ]
+        lines = [f"{b.id}: {b.title}" for b in made]
+    if not lines:
+        console.print("Geen nieuwe bouwstenen: die beschrijvingen bestaan al.")
+    for line in lines:
+        console.print(f"Bouwsteen {escape(line)}")
+
+
+@blocks_app.command("suggest")
+def suggest_blocks(
+    contribution_id: Annotated[int, typer.Argument(metavar="BIJDRAGE", help="Id van de bijdrage")],
+    limit: Annotated[int, typer.Option(min=1, help="Hoeveel bouwstenen")] = 5,
+) -> None:
+    """De bouwstenen waar een bijdrage het best bij past, met een score (0-1)."""
+    from consult.synthesis.embeddings import load_embedder
+    from consult.synthesis.service import suggest_blocks as suggest
+
+    with _review() as (app, session):
+        synthesis = app.settings.synthesis
+        embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
+        try:
+            found = suggest(session, contribution_id, embedder, limit)
+        except LookupError as exc:
+            raise _fail(str(exc)) from exc
+    if not found:
+        console.print("Er zijn nog geen bouwstenen in dit thema.")
+        return
+    table = Table(title=f"Bouwstenen voor bijdrage {contribution_id}")
+    table.add_column("bouwsteen", justify="right")
+    table.add_column("titel")
+    table.add_column("score", justify="right")
+    for item in found:
+        table.add_row(str(item.block_id), escape(item.title), f"{item.score:.2f}")
+    console.print(table)
 
 
 @blocks_app.command("summary")

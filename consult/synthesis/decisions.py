@@ -38,11 +38,20 @@ from typing import Any, Literal
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from models import BlockEvent, BlockStatus, BuildingBlock, Contribution, block_contribution
+from models import (
+    BlockEvent,
+    BlockStatus,
+    BuildingBlock,
+    Contribution,
+    Theme,
+    block_contribution,
+)
 from models.base import utcnow
 
 MAX_TITLE = 300  # building_block.title is VARCHAR(300)
 MAX_SUMMARY = 5000
+MAX_DESCRIPTION = 1000
+DRAFT_TITLE_WORDS = 8
 MAX_ACTOR = 200  # block_event.actor is VARCHAR(200)
 PLACED_BY_STAFF = "staff"
 
@@ -63,6 +72,8 @@ class Action(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     REOPEN = "reopen"
+    DESCRIBE = "describe"
+    CREATE = "create"
 
 
 class DecisionError(ValueError):
@@ -113,11 +124,151 @@ def _edit_words(
         return False
     setattr(block, field, value)
     block.edited_by_staff = True
+    if field == "title":
+        block.title_is_draft = False
     _touch(block)
     _record(
         session, block.round_id, block.id, who, action, {f"old_{field}": old, f"new_{field}": value}
     )
     return True
+
+
+def describe_block(
+    session: Session, block_id: int, description: str, actor: str, title: str | None = None
+) -> bool:
+    """Say in one sentence what a draft block is about (and optionally give it a title).
+    Synthesis then places contributions with it by what the description means; the block stays
+    on re-runs. Returns False if nothing changed."""
+    who = _actor(actor)
+    text = _description(description)
+    block = _block(session, block_id)
+    _require_draft(block, "beschrijven")
+    changed = False
+    if title is not None:
+        changed = rename(session, block_id, title, who)
+    if block.description == text:
+        return changed
+    old = block.description
+    block.description = text
+    _touch(block)
+    _record(
+        session,
+        block.round_id,
+        block.id,
+        who,
+        Action.DESCRIBE,
+        {"old_description": old, "new_description": text},
+    )
+    return True
+
+
+def create_block(
+    session: Session,
+    round_id: int,
+    theme_id: int,
+    description: str,
+    actor: str,
+    title: str | None = None,
+    source: str = "",
+) -> BuildingBlock:
+    """A new, empty draft block from a description (and a title, if staff have one; otherwise
+    a draft title from the description until the pipeline finds a better one). `source` says
+    where the words came from (a guiding question, a previous round's block)."""
+    who = _actor(actor)
+    text = _description(description)
+    block = BuildingBlock(
+        round_id=round_id,
+        theme_id=theme_id,
+        title=_title(title) if title is not None else _draft_title(text),
+        description=text,
+        summary="",
+        key_terms=[],
+        quote_ids=[],
+        title_is_draft=title is None,
+        edited_by_staff=title is not None,
+    )
+    session.add(block)
+    session.flush()
+    details: dict[str, Any] = {"title": block.title, "description": text, "theme_id": theme_id}
+    if source:
+        details["source"] = source
+    _record(session, round_id, block.id, who, Action.CREATE, details)
+    return block
+
+
+def start_from_questions(
+    session: Session, round_id: int, theme_id: int, actor: str
+) -> list[BuildingBlock]:
+    """One described block per guiding question of the theme (config/themes.toml), for staff
+    to sharpen; questions that already describe a block of the round are skipped."""
+    theme = session.get(Theme, theme_id)
+    if theme is None:
+        raise DecisionError(f"onbekend thema {theme_id}")
+    taken = _descriptions_in(session, round_id, theme_id)
+    return [
+        create_block(session, round_id, theme_id, q, actor, source=f"leidende vraag {n}")
+        for n, q in enumerate(theme.questions_nl, start=1)
+        if " ".join(q.split()) not in taken
+    ]
+
+
+def start_from_round(
+    session: Session, round_id: int, previous_round_id: int, actor: str
+) -> list[BuildingBlock]:
+    """A described block for each approved block of a previous round, in the same theme, with
+    its title and its description (or, without one, its summary)."""
+    if round_id == previous_round_id:
+        raise DecisionError("kies een andere ronde dan deze om bouwstenen uit over te nemen")
+    previous = session.scalars(
+        select(BuildingBlock)
+        .where(
+            BuildingBlock.round_id == previous_round_id,
+            BuildingBlock.status == BlockStatus.APPROVED,
+        )
+        .order_by(BuildingBlock.id)
+    ).all()
+    created: list[BuildingBlock] = []
+    for old in previous:
+        words = old.description.strip() or old.summary.strip() or old.title
+        if " ".join(words.split()) in _descriptions_in(session, round_id, old.theme_id):
+            continue
+        created.append(
+            create_block(
+                session,
+                round_id,
+                old.theme_id,
+                words,
+                actor,
+                title=old.title,
+                source=f"bouwsteen {old.id} van ronde {previous_round_id}",
+            )
+        )
+    return created
+
+
+def _descriptions_in(session: Session, round_id: int, theme_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(BuildingBlock.description).where(
+                BuildingBlock.round_id == round_id, BuildingBlock.theme_id == theme_id
+            )
+        )
+    )
+
+
+def _description(description: str) -> str:
+    text = " ".join(description.split())
+    if not text:
+        raise BadInput("beschrijving mag niet leeg zijn")
+    if len(text) > MAX_DESCRIPTION:
+        raise BadInput(f"beschrijving is {len(text)} tekens; het maximum is {MAX_DESCRIPTION}")
+    return text
+
+
+def _draft_title(description: str) -> str:
+    words = description.rstrip(".?!").split()
+    short = " ".join(words[:DRAFT_TITLE_WORDS])
+    return short if len(words) <= DRAFT_TITLE_WORDS else short + " …"
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,6 +617,11 @@ def describe(event: BlockEvent) -> str:
             old = _status_nl(d.get("from_status"))
             new = _status_nl(d.get("to_status"))
             return f"status {old} → {new}"
+        case Action.DESCRIBE:
+            return f"beschrijving: '{_shorten(str(d.get('new_description', '')))}'"
+        case Action.CREATE:
+            origin = f" (uit {d.get('source')})" if d.get("source") else ""
+            return f"aangemaakt uit beschrijving{origin}: '{_shorten(str(d.get('description')))}'"
         case "synthesise":
             return (
                 f"synthese: {d.get('new_blocks')} nieuwe bouwstenen, {d.get('assigned')} "

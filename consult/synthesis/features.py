@@ -1,5 +1,5 @@
-"""Turn texts into vectors: compound-aware TF-IDF over stems by default, optionally joined with
-sentence embeddings from a local model.
+"""Turn texts into vectors: compound-aware TF-IDF over stems, joined with multilingual sentence
+embeddings (consult.synthesis.embeddings) where the model is installed.
 
 Word weights and the embedding's common directions are best learned from the whole round, not
 from one theme: a word every theme uses ("corona", "zorg") says little about which building
@@ -24,12 +24,16 @@ from consult.synthesis.text import STOPWORDS_NL, stem, terms
 # Mu & Viswanath (2018), "All-but-the-Top": remove the mean and about d/100 top principal
 # directions of an embedding space; they carry what all texts share, not what sets them apart.
 COMMON_DIRECTIONS_PER_DIMENSION = 1 / 100
+MIN_TEXTS_PER_LANGUAGE = 10
+ROWS_PER_COMMON_DIRECTION = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Text:
     text: str
     language: str
+    # The stored embedding of the text (consult.synthesis.store), when there is one.
+    vector: npt.NDArray[np.float32] | None = None
 
 
 def tokens(item: Text) -> list[str]:
@@ -82,20 +86,53 @@ def remove_common(
 
 class Corpus:
     """Round-wide statistics: the word weights (IDF) of all texts and, with an embedder, the
-    common directions of their embeddings. Each text is embedded once; `represent` reuses it."""
+    mean embedding per language and the common directions of the embeddings. Each text is
+    embedded at most once (stored vectors are used as they are); `represent` reuses it."""
 
     def __init__(self, items: Sequence[Text], embedder: Embedder | None = None) -> None:
         self._vectorizer = _vectorizer().fit(items) if items else None
         self.embedder = embedder
-        self._dense: dict[str, npt.NDArray[np.float32]] = {}
-        self._mean: npt.NDArray[np.float32] | None = None
+        self._raw: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
+        self._means: dict[str, npt.NDArray[np.float32]] = {}
         self._directions: npt.NDArray[np.float32] | None = None
         if embedder is not None and items:
-            texts = list(dict.fromkeys(i.text for i in items))
-            raw = embedder.embed(texts).astype(np.float32)
-            self._mean, self._directions = common_directions(raw)
-            cleaned = remove_common(raw, self._mean, self._directions)
-            self._dense = dict(zip(texts, cleaned, strict=True))
+            self._remember(items)
+            by_language: dict[str, list[npt.NDArray[np.float32]]] = {}
+            for (_, language), vector in self._raw.items():
+                by_language.setdefault(language, []).append(vector)
+            # A text in English lies apart from the same point made in Dutch; centring each
+            # language on its own mean puts both in one space before the common directions go.
+            overall = np.mean(list(self._raw.values()), axis=0).astype(np.float32)
+            # The mean of a handful of texts is mostly those texts: centring on it would wipe
+            # out what they say, so a language with few texts is centred on the round's mean.
+            self._means = {
+                k: np.mean(v, axis=0).astype(np.float32)
+                if len(v) >= MIN_TEXTS_PER_LANGUAGE
+                else overall
+                for k, v in by_language.items()
+            }
+            centred = np.stack([v - self._means[k[1]] for k, v in self._raw.items()])
+            # A direction seen in a few texts is what those texts say, not what all share.
+            most = len(centred) // ROWS_PER_COMMON_DIRECTION
+            _, self._directions = common_directions(
+                centred,
+                min(most, max(1, round(centred.shape[1] * COMMON_DIRECTIONS_PER_DIMENSION))),
+            )
+
+    def _remember(self, items: Sequence[Text]) -> None:
+        missing: dict[tuple[str, str], None] = {}
+        for item in items:
+            key = (item.text, item.language)
+            if key in self._raw:
+                continue
+            if item.vector is not None:
+                self._raw[key] = np.asarray(item.vector, dtype=np.float32)
+            else:
+                missing[key] = None
+        if missing and self.embedder is not None:
+            keys = list(missing)
+            vectors = self.embedder.embed([text for text, _ in keys]).astype(np.float32)
+            self._raw.update(zip(keys, vectors, strict=True))
 
     def lexical(self, items: Sequence[Text]) -> sp.csr_matrix:
         if self._vectorizer is None:
@@ -104,14 +141,13 @@ class Corpus:
         return sp.csr_matrix(self._vectorizer.transform(items))
 
     def dense(self, items: Sequence[Text]) -> npt.NDArray[np.float32] | None:
-        if self.embedder is None or self._mean is None or self._directions is None:
+        if self.embedder is None or self._directions is None:
             return None
-        missing = list(dict.fromkeys(i.text for i in items if i.text not in self._dense))
-        if missing:
-            raw = self.embedder.embed(missing).astype(np.float32)
-            cleaned = remove_common(raw, self._mean, self._directions)
-            self._dense.update(zip(missing, cleaned, strict=True))
-        return np.stack([self._dense[i.text] for i in items])
+        self._remember(items)
+        overall: npt.NDArray[np.float32] = np.mean(list(self._means.values()), axis=0)
+        raw = np.stack([self._raw[(i.text, i.language)] for i in items])
+        means = np.stack([self._means.get(i.language, overall) for i in items])
+        return remove_common(raw, means, self._directions)
 
 
 def _join(lexical: sp.csr_matrix, dense: npt.NDArray[np.float32]) -> sp.csr_matrix:
@@ -125,12 +161,10 @@ def represent(
 ) -> sp.csr_matrix:
     """L2-normalised rows. With an embedder, its dense vectors and the TF-IDF vectors each
     carry half of the similarity, so words people share still count. With a corpus, word
-    weights and embeddings come from it (its embedder, not `embedder`, is used)."""
-    if corpus is not None:
-        dense = corpus.dense(items)
-        lexical = corpus.lexical(items)
-        return lexical if dense is None else _join(lexical, dense)
-    lexical = tfidf(items)
-    if embedder is None:
-        return lexical
-    return _join(lexical, embedder.embed([i.text for i in items]))
+    weights and embeddings come from it (its embedder, not `embedder`, is used); without one,
+    they are learned from `items`."""
+    if corpus is None:
+        corpus = Corpus(items, embedder)
+    dense = corpus.dense(items)
+    lexical = corpus.lexical(items)
+    return lexical if dense is None else _join(lexical, dense)

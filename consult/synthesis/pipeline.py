@@ -1,5 +1,6 @@
-"""The synthesis pipeline for one theme: represent, place around anchors, find new groups,
-describe them. Pure: plain data in, plain data out; no database.
+"""The synthesis pipeline for one theme: represent, place with the blocks staff have (placed
+contributions, descriptions), find new groups in what fits none, describe them, suggest.
+Pure: plain data in, plain data out; no database.
 
 Every unit ends up in exactly one place: an anchor group, a new group, or unassigned.
 """
@@ -9,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from consult.synthesis.cluster import assign_to_anchors, centroid, communities, fits
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from consult.synthesis.cluster import centroid, communities, fits
 from consult.synthesis.describe import Description, Member, describe
 from consult.synthesis.embeddings import Embedder
 from consult.synthesis.features import Corpus, Text, represent
+from consult.synthesis.guide import Prototypes, assign, member_sums, prototypes, suggest
+
+# Similarity below this is rounding noise: the texts share nothing.
+LIKE_AT_ALL = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Unit:
     id: int
     text: str
@@ -23,6 +32,8 @@ class Unit:
     quotable: bool = True
     contributor: str = ""
     sector: str = ""
+    # The stored embedding (raw, as the model made it), if the service has one.
+    vector: npt.NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class Params:
     # A building block rests on several voices; smaller groups go to "unassigned".
     min_group_size: int = 3
     seed: int = 0
+    # Blocks suggested per contribution.
+    suggestions: int = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class Outcome:
     groups: tuple[NewGroup, ...]
     unassigned: tuple[int, ...]
     described_anchors: Mapping[str, Description] = field(default_factory=dict)
+    # unit id -> (block key, score) best first; keys of new groups are "new:<index>".
+    suggestions: Mapping[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
 
 def run(
@@ -57,57 +72,146 @@ def run(
     embedder: Embedder | None = None,
     language: str = "nl",
     corpus: Corpus | None = None,
+    described: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Group the units of one theme. `anchors` maps a group key to unit ids that are fixed in
-    it (staff placements, or seeds); other units may join those groups or form new ones.
+    it (staff placements, or seeds); `described` maps a group key to the description staff
+    wrote for it (a group may have both, or a description alone). Other units join the group
+    they are most like, if they fit it; what fits none may form new groups.
     `corpus` holds the statistics of the whole round (see `features.Corpus`); with it, its
     embedder is used and `embedder` is ignored."""
     params = params or Params()
     anchors = {k: list(v) for k, v in (anchors or {}).items() if v}
+    described = {k: v for k, v in (described or {}).items() if v.strip()}
     if not units:
         return Outcome({}, (), ())
+    if corpus is None:
+        corpus = Corpus([_text(u) for u in units], embedder)
     index = {u.id: i for i, u in enumerate(units)}
-    X = represent([_text(u) for u in units], embedder, corpus)
+    X = represent([_text(u) for u in units], corpus=corpus)
+    theme = centroid(X, range(X.shape[0]))
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}
-    joined_rows = assign_to_anchors(
-        X, anchor_rows, free, params.neighbours, params.resolution, params.seed
-    )
+    descriptions = _describe_rows(described, corpus)
+    protos = prototypes(X, anchor_rows, descriptions)
+    placed, sims = assign(X, protos, free)
+    best: dict[int, tuple[int, float]] = {}  # free row -> (prototype, similarity)
+    for n, row in enumerate(free):
+        if row in placed:
+            best[row] = (placed[row], float(sims[n, placed[row]]))
+    joined_rows: dict[int, str] = {}
+    for row, (k, sim) in best.items():
+        # Closer to its block than to the theme as a whole: it fits that block.
+        if sim >= _similarity(X, row, theme):
+            joined_rows[row] = protos.keys[k]
 
+    # Centres of what staff gave and what clearly fits, to tell a new topic from a known one.
+    block_centres = _centres(X, protos, {r: placed[r] for r in joined_rows})
     rest = [i for i in free if i not in joined_rows]
     groups: list[NewGroup] = []
+    group_rows: list[list[int]] = []
     unassigned: list[int] = []
     if rest:
-        theme = centroid(X, range(X.shape[0]))
         sub = X[rest]
         for community in communities(sub, params.neighbours, params.resolution, params.seed):
             rows = [rest[i] for i in community]
             middle = centroid(X, rows)
-            members = [r for r in rows if fits(X, r, middle, theme)]
-            if len(members) < params.min_group_size:
+            # A new block only for what is closer to the others in it than to any block staff
+            # have (the text itself left out of the new block's centre).
+            total = np.asarray(X[rows].sum(axis=0)).ravel()
+            members = [
+                r
+                for r in rows
+                if fits(X, r, middle, theme)
+                and _similarity(X, r, _without(total, X, r)) > best.get(r, (0, -1.0))[1]
+            ]
+            if len(members) < params.min_group_size or _is_known(X, members, block_centres):
                 unassigned.extend(rows)
                 continue
             unassigned.extend(r for r in rows if r not in members)
+            group_rows.append(members)
             groups.append(
                 NewGroup(
                     tuple(sorted(units[r].id for r in members)),
                     describe([_member(units[r]) for r in members], language),
                 )
             )
+    # What forms no new block stays with the block it is most like, if it is like it at all.
+    for row in list(unassigned):
+        if row in best and best[row][1] > LIKE_AT_ALL:
+            joined_rows[row] = protos.keys[best[row][0]]
+            unassigned.remove(row)
     joined = {units[r].id: key for r, key in joined_rows.items()}
-    described = {
-        key: describe(
-            [_member(units[r]) for r in rows + [r for r, k in joined_rows.items() if k == key]],
-            language,
-        )
-        for key, rows in anchor_rows.items()
+    all_keys = dict.fromkeys([*anchor_rows, *descriptions])
+    described_groups = {
+        key: anchor_rows.get(key, []) + [r for r, k in joined_rows.items() if k == key]
+        for key in all_keys
     }
-    return Outcome(joined, tuple(groups), tuple(sorted(units[r].id for r in unassigned)), described)
+    descriptions_out = {
+        key: describe([_member(units[r]) for r in rows], language)
+        for key, rows in described_groups.items()
+        if rows
+    }
+    final = {**described_groups, **{f"new:{n}": rows for n, rows in enumerate(group_rows)}}
+    ranked = suggest(X, final, descriptions, params.suggestions)
+    suggestions = {units[r].id: s for r, s in ranked.items()}
+    return Outcome(
+        joined,
+        tuple(groups),
+        tuple(sorted(units[r].id for r in unassigned)),
+        descriptions_out,
+        suggestions,
+    )
+
+
+def _similarity(X: sp.csr_matrix, row: int, vector: npt.NDArray[np.float64]) -> float:
+    return float(np.asarray(X[row] @ vector).ravel()[0])
+
+
+def _centres(
+    X: sp.csr_matrix, protos: Prototypes, placed: Mapping[int, int]
+) -> npt.NDArray[np.float64]:
+    labels = np.full(X.shape[0], -1, dtype=np.int64)
+    for row, k in placed.items():
+        labels[row] = k
+    sums = protos.fixed + member_sums(X, labels, len(protos.keys))
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.asarray(sums / np.maximum(norms, 1e-12))
+
+
+def _is_known(X: sp.csr_matrix, rows: Sequence[int], centres: npt.NDArray[np.float64]) -> bool:
+    """A candidate group says what a block staff have already says when its centre is closer to
+    that block's centre than its own members are, on average, to its centre."""
+    if not len(centres):
+        return False
+    middle = centroid(X, rows)
+    total = np.asarray(X[list(rows)].sum(axis=0)).ravel()
+    # Each member against the centre of the others: a member always looks like a centre it
+    # is part of, which would make every small group look tight.
+    cohesion = float(np.mean([_similarity(X, r, _without(total, X, r)) for r in rows]))
+    return float(np.max(centres @ middle)) >= cohesion
+
+
+def _without(total: npt.NDArray[np.float64], X: sp.csr_matrix, row: int) -> npt.NDArray[np.float64]:
+    rest = total - np.asarray(X[row].toarray()).ravel()
+    norm = float(np.linalg.norm(rest))
+    return np.asarray(rest / norm if norm else rest, dtype=np.float64)
+
+
+def _describe_rows(
+    described: Mapping[str, str], corpus: Corpus
+) -> dict[str, npt.NDArray[np.float64]]:
+    if not described:
+        return {}
+    keys = list(described)
+    # Staff write descriptions in Dutch (the report's language).
+    rows = represent([Text(described[k], "nl") for k in keys], corpus=corpus)
+    return {k: np.asarray(rows[n].toarray()).ravel() for n, k in enumerate(keys)}
 
 
 def _text(unit: Unit) -> Text:
-    return Text(unit.text, unit.language)
+    return Text(unit.text, unit.language, unit.vector)
 
 
 def corpus_of(units: Sequence[Unit], embedder: Embedder | None = None) -> Corpus:

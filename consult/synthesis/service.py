@@ -7,6 +7,9 @@ On every run, per theme:
   new contributions;
 - a draft block staff only placed contributions in stays, with those contributions fixed;
   what the pipeline had placed there is placed again, so it may move;
+- a draft block staff described (or created from a description) stays; contributions are
+  placed with it by what the description means, and its words are the pipeline's until staff
+  rename it;
 - a draft block nobody touched is made again from scratch;
 - a contribution staff took out of every block stays unassigned.
 Everything else is placed: with an existing draft block, in a new draft block, or unassigned.
@@ -15,15 +18,21 @@ Everything else is placed: with an existing draft block, in a new draft block, o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
-from consult.synthesis.embeddings import Embedder
+from consult.synthesis.embeddings import Embedder, method_of
+from consult.synthesis.features import Text, represent
+from consult.synthesis.guide import suggest
 from consult.synthesis.pipeline import Params, Unit, corpus_of, run
+from consult.synthesis.store import embed_missing, stored_vectors
 from models import (
     BlockEvent,
     BlockStatus,
@@ -83,7 +92,11 @@ def synthesise(
         if placed_by == STAFF or blocks[bid].edited_by_staff:
             fixed[bid].append(cid)
     drafts = [bid for bid, b in blocks.items() if b.status == BlockStatus.DRAFT]
-    kept_drafts = {bid for bid in drafts if blocks[bid].edited_by_staff or fixed[bid]}
+    kept_drafts = {
+        bid
+        for bid in drafts
+        if blocks[bid].edited_by_staff or fixed[bid] or blocks[bid].description.strip()
+    }
     dropped = [bid for bid in drafts if bid not in kept_drafts]
     # What the pipeline placed in a block that stays is placed again; dropped drafts go.
     session.execute(
@@ -106,15 +119,28 @@ def synthesise(
             continue
         by_theme[c.theme_id].append(c)
 
+    # Vectors are made once and kept; only contributions without one wait for the model.
+    vectors: dict[int, npt.NDArray[np.float32]] = {}
+    if embedder is not None:
+        embed_missing(session, round_id, embedder)
+        vectors = stored_vectors(session, [c.id for c in contributions], embedder.name)
     # Word weights and embedding statistics from every contribution of the round, themes and
     # frozen blocks included: the more text, the better a word's weight is known.
-    corpus = corpus_of([_unit(c) for c in contributions], embedder)
+    corpus = corpus_of([_unit(c, vectors) for c in contributions], embedder)
     created = assigned = unassigned = 0
     for theme_id, items in sorted(by_theme.items()):
-        anchors = {
-            f"block:{bid}": fixed[bid] for bid in kept_drafts if blocks[bid].theme_id == theme_id
-        }
-        outcome = run([_unit(c) for c in items], anchors, params, embedder, language, corpus)
+        in_theme = [bid for bid in sorted(kept_drafts) if blocks[bid].theme_id == theme_id]
+        anchors = {f"block:{bid}": fixed[bid] for bid in in_theme}
+        described = {f"block:{bid}": _description(blocks[bid]) for bid in in_theme}
+        outcome = run(
+            [_unit(c, vectors) for c in items],
+            anchors,
+            params,
+            embedder,
+            language,
+            corpus,
+            {k: v for k, v in described.items() if v},
+        )
         for cid, key in outcome.joined.items():
             _place(session, int(key.split(":")[1]), cid)
             assigned += 1
@@ -148,6 +174,9 @@ def synthesise(
                 "replaced_drafts": sorted(dropped),
                 "assigned": assigned,
                 "unassigned": unassigned,
+                # What the report's method note says the blocks were drafted with.
+                "method": method_of(embedder).backend,
+                "model": method_of(embedder).model,
             },
         )
     )
@@ -156,7 +185,7 @@ def synthesise(
     return SynthesisResult(total_blocks, assigned, unassigned)
 
 
-def _unit(c: Contribution) -> Unit:
+def _unit(c: Contribution, vectors: Mapping[int, npt.NDArray[np.float32]]) -> Unit:
     org: Organisation = c.person.organisation
     return Unit(
         id=c.id,
@@ -165,7 +194,17 @@ def _unit(c: Contribution) -> Unit:
         quotable=c.quote_permission != QuotePermission.NOT_QUOTABLE,
         contributor=str(c.person_id),
         sector=org.sector,
+        vector=vectors.get(c.id),
     )
+
+
+def _description(block: BuildingBlock) -> str:
+    """What staff wrote about a block: its description, with its title if staff chose it."""
+    if not block.description.strip():
+        return ""
+    if block.title_is_draft:
+        return block.description
+    return f"{block.title}. {block.description}"
 
 
 def _place(session: Session, block_id: int, contribution_id: int) -> None:
@@ -181,3 +220,63 @@ def _apply(block: BuildingBlock, description: Description) -> None:
     block.summary = description.summary
     block.key_terms = list(description.key_terms)
     block.quote_ids = list(description.quote_ids)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    block_id: int
+    title: str
+    score: float
+
+
+def suggest_blocks(
+    session: Session, contribution_id: int, embedder: Embedder | None = None, limit: int = 5
+) -> list[Suggestion]:
+    """The blocks of its theme (draft and approved) a contribution fits best, best first, with
+    a score: cosine similarity with each block's contributions and staff description, the
+    contribution itself left out. Raises LookupError for an unknown contribution."""
+    target = session.get(Contribution, contribution_id)
+    if target is None:
+        raise LookupError(f"onbekende bijdrage {contribution_id}")
+    round_id = target.round_id
+    contributions = session.scalars(
+        select(Contribution)
+        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
+        .options(joinedload(Contribution.person).joinedload(Person.organisation))
+        .order_by(Contribution.id)
+    ).all()
+    if target not in contributions:
+        contributions = [*contributions, target]
+    vectors: dict[int, npt.NDArray[np.float32]] = {}
+    if embedder is not None:
+        embed_missing(session, round_id, embedder)
+        vectors = stored_vectors(session, [c.id for c in contributions], embedder.name)
+    corpus = corpus_of([_unit(c, vectors) for c in contributions], embedder)
+    in_theme = [c for c in contributions if c.theme_id == target.theme_id]
+    row = {c.id: n for n, c in enumerate(in_theme)}
+    blocks = session.scalars(
+        select(BuildingBlock)
+        .where(
+            BuildingBlock.round_id == round_id,
+            BuildingBlock.theme_id == target.theme_id,
+            BuildingBlock.status != BlockStatus.REJECTED,
+        )
+        .options(joinedload(BuildingBlock.contributions))
+        .order_by(BuildingBlock.id)
+    ).unique()
+    X = represent([Text(c.text, c.language, vectors.get(c.id)) for c in in_theme], corpus=corpus)
+    groups: dict[str, list[int]] = {}
+    texts: dict[str, str] = {}
+    titles: dict[int, str] = {}
+    for block in blocks:
+        key = str(block.id)
+        titles[block.id] = block.title
+        groups[key] = [row[c.id] for c in block.contributions if c.id in row]
+        if _description(block):
+            texts[key] = _description(block)
+    described = {}
+    if texts:
+        rows = represent([Text(t, "nl") for t in texts.values()], corpus=corpus)
+        described = {k: rows[n].toarray().ravel() for n, k in enumerate(texts)}
+    ranked = suggest(X, groups, described, limit)[row[target.id]]
+    return [Suggestion(int(k), titles[int(k)], score) for k, score in ranked]

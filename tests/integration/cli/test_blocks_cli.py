@@ -187,3 +187,54 @@ def test_split_merge_and_move_from_the_command_line(s: Scenario, db: Database) -
     for word in ("gesplitst", "verplaatst", "samengevoegd"):
         assert word in history
     assert "buiten gehouden" not in history  # that was block B's contribution
+
+
+def test_describe_and_create_blocks_from_the_command_line(s: Scenario, db: Database) -> None:
+    described = _run(
+        "describe", str(s.b), "Zorg op afstand en domotica in de wijk.", actor="Fatima"
+    )
+    assert described.exit_code == 0, described.output
+    assert "is beschreven" in described.output
+    created = _run(
+        "create",
+        ROUND,
+        "--theme",
+        "innovatie",
+        "--description",
+        "Leren van elkaar tussen regio's.",
+        "--title",
+        "Regionaal leren",
+        actor="Fatima",
+    )
+    assert created.exit_code == 0, created.output
+    assert "Regionaal leren" in created.output
+    with db.unit_of_work() as session:
+        block = session.scalars(
+            select(BuildingBlock).where(BuildingBlock.title == "Regionaal leren")
+        ).one()
+        assert block.description == "Leren van elkaar tussen regio's."
+        assert not block.title_is_draft
+        assert session.get_one(BuildingBlock, s.b).description.startswith("Zorg op afstand")
+        actions = set(session.scalars(select(BlockEvent.action)))
+        assert {"describe", "create"} <= actions
+    history = _run("history", ROUND).output
+    assert "beschreven" in history and "aangemaakt" in history
+
+    both = _run("create", ROUND, "--theme", "innovatie", "--description", "x", "--from-questions")
+    assert both.exit_code == 2
+    no_theme = _run("create", ROUND, "--description", "Iets nieuws.", actor="Fatima")
+    assert no_theme.exit_code == 2 and "--theme" in no_theme.stderr
+    empty = _run("describe", str(s.b), "  ", actor="Fatima")
+    assert empty.exit_code == 2 and "beschrijving mag niet leeg" in empty.stderr
+
+
+def test_suggest_ranks_the_blocks_of_the_theme_with_scores(s: Scenario) -> None:
+    result = _run("suggest", str(s.c[6]))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "│" in line or "|" in line]
+    shown = "\n".join(lines)
+    # Both blocks of theme innovatie, none of the other theme.
+    assert "Instroom en begeleiding" in shown and "Zorg op afstand" in shown
+    assert "Roosters en loopbaan" not in shown
+    unknown = _run("suggest", "999999")
+    assert unknown.exit_code == 1 and "onbekende bijdrage" in unknown.stderr

@@ -28,6 +28,7 @@ TABLES = {
     "consultation_session",
     "contribution",
     "delegation_attempt",
+    "contribution_embedding",
     "invitation",
     "organisation",
     "outbox_message",

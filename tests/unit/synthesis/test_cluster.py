@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from consult.synthesis.cluster import assign_to_anchors, communities, nearest_neighbours
+from consult.synthesis.cluster import communities, nearest_neighbours
 
 
 def _rows(*vectors: Sequence[float]) -> sp.csr_matrix:
@@ -82,82 +82,3 @@ def test_communities_hold_every_row_exactly_once() -> None:
     }
     # Largest first.
     assert [len(c) for c in found] == sorted((len(c) for c in found), reverse=True)
-
-
-def test_candidates_join_the_anchor_they_are_closest_to() -> None:
-    X = _rows(
-        [1, 0, 0, 0],  # 0 anchor "x"
-        [1, 0.2, 0, 0],  # 1 anchor "x"
-        [0, 0, 1, 0],  # 2 anchor "y"
-        [0, 0.2, 1, 0],  # 3 anchor "y"
-        [1, 0.1, 0.1, 0.1],  # 4 much like x
-        [0.1, 0, 1, 0.1],  # 5 much like y
-    )
-
-    placed = assign_to_anchors(X, {"x": [0, 1], "y": [2, 3]}, [4, 5])
-
-    assert placed == {4: "x", 5: "y"}
-
-
-def test_a_candidate_about_nothing_the_anchors_say_stays_out() -> None:
-    X = _rows(
-        [1, 0, 0],  # 0 anchor "x"
-        [1, 0.1, 0],  # 1 anchor "x"
-        [0, 1, 0],  # 2 anchor "y"
-        [0.1, 1, 0],  # 3 anchor "y"
-        [0, 0, 1],  # 4 about neither
-    )
-
-    assert assign_to_anchors(X, {"x": [0, 1], "y": [2, 3]}, [4]) == {}
-
-
-def test_candidates_closer_to_each_other_than_to_any_anchor_stay_out_together() -> None:
-    # Two anchor groups and a tight group of three candidates on a subject of their own: they
-    # are left for the search for new groups, while the others join their anchors.
-    X = _rows(
-        [1, 0, 0, 0.1],  # 0 anchor "x"
-        [1, 0.1, 0, 0],  # 1 anchor "x"
-        [0, 1, 0, 0.1],  # 2 anchor "y"
-        [0.1, 1, 0, 0],  # 3 anchor "y"
-        [1, 0, 0.1, 0.1],  # 4 like x
-        [0, 1, 0.1, 0.1],  # 5 like y
-        [0.1, 0, 1, 0],  # 6 a subject of its own
-        [0, 0.1, 1, 0],  # 7 same
-        [0, 0, 1, 0.1],  # 8 same
-    )
-
-    placed = assign_to_anchors(
-        X, {"x": [0, 1], "y": [2, 3]}, [4, 5, 6, 7, 8], neighbours=2, resolution=1.0, seed=0
-    )
-
-    assert placed == {4: "x", 5: "y"}
-
-
-def test_in_a_community_with_two_anchor_groups_each_candidate_picks_the_nearer() -> None:
-    # The two anchor groups are close, so everything forms one community; each candidate
-    # still joins the group whose centroid is most like it.
-    X = _rows(
-        [1, 0.3],  # 0 anchor "x"
-        [1, 0.35],  # 1 anchor "x"
-        [0.3, 1],  # 2 anchor "y"
-        [0.35, 1],  # 3 anchor "y"
-        [1, 0.5],  # 4 nearer x
-        [0.5, 1],  # 5 nearer y
-    )
-
-    placed = assign_to_anchors(X, {"x": [0, 1], "y": [2, 3]}, [4, 5], neighbours=5)
-
-    assert placed == {4: "x", 5: "y"}
-
-
-def test_anchor_rows_offered_as_candidates_are_not_moved() -> None:
-    X = _rows([1, 0], [1, 0.1], [0, 1], [0.1, 1])
-
-    placed = assign_to_anchors(X, {"x": [0, 1], "y": [2]}, [1, 3])
-
-    assert placed == {3: "y"}
-
-
-def test_no_anchors_or_no_candidates_place_nothing() -> None:
-    assert assign_to_anchors(GRAPH, {}, [0, 1]) == {}
-    assert assign_to_anchors(GRAPH, {"x": [0]}, []) == {}

@@ -10,14 +10,19 @@ from typing import Any
 import pytest
 
 from consult.synthesis.evaluate import (
+    Evaluation,
+    GoldBlock,
     Labelled,
     LabelledFileError,
     Scores,
     as_json,
     evaluate,
+    move_share,
     purity,
+    read_blocks,
     read_labelled,
     score,
+    top_k,
 )
 
 # --- scores ---------------------------------------------------------------------------------
@@ -249,27 +254,27 @@ def _check_ranges(s: Scores) -> None:
 def test_evaluate_scores_each_theme_and_all_together() -> None:
     results = evaluate(_labelled())
 
-    assert set(results) == {"arbeidsvoorwaarden", "opleiding", "overall"}
-    for s in results.values():
+    assert set(results.themes) == {"arbeidsvoorwaarden", "opleiding"}
+    for s in [*results.themes.values(), results.overall]:
         _check_ranges(s)
-    assert results["arbeidsvoorwaarden"].scored == 10
-    assert results["opleiding"].scored == 5
-    assert results["overall"].scored == 15
+    assert results.themes["arbeidsvoorwaarden"].scored == 10
+    assert results.themes["opleiding"].scored == 5
+    assert results.overall.scored == 15
 
 
 def test_with_seeds_only_the_contributions_not_given_away_are_scored() -> None:
     results = evaluate(_labelled(), seeds=2)
 
-    for s in results.values():
+    for s in [*results.themes.values(), results.overall]:
         _check_ranges(s)
     # Two of the five in each block are placed as staff would; the other three are scored.
-    assert results["arbeidsvoorwaarden"].scored == 6
-    assert results["opleiding"].scored == 3
-    assert results["overall"].scored == 9
+    assert results.themes["arbeidsvoorwaarden"].scored == 6
+    assert results.themes["opleiding"].scored == 3
+    assert results.overall.scored == 9
 
 
 def test_clearly_separate_topics_score_perfectly() -> None:
-    overall = evaluate(_labelled())["overall"]
+    overall = evaluate(_labelled()).overall
 
     assert overall.assigned_share == pytest.approx(1.0)
     assert overall.purity == pytest.approx(1.0)
@@ -279,15 +284,15 @@ def test_clearly_separate_topics_score_perfectly() -> None:
 def test_with_seeds_no_contribution_joins_the_seeds_of_another_topic() -> None:
     results = evaluate(_labelled(), seeds=2)
 
-    assert results["overall"].purity == pytest.approx(1.0)
-    assert results["arbeidsvoorwaarden"].assigned_share > 0
+    assert results.overall.purity == pytest.approx(1.0)
+    assert results.themes["arbeidsvoorwaarden"].assigned_share > 0
 
 
 def test_the_same_seed_gives_the_same_scores() -> None:
-    def without_time(results: dict[str, Scores]) -> dict[str, tuple[float, ...]]:
+    def without_time(results: Evaluation) -> dict[str, tuple[float, ...]]:
         return {
             k: (s.ari, s.nmi, s.v_measure, s.purity, s.assigned_share, s.scored)
-            for k, s in results.items()
+            for k, s in [*results.themes.items(), ("overall", results.overall)]
         }
 
     first = evaluate(_labelled(), seeds=2, seed=4)
@@ -295,19 +300,79 @@ def test_the_same_seed_gives_the_same_scores() -> None:
     assert without_time(first) == without_time(again)
 
 
-def test_as_json_has_overall_and_per_theme_scores_only() -> None:
+def test_as_json_leads_with_the_mean_per_theme_ari_and_says_what_ran() -> None:
     results = evaluate(_labelled())
 
     data = json.loads(as_json(results))
 
-    metrics = {"ari", "nmi", "v_measure", "purity", "assigned_share"}
-    assert set(data) == {"overall", "themes"}
-    assert set(data["overall"]) == metrics
+    themes = results.themes
+    mean = (themes["arbeidsvoorwaarden"].ari + themes["opleiding"].ari) / 2
+    assert data["mean_theme_ari"] == round(mean, 4)
+    assert data["overall_ari"] == round(results.overall.ari, 4)
+    assert data["method"] == "tfidf"  # no embedder given
+    # Without seeds or descriptions the pipeline knows no blocks to suggest.
+    assert data["top1"] is None and data["top3"] is None
     assert set(data["themes"]) == {"arbeidsvoorwaarden", "opleiding"}
-    for theme, values in data["themes"].items():
-        assert set(values) == metrics
-        assert values["purity"] == round(results[theme].purity, 4)
-    assert data["overall"]["assigned_share"] == round(results["overall"].assigned_share, 4)
+    assert data["themes"]["opleiding"]["purity"] == round(themes["opleiding"].purity, 4)
+
+
+def test_staff_would_move_what_is_not_in_its_best_matched_group() -> None:
+    # Group x matches a (2 stay), y matches b (1 stays); one b sits in x, one is unplaced.
+    gold = ["a", "a", "b", "b", "b"]
+    placed = ["x", "x", "x", "y", None]
+
+    assert move_share(gold, placed) == pytest.approx(2 / 5)
+    assert move_share(gold, gold) == 0.0
+
+
+def test_top_k_counts_the_own_block_among_the_first_k_suggestions() -> None:
+    gold = ["a", "b", "c"]
+    ranked = [["a", "b"], ["a", "b"], ["a", "b", "c"]]
+
+    assert top_k(gold, ranked, 1) == pytest.approx(1 / 3)
+    assert top_k(gold, ranked, 3) == pytest.approx(1.0)
+
+
+DESCRIBED = [
+    GoldBlock(
+        "kinderopvang",
+        "arbeidsvoorwaarden",
+        "Kinderopvang",
+        "Opvang voor kinderen van ouders die onregelmatige diensten draaien.",
+    ),
+    GoldBlock(
+        "reiskosten",
+        "arbeidsvoorwaarden",
+        "Reiskosten",
+        "Vergoeding van de kosten van woon-werkverkeer met auto of benzine.",
+    ),
+    GoldBlock(
+        "bijscholing",
+        "opleiding",
+        "Bijscholing",
+        "Tijd en geld voor verpleegkundigen om bij te leren.",
+    ),
+]
+
+
+def test_with_descriptions_every_contribution_goes_to_its_described_block() -> None:
+    results = evaluate(_labelled(), blocks=DESCRIBED)
+
+    assert results.overall.ari == pytest.approx(1.0)
+    assert results.overall.top1 == pytest.approx(1.0)
+    assert results.overall.move_share == 0.0
+    assert results.described
+
+
+def test_read_blocks_needs_an_id_theme_and_description(tmp_path: Path) -> None:
+    good = tmp_path / "blocks.json"
+    good.write_text(json.dumps([{"id": "B1", "theme": "t", "title": "T", "description": "D"}]))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "B1", "theme": "t", "title": "T"}]))
+
+    assert read_blocks(good) == [GoldBlock("B1", "t", "T", "D")]
+    with pytest.raises(LabelledFileError, match="bouwsteen 1"):
+        read_blocks(bad)
 
 
 def test_a_theme_with_nothing_left_after_seeding_scores_zero_rows() -> None:

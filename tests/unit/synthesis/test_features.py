@@ -34,6 +34,8 @@ class FixedEmbedder:
     def __init__(self, vectors: Mapping[str, Sequence[float]]) -> None:
         self.vectors = {text: np.asarray(v, dtype=np.float32) for text, v in vectors.items()}
 
+    name = "fixed"
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         rows = np.stack([self.vectors[t] for t in texts])
         return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
@@ -100,19 +102,18 @@ def test_rows_have_length_one() -> None:
 
 
 def test_with_embeddings_both_halves_are_kept_and_rows_stay_length_one() -> None:
-    vectors = {t.text: [float(i == n) for i in range(3)] for n, t in enumerate(TEXTS[:3])}
-    vectors[TEXTS[3].text] = [1.0, 1.0, 1.0]
-    embedder = FixedEmbedder(vectors)
+    rng = np.random.default_rng(1)
+    embedder = FixedEmbedder({t.text: rng.normal(size=8).tolist() for t in TEXTS})
 
     lexical = tfidf(TEXTS).toarray()
     joined = represent(TEXTS, embedder).toarray()
-    dense = embedder.embed([t.text for t in TEXTS])
 
-    assert joined.shape == (len(TEXTS), lexical.shape[1] + 3)
+    assert joined.shape == (len(TEXTS), lexical.shape[1] + 8)
     assert np.linalg.norm(joined, axis=1) == pytest.approx(np.ones(len(TEXTS)), abs=1e-5)
     # Words and embedding each carry half of the similarity.
     assert joined[:, : lexical.shape[1]] == pytest.approx(lexical * np.sqrt(0.5), abs=1e-5)
-    assert joined[:, lexical.shape[1] :] == pytest.approx(dense * np.sqrt(0.5), abs=1e-5)
+    dense_norms = np.linalg.norm(joined[:, lexical.shape[1] :], axis=1)
+    assert dense_norms == pytest.approx(np.full(len(TEXTS), np.sqrt(0.5)), abs=1e-5)
 
 
 def test_a_text_without_content_words_still_gets_its_embedding() -> None:
@@ -131,16 +132,63 @@ def test_texts_the_model_finds_alike_become_more_similar() -> None:
         Text("Collega's zoeken elke ochtend lang naar een plek voor hun auto.", "nl"),
         Text("Het rooster voor nachtdiensten komt te laat.", "nl"),
     ]
-    embedder = FixedEmbedder(
-        {texts[0].text: [1.0, 0.0], texts[1].text: [1.0, 0.0], texts[2].text: [0.0, 1.0]}
-    )
+    rng = np.random.default_rng(0)
+    # The rest of the round, about other things: it teaches the corpus what texts share.
+    others = [Text(f"Een andere bijdrage over onderwerp {n}.", "nl") for n in range(12)]
+    vectors = {t.text: rng.normal(size=8).tolist() for t in others}
+    vectors[texts[0].text] = vectors[texts[1].text] = [1.0, *[0.0] * 7]
+    vectors[texts[2].text] = [0.0, 1.0, *[0.0] * 6]
+    corpus = Corpus([*texts, *others], FixedEmbedder(vectors))
 
-    without = represent(texts)
-    with_model = represent(texts, embedder)
+    without = represent(texts, corpus=Corpus([*texts, *others]))
+    with_model = represent(texts, corpus=corpus)
 
     assert _cosine(with_model, 0, 1) > _cosine(without, 0, 1) + 0.4
     # Texts the model finds unrelated do not gain anything.
     assert _cosine(with_model, 0, 2) <= _cosine(without, 0, 2) + 1e-6
+
+
+def test_a_stored_vector_is_used_and_the_model_is_not_asked_again() -> None:
+    asked: list[str] = []
+    fixed = FixedEmbedder({t.text: [1.0, float(n), 0.5] for n, t in enumerate(TEXTS)})
+
+    class Counting:
+        name = "counting"
+
+        def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            asked.extend(texts)
+            return fixed.embed(texts)
+
+    stored = [Text(t.text, t.language, fixed.embed([t.text])[0]) for t in TEXTS[:3]]
+    Corpus([*stored, TEXTS[3]], Counting())
+
+    assert asked == [TEXTS[3].text]
+
+
+def test_each_language_is_centred_on_its_own_mean() -> None:
+    # The same twelve points, once in Dutch and once in English, a whole language apart.
+    points = np.random.default_rng(2).normal(size=(12, 6)) * 0.3
+    texts = [Text(f"Bijdrage {n}.", "nl") for n in range(12)]
+    texts += [Text(f"Contribution {n}.", "en") for n in range(12)]
+    vectors = {
+        t.text: [float(n >= 12), float(n < 12), *points[n % 12]] for n, t in enumerate(texts)
+    }
+    dense = Corpus(texts, FixedEmbedder(vectors)).dense(texts)
+
+    assert dense is not None
+    # The same point in the other language is now the nearest text.
+    assert int(np.argmax([float(dense[0] @ dense[j]) for j in range(1, 24)])) + 1 == 12
+
+
+def test_a_language_with_few_texts_keeps_what_they_say() -> None:
+    texts = [*TEXTS, Text("Another English text about night shifts.", "en")]
+    rng = np.random.default_rng(3)
+    dense = Corpus(
+        texts, FixedEmbedder({t.text: rng.normal(size=8).tolist() for t in texts})
+    ).dense(texts)
+
+    assert dense is not None
+    assert np.linalg.norm(dense, axis=1) == pytest.approx(np.ones(len(texts)), abs=1e-5)
 
 
 def test_common_directions_are_the_mean_and_the_strongest_shared_direction() -> None:
@@ -215,6 +263,8 @@ def test_a_corpus_embeds_each_text_once_and_cleans_the_embeddings() -> None:
     fixed = FixedEmbedder(vectors)
 
     class Counting:
+        name = "counting"
+
         def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
             calls.append(list(texts))
             return fixed.embed(texts)
