@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consult.events import Emitter, Signal, configured_emitter
 from consult.settings import Settings, load_settings
 from consult.web.context import WebContext
+from consult.web.logs import install_link_redaction
 from consult.web.routes_invitee import Refused, not_found, router
 from consult.wiring import build_app
 from models.base import utcnow
@@ -175,5 +176,7 @@ class SecurityHeaders:
 
 def app_from_settings() -> FastAPI:
     """The app for the settings in the environment (CONSULT_CONFIG): what each worker process
-    of `consult web --workers N` builds for itself."""
+    of `consult web --workers N` builds for itself. Each worker is a process of its own, so
+    it redacts link tokens in its own log lines."""
+    install_link_redaction()
     return create_app(load_settings())

@@ -473,7 +473,7 @@ def test_forged_and_anonymous_replies_are_set_aside_and_change_nothing(
     _append(imap_settings, [forged, alias, anonymous])
 
     signals: list[Signal] = []
-    counts = poll_once(app.db, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
+    counts = replies.poll(app, imap_settings, T0 + 2 * HOUR, emitter=signals.append)
     assert _counts(counts) == (3, 0, 3, 0, 0), counts.errors
     assert signals == []
     assert _seat_state(app, cast.a_id, victim.person_id) == before

@@ -26,7 +26,7 @@ NEW_ADDRESS = "a.devries@nieuw-adres.example"
 
 def _send(app: App, server: FaultyServer) -> SendCounts:
     smtp = SmtpSettings(host="127.0.0.1", port=server.port, timeout_s=5.0, retry_wait_s=0.0)
-    return asyncio.run(send_due(app.db, smtp, app.settings.organiser))
+    return asyncio.run(send_due(app.db, smtp, app.settings.organiser, sealer=app.sealer))
 
 
 def _bounced_person(app: App, round_id: int) -> tuple[int, str]:

@@ -34,7 +34,7 @@ def test_status_says_what_happens_now_and_next(app: App) -> None:
     assert any("antwoordtermijn sluit: sessies indelen" in w for w in whats)
     assert any("inbrengtermijn sluit" in w for w in whats)
     text = status_markdown(view)
-    assert "| innovatie | 6 | 0 | 0 | 0 | 0 | 0 |" in text
+    assert "| Innovatie | 6 | 0 | 0 | 0 | 0 | 0 |" in text
     assert "- uitnodigingen versturen" in text
 
     result = CliRunner().invoke(cli, ["round", "status", "voorjaar-2030"], terminal_width=200)

@@ -32,7 +32,13 @@ def test_a_nul_byte_in_a_colleagues_name_is_dropped(world: World) -> None:
         world,
         token,
         "delegate",
-        {"name": "Els\x00 Visser", "email": "els@example.org", "organisation": "Zorg\x08 BV"},
+        {
+            "name": "Els\x00 Visser",
+            "email": "els@example.org",
+            "organisation": "Zorg\x08 BV",
+            "language": "nl",
+            "sector": "ggz",
+        },
     )
     assert response.status_code == 303, response.text
     with world.wired.db.unit_of_work() as session:

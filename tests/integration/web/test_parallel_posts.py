@@ -191,12 +191,19 @@ def test_a_burst_of_the_same_delegation_invites_the_colleague_once(
     world: World, live: Live
 ) -> None:
     invitation_id, token = world.first()
-    colleague = {"name": "Els Visser", "email": "els.visser@example.org", "organisation": "Nieuw"}
+    colleague = {
+        "name": "Els Visser",
+        "email": "els.visser@example.org",
+        "organisation": "Nieuw",
+        "language": "nl",
+        "sector": "ggz",
+    }
 
     codes = live.burst(token, "delegate", colleague)
 
-    # One hand-over; the others see what delegating a second time shows.
-    assert codes == {303: 1, 409: BURST - 1}
+    # One hand-over; the others see what delegating a second time shows, or, past the
+    # per-invitation limit of attempts a day, that there were too many (never an error page).
+    assert codes[303] == 1 and codes[409] + codes[429] == BURST - 1, codes
     assert invitation(world, invitation_id).status == InvitationStatus.DELEGATED
     assert count(world, Person, Person.email == "els.visser@example.org") == 1
     assert count(world, Organisation, Organisation.name == "Nieuw") == 1
@@ -231,7 +238,13 @@ def test_two_invitees_delegating_to_one_new_colleague_at_once_get_no_error_page(
     for invitation_id, org_id in rows:
         by_region.setdefault(region_of[org_id], []).append(invitation_id)
     pair = next(ids[:2] for ids in by_region.values() if len(ids) >= 2)
-    colleague = {"name": "Jan Smit", "email": "jan.smit@example.org", "organisation": "Nieuw BV"}
+    colleague = {
+        "name": "Jan Smit",
+        "email": "jan.smit@example.org",
+        "organisation": "Nieuw BV",
+        "language": "nl",
+        "sector": "ggz",
+    }
     bodies = {i: {**colleague, "csrf": live.csrf(world.tokens[i], "/delegate")} for i in pair}
     start = threading.Barrier(BURST)
 
@@ -246,7 +259,7 @@ def test_two_invitees_delegating_to_one_new_colleague_at_once_get_no_error_page(
     with ThreadPoolExecutor(BURST) as pool:
         codes = Counter(pool.map(one, range(BURST)))
 
-    assert codes == {303: 1, 409: BURST - 1}
+    assert codes[303] == 1 and codes[409] + codes[429] == BURST - 1, codes
     assert count(world, Person, Person.email == "jan.smit@example.org") == 1
     assert count(world, Organisation, Organisation.name == "Nieuw BV") == 1
     statuses = sorted(invitation(world, i).status.value for i in pair)
