@@ -67,7 +67,12 @@ def test_a_link_sealed_with_another_key_makes_the_message_unsendable() -> None:
         with_links(mail, {"0123456789abcdef": sealed}, None)
 
 
-def test_log_lines_show_no_token(caplog: pytest.LogCaptureFixture) -> None:
+def test_log_lines_show_no_token(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn's own log config (applied by any earlier test that served the app in this
+    # process) stops its access logger from propagating to the handler caplog reads.
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
     token = new_token()
     previous = logging.getLogRecordFactory()
     install_link_redaction()
