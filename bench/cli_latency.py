@@ -43,6 +43,14 @@ def median_wall(command: list[str], runs: int, env: dict[str, str]) -> float:
 
 def measure(workspace: Path, runs: int) -> dict[str, object]:
     consult = consult_command()
+    # As an installed consult would have (and script/bootstrap makes): bytecode for its modules,
+    # which PYTHONDONTWRITEBYTECODE would otherwise keep every command compiling anew.
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(root / "consult"), str(root / "models")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     config = workspace / "consult.toml"
     if not config.exists():
         subprocess.run(

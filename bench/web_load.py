@@ -59,7 +59,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from consult.demo.registry_gen import generate_registry, load_demo_config
-from consult.mail.outbox import send_due
+from consult.mail.outbox import send_due, to_outgoing, with_links
 from consult.mail.sink import EmlSink, free_port
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
@@ -199,7 +199,9 @@ def link_tokens(wired: App, round_id: int) -> dict[int, str]:
         ).all()
         found = {}
         for row in rows:
-            match = TOKEN_IN_LINK.search(row.text_body)
+            # Queued mail holds its tokens sealed; put them in as the sender does.
+            text = with_links(to_outgoing(row), row.sealed_links, wired.sealer).text
+            match = TOKEN_IN_LINK.search(text)
             if match is None or row.invitation_id is None:
                 raise SystemExit(f"no link in invitation email {row.id}")
             found[row.invitation_id] = match.group(1)
@@ -465,8 +467,8 @@ def run_backend(
     settings = load_settings()
     with open_app(settings) as wired:
         round_id = launch(wired, args.invitations)
-        asyncio.run(send_due(wired.db, settings.smtp, settings.organiser))
         tokens = link_tokens(wired, round_id)
+        asyncio.run(send_due(wired.db, settings.smtp, settings.organiser, sealer=wired.sealer))
 
         server = WebServer(env, workers, workdir / "server.log")
         try:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -146,6 +145,9 @@ DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag
 
 def holiday_name(day: date) -> str | None:
     """The Dutch public holiday on this day, in Dutch ("Eerste Kerstdag"), or None."""
+    # Imported here: the calendar is needed at launch, not by every reader of a round's spec.
+    import holidays
+
     found = holidays.country_holidays("NL", years=day.year, language="nl").get(day)
     if found is None:
         return None

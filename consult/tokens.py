@@ -18,9 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
 from models import AccessToken
@@ -51,6 +48,11 @@ class LinkSealer:
     """Seals and unseals link tokens with a key derived from the installation's secret."""
 
     def __init__(self, secret: bytes) -> None:
+        # Imported here: commands that read the database only (round status) start faster.
+        from cryptography.fernet import Fernet
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         # A key of its own, so the CSRF signatures made with the same secret reveal nothing.
         key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"consult link tokens"
@@ -62,6 +64,8 @@ class LinkSealer:
 
     def unseal(self, sealed: str) -> str:
         """The token; ValueError when it was sealed with another key or is damaged."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError) as exc:
