@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from icalendar.parser import Contentline
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -25,13 +26,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consult.mail.mime import OutgoingMail, build_message, make_message_id
-from consult.mail.smtp import DeliveryResult, deliver, prepare
 from consult.settings import Organiser, SmtpSettings
 from consult.templating import RenderedEmail
 from consult.tokens import REDACTED_PATH, LinkSealer, fill_links, sealed_links_in
 from models import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.base import utcnow
 from models.db import Database
+
+if TYPE_CHECKING:
+    # The SMTP client (aiosmtplib, ssl) is loaded by the sender only: commands that read the
+    # outbox (round status) start without it.
+    from consult.mail.smtp import DeliveryResult
 
 logger = logging.getLogger("consult.mail")
 
@@ -531,6 +536,8 @@ async def send_due(
     """Send every due message, one claimed batch at a time. Messages whose retry falls due
     within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too.
     `sealer` opens the personal links of the messages that have them (`with_links`)."""
+    from consult.mail.smtp import DeliveryResult, deliver, prepare
+
     policy = RetryPolicy.from_settings(smtp)
     counts = SendCounts()
     size = batch_size or smtp.batch_size

@@ -12,11 +12,11 @@ this again after any change sends exactly what the change needs and nothing twic
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from consult.calendar.itip import CalendarEvent, Method, build_itip
 from consult.i18n import format_time_range
 from consult.mail.outbox import Recipient, already_queued, enqueue
 from consult.rounds.seats import sessions_with_seats
@@ -33,6 +33,11 @@ from models import (
     SessionStatus,
 )
 from models.db import LockSpace, hold_lock
+
+if TYPE_CHECKING:
+    # icalendar is imported where a calendar is built: reading what is due (round status)
+    # does not need it.
+    from consult.calendar.itip import CalendarEvent, Method
 
 
 def calendar_key(method: str, session_id: int, person_id: int, sequence: int) -> str:
@@ -71,6 +76,8 @@ def describe(questions: list[str], meeting_url: str, input_url: str, language: s
 def calendar_event(
     cs: ConsultationSession, person: Person, ctx: MailContext, input_url: str, sequence: int
 ) -> CalendarEvent:
+    from consult.calendar.itip import CalendarEvent
+
     """The session as it appears in this person's calendar, in their language."""
     lang = person.language
     return CalendarEvent(
@@ -167,6 +174,8 @@ def _queue(
     *,
     is_update: bool,
 ) -> bool:
+    from consult.calendar import itip
+
     invitation = session.scalars(
         select(Invitation).where(
             Invitation.round_id == cs.round_id, Invitation.person_id == person.id
@@ -201,6 +210,6 @@ def _queue(
         rendered=render_email(ctx.env, template, lang, context),
         domain=ctx.domain,
         round_id=cs.round_id,
-        calendar_ics=build_itip(event, method, now),
+        calendar_ics=itip.build_itip(event, method, now),
         calendar_method=method,
     )
