@@ -70,9 +70,14 @@ def test_a_link_sealed_with_another_key_makes_the_message_unsendable() -> None:
 def test_log_lines_show_no_token(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # uvicorn's own log config (applied by any earlier test that served the app in this
-    # process) stops its access logger from propagating to the handler caplog reads.
-    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "propagate", True)
+    # Earlier tests in this process may have applied uvicorn's log config or the CLI's: the
+    # access logger then neither propagates to the handler caplog reads nor logs at INFO.
+    access = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access, "propagate", True)
+    monkeypatch.setattr(access, "disabled", False)
+    previous_level = access.level
+    access.setLevel(logging.INFO)
+    monkeypatch.setattr(logging.root.manager, "disable", 0)
     token = new_token()
     previous = logging.getLogRecordFactory()
     install_link_redaction()
@@ -84,6 +89,7 @@ def test_log_lines_show_no_token(
             )
     finally:
         logging.setLogRecordFactory(previous)
+        access.setLevel(previous_level)
     assert token not in caplog.text
     assert "opened /i/…/input" in caplog.text
     assert '"GET /i/…?saved=x HTTP/1.1" 200' in caplog.text
