@@ -47,29 +47,26 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+# The sibling benchmark's throw-away PostgreSQL schema and unique registry rows (bench/ is on
+# sys.path when a script in it runs).
+from invite_throughput import bench_database, registry_rows
+from sqlalchemy import func, select
 
-from consult.demo.registry_gen import generate_registry, load_demo_config
 from consult.mail.outbox import send_due, to_outgoing, with_links
 from consult.mail.sink import EmlSink, free_port
-from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, Settings, load_settings
+from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.wiring import App, open_app
 from models import Invitation, InvitationStatus, OutboxKind, OutboxMessage
-from models.migrate import upgrade
 
 BASE_URL = "https://consult.example.org"
 TOKEN_IN_LINK = re.compile(re.escape(BASE_URL) + r"/i/([A-Za-z0-9_-]+)")
@@ -78,31 +75,6 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 WRK_MARK = "WRK_JSON "
 
 # --- the workspace ---------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(url: str | None, workdir: Path) -> Iterator[str]:
-    """A fresh migrated database: SQLite in `workdir`, or a throw-away PostgreSQL schema."""
-    if url is None:
-        sqlite_url = f"sqlite:///{workdir / 'consult.db'}"
-        upgrade(sqlite_url)
-        yield sqlite_url
-        return
-    base = make_url(url).set(drivername="postgresql+psycopg")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
-    try:
-        upgrade(scoped)
-        yield scoped
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def write_config(workdir: Path, database_url: str, smtp_port: int) -> Path:
@@ -124,39 +96,6 @@ def write_config(workdir: Path, database_url: str, smtp_port: int) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def registry_rows(settings: Settings, count: int) -> list[RegistryRow]:
-    """`count` people from the demo's registry generator, more seeds until there are enough."""
-    config = load_demo_config(settings.config_dir)
-    rows: list[RegistryRow] = []
-    seen: set[str] = set()
-    seed = 0
-    while len(rows) < count:
-        for generated in generate_registry(config, seed):
-            email = generated["email"]
-            if email in seen:
-                local, _, domain = email.partition("@")
-                email = f"{local}.{seed}@{domain}"
-                if email in seen:
-                    continue
-            seen.add(email)
-            rows.append(
-                RegistryRow(
-                    row=len(rows) + 2,
-                    organisation=generated["organisation"],
-                    sector=generated["sector"],
-                    region=generated["region"],
-                    name=generated["name"],
-                    email=email,
-                    role=generated["role"],
-                    language=generated["language"],
-                )
-            )
-            if len(rows) == count:
-                break
-        seed += 1
-    return rows
 
 
 def launch(wired: App, invitations: int) -> int:

@@ -138,6 +138,8 @@ app.add_typer(outbox_app, name="outbox")
 
 
 def _now() -> datetime:
+    # Not models.base.utcnow: importing models loads SQLAlchemy, which `consult --help` and the
+    # commands that do not touch the database must not wait for.
     return datetime.now(UTC)
 
 

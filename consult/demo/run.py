@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from consult.demo.round_spec import build_spec_toml, load_demo_round
 from consult.demo.simulate import load_corpus, simulate_answers, write_input_file
 from consult.settings import CONFIG_ENV, PROJECT_ROOT
 from consult.spec import load_round_spec
+from models.base import utcnow
 from models.migrate import upgrade
 
 MARKER = ".consult-demo"
@@ -149,7 +150,7 @@ def run_demo(
     stage("invitations", outbox.figures(sent, queued))
 
     with app.db.unit_of_work() as session:
-        answers = simulate_answers(session, round_id, _now(), seed)
+        answers = simulate_answers(session, round_id, utcnow(), seed)
     stage(
         "answers",
         {
@@ -161,8 +162,8 @@ def run_demo(
     )
 
     with app.db.unit_of_work() as session:
-        stage("schedule", scheduling.schedule(session, app, round_id, _now()).summary())
-    queued, sent = asyncio.run(calendar.send_calendar_invites(app, round_id, _now()))
+        stage("schedule", scheduling.schedule(session, app, round_id, utcnow()).summary())
+    queued, sent = asyncio.run(calendar.send_calendar_invites(app, round_id, utcnow()))
     stage("calendar", outbox.figures(sent, queued))
 
     input_path = workspace / "input.csv"
@@ -184,11 +185,7 @@ def run_demo(
     )
     with app.db.unit_of_work() as session:
         result.report_files = reports.compile_report(
-            session, app, round_id, "nl", _now(), include_drafts=True
+            session, app, round_id, "nl", utcnow(), include_drafts=True
         )
     stage("report", {"folder": str(Path(result.report_files["html"]).parent)})
     return result
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -7,7 +7,7 @@ of task runs, not thousands. Every flow is safe to re-run: the use cases do only
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,7 @@ from consult.app.context import current
 from consult.events import prefect_emitter
 from consult.flows.status import publish_status_after
 from consult.spec import load_round_spec
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from models.base import utcnow
 
 
 @task
@@ -96,7 +93,7 @@ def queue_reminder_batch(invitation_ids: list[int], now: datetime, kind: reminde
 async def send_reminders(round_id: int, now: datetime | None = None) -> dict[str, int]:
     """Remind invitees who have not answered, and people taking part who have not handed in
     input, at the moments the round spec sets before each deadline."""
-    moment = now or _now()
+    moment = now or utcnow()
     batch = current().settings.batch_size
     due = find_reminders_due(round_id, moment)
     queued = sum(
@@ -118,7 +115,7 @@ def schedule_task(round_id: int, now: datetime) -> dict[str, int]:
 def schedule_sessions(round_id: int, now: datetime | None = None) -> dict[str, int]:
     """Place accepted invitees into theme sessions with the optimiser; after a late decline, a
     cancelled slot or a late acceptance, re-plan and change as little as possible."""
-    return schedule_task(round_id, now or _now())
+    return schedule_task(round_id, now or utcnow())
 
 
 @task
@@ -131,7 +128,7 @@ def find_sessions(round_id: int) -> list[int]:
 def queue_calendar_batch(session_ids: list[int]) -> int:
     ctx = current()
     with ctx.db.unit_of_work() as session:
-        return calendar.queue_batch(session, ctx, session_ids, _now())
+        return calendar.queue_batch(session, ctx, session_ids, utcnow())
 
 
 @flow(name="send-calendar-invites")
@@ -161,7 +158,7 @@ def synthesise_task(round_id: int) -> dict[str, int]:
     with ctx.db.unit_of_work() as session:
         result = synthesis.synthesise(session, ctx, round_id)
     with ctx.db.unit_of_work() as session:
-        slug, markdown = synthesis.overview(session, ctx, round_id, _now())
+        slug, markdown = synthesis.overview(session, ctx, round_id, utcnow())
     create_markdown_artifact(
         markdown, key=f"synthesis-{slug}", description="Bouwstenen per thema met hun draagvlak"
     )
@@ -178,7 +175,7 @@ def synthesise_round(round_id: int) -> dict[str, int]:
 def compile_report_task(round_id: int, language: str, include_drafts: bool) -> dict[str, str]:
     ctx = current()
     with ctx.db.unit_of_work() as session:
-        return reports.compile_report(session, ctx, round_id, language, _now(), include_drafts)
+        return reports.compile_report(session, ctx, round_id, language, utcnow(), include_drafts)
 
 
 @flow(name="compile-report")
@@ -196,7 +193,7 @@ def poll_replies_task() -> dict[str, int]:
     imap = ctx.settings.imap
     if imap is None:
         return {"messages": 0}
-    counts = replies.poll(ctx, imap, _now(), prefect_emitter)
+    counts = replies.poll(ctx, imap, utcnow(), prefect_emitter)
     return {
         "messages": counts.messages,
         "applied": counts.applied,

@@ -8,7 +8,7 @@ clock instead of waiting for a real deadline.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from prefect import flow, task
@@ -20,15 +20,12 @@ from consult.flows import round_cycle
 from consult.flows.status import publish_round_status, publish_status_after
 from consult.service.deadlines import Action, ActionKind
 from models import RoundStatus
+from models.base import utcnow
 
 # A flow that fails on the way (database or relay briefly away) is run again by Prefect; every
 # step it repeats does only what is still missing. A run whose machine died is picked up by the
 # next tick instead.
 RETRIES, RETRY_DELAY_S = 2, 30
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @task
@@ -51,7 +48,7 @@ async def request_lessons(
 ) -> dict[str, int]:
     """Ask the attendees of ended sessions for their lessons learned (once per person and
     session), then send the outbox."""
-    moment = now or _now()
+    moment = now or utcnow()
     queued = sum(
         queue_lessons_batch(batch, moment) for batch in chunks(session_ids, SESSIONS_PER_BATCH)
     )
@@ -93,7 +90,7 @@ async def service_tick(now: datetime | None = None, round_id: int | None = None)
     """Look at every active round (or one) and run what its deadlines make due: invitations,
     reminders, scheduling and calendar invitations, lessons-learned requests, synthesis, the
     report once staff approved every block, and mail waiting for a retry."""
-    moment = now or _now()
+    moment = now or utcnow()
     done: list[str] = []
     for action in plan_actions(moment, round_id):
         await run_action(action, moment)
@@ -104,7 +101,7 @@ async def service_tick(now: datetime | None = None, round_id: int | None = None)
 @task
 def round_state(round_id: int) -> automation.RoundState:
     with current().db.unit_of_work() as session:
-        return automation.round_state(session, round_id, _now())
+        return automation.round_state(session, round_id, utcnow())
 
 
 @flow(name="on-answer", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)

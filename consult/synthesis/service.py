@@ -55,6 +55,18 @@ class SynthesisResult:
     unassigned: int
 
 
+def _handed_in(session: Session, round_id: int) -> list[Contribution]:
+    """The round's handed-in contributions (no drafts), with their people and organisations."""
+    return list(
+        session.scalars(
+            select(Contribution)
+            .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
+            .options(joinedload(Contribution.person).joinedload(Person.organisation))
+            .order_by(Contribution.id)
+        )
+    )
+
+
 def synthesise(
     session: Session,
     round_id: int,
@@ -79,12 +91,7 @@ def synthesise(
         for b in session.scalars(select(BuildingBlock).where(BuildingBlock.round_id == round_id))
     }
     pinned_out = staff_unassigned_ids(session, round_id)
-    contributions = session.scalars(
-        select(Contribution)
-        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
-        .options(joinedload(Contribution.person).joinedload(Person.organisation))
-        .order_by(Contribution.id)
-    ).all()
+    contributions = _handed_in(session, round_id)
 
     # Which contributions are fixed in each draft block that stays.
     fixed: dict[int, list[int]] = defaultdict(list)
@@ -239,12 +246,7 @@ def suggest_blocks(
     if target is None:
         raise LookupError(f"onbekende bijdrage {contribution_id}")
     round_id = target.round_id
-    contributions = session.scalars(
-        select(Contribution)
-        .where(Contribution.round_id == round_id, Contribution.draft.is_(False))
-        .options(joinedload(Contribution.person).joinedload(Person.organisation))
-        .order_by(Contribution.id)
-    ).all()
+    contributions = _handed_in(session, round_id)
     if target not in contributions:
         contributions = [*contributions, target]
     vectors: dict[int, npt.NDArray[np.float32]] = {}
