@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from consult.i18n import translations
 from consult.text import escape_markdown
 from consult.tokens import LinkSealer
 
@@ -22,10 +23,33 @@ def make_environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # {% trans %} blocks are one message however they are wrapped in the template.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext
     )
     # Autoescape covers HTML only; Markdown output escapes what people wrote with |md.
     env.filters["md"] = escape_markdown
     return env
+
+
+# Every template speaks the language in its context's `lang` (Dutch when it has none), so one
+# environment serves a Dutch and an English request side by side.
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(context.get("lang")).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(context.get("lang")).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, ctx: str, message: str) -> str:
+    return translations(context.get("lang")).pgettext(ctx, message)
 
 
 @dataclass(frozen=True)
