@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from consult.i18n import translations
+from consult.i18n import normalise, translations
 from consult.text import escape_markdown
 from consult.tokens import LinkSealer
 
@@ -78,10 +78,11 @@ class RenderedEmail:
 def render_email(
     env: Environment, name: str, language: str, context: dict[str, Any]
 ) -> RenderedEmail:
-    """Render templates/email/{name}.{language}.txt and .html; the subject is the txt's block."""
-    lang = language if language in ("nl", "en") else "nl"
-    text_template = env.get_template(f"email/{name}.{lang}.txt")
-    html_template = env.get_template(f"email/{name}.{lang}.html")
+    """Render templates/email/{name}.txt and .html in `language` (words from the `mail`
+    catalog); the subject is the txt's block."""
+    context = {**context, "lang": normalise(language)}
+    text_template = env.get_template(f"email/{name}.txt")
+    html_template = env.get_template(f"email/{name}.html")
     subject_block = text_template.blocks["subject"]
     subject = "".join(subject_block(text_template.new_context(context))).strip()
     # The subject block sits at the top of the .txt template; it belongs in the header only,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from consult.i18n import _
 from models import OutboxMessage, OutboxStatus, SuppressedAddress
 
 
@@ -120,7 +121,9 @@ def unsuppress(session: Session, email: str, new_email: str | None = None) -> in
     address = email.strip().lower()
     removed = session.execute(delete(SuppressedAddress).where(SuppressedAddress.email == address))
     if new_email is None and not removed.rowcount:  # type: ignore[attr-defined]
-        raise UnknownSuppression(f"{address} staat niet op de lijst van geblokkeerde adressen")
+        raise UnknownSuppression(
+            _("%(address)s is not on the list of blocked addresses", address=address)
+        )
     statuses = [OutboxStatus.SUPPRESSED, OutboxStatus.FAILED]
     values: dict[str, object] = {"status": OutboxStatus.PENDING, "attempts": 0}
     if new_email is not None:

@@ -178,12 +178,22 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
 CASES = sorted(CONTEXTS)
 
 
-def test_every_email_template_has_a_snapshot_case() -> None:
-    on_disk = {
-        tuple(path.name.split(".")[:2])
-        for path in (PROJECT_ROOT / "templates" / "email").glob("*.txt")
-    }
-    assert on_disk == set(CONTEXTS)
+EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "email"
+
+
+def test_every_email_template_has_a_snapshot_case_in_each_language() -> None:
+    kinds = {path.stem for path in EMAIL_TEMPLATES.glob("*.txt")}
+    assert {(kind, lang) for kind in kinds for lang in ("nl", "en")} == set(CONTEXTS)
+    assert {path.stem for path in EMAIL_TEMPLATES.glob("[!_]*.html")} == kinds
+
+
+def test_an_email_s_words_live_in_the_catalog_not_in_a_template_per_language() -> None:
+    # One template per kind and part; Dutch and English come from the `mail` catalog, so a
+    # wording change is made once for both parts and cannot drift between the languages.
+    per_language = sorted(
+        path.name for lang in ("nl", "en") for path in EMAIL_TEMPLATES.glob(f"*.{lang}.*")
+    )
+    assert per_language == []
 
 
 @pytest.fixture(scope="module")
