@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consult.events import Emitter, Signal, configured_emitter
+from consult.i18n import N_
 from consult.settings import Settings, load_settings
 from consult.web.context import WebContext
 from consult.web.logs import install_link_redaction
@@ -134,7 +135,13 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return not_found(ctx)
-        response = ctx.render("web/error.html", "nl", exc.status_code, status=exc.status_code)
+        response = ctx.render_in_both_languages(
+            exc.status_code,
+            title=N_("Error %(status)s"),
+            heading=N_("We cannot process this request"),
+            body=N_("Please go back to the link in your email and try again."),
+            status=exc.status_code,
+        )
         if exc.headers:
             response.headers.update(exc.headers)
         return response

@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from consult.events import Emitter, Signal, emit_all
+from consult.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, normalise
 from consult.mail.outbox import send_due
-from consult.web.strings import error_message, strings
+from consult.web.errors import error_message
 from consult.wiring import App
 
 logger = logging.getLogger("consult.web")
@@ -30,6 +31,35 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
+
+
+# The names of our languages, each shown in its own language on the switch to it.
+LANGUAGE_NAMES = {"nl": N_("Dutch"), "en": N_("English")}
+
+
+@dataclass(frozen=True)
+class LanguageSwitch:
+    """The button to the other language; it speaks the language it switches to."""
+
+    lang: str
+    label: str
+    hint: str
+
+
+def language_switch(lang: str) -> LanguageSwitch:
+    other = "nl" if lang == "en" else "en"
+    name = gettext(LANGUAGE_NAMES[other], other)
+    return LanguageSwitch(other, name, gettext("Switch to %(name)s", other, name=name))
+
+
+@dataclass(frozen=True)
+class Said:
+    """One language's words on a page in both languages."""
+
+    lang: str
+    title: str
+    heading: str
+    body: str
 
 
 @dataclass
@@ -75,19 +105,36 @@ class WebContext:
         errors: Mapping[str, str] | None = None,
         **context: Any,
     ) -> HTMLResponse:
-        lang = "en" if language == "en" else "nl"
+        lang = normalise(language)
         error_list = [
             (name, error_message(lang, name, code)) for name, code in (errors or {}).items()
         ]
         html = self.app.env.get_template(template).render(
-            t=strings(lang),
             lang=lang,
+            switch=language_switch(lang),
             errors=error_list,
             error_fields={name: message for name, message in error_list},
             organiser_email=self.app.settings.organiser.email,
             **context,
         )
         return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
+
+    def render_in_both_languages(
+        self, status_code: int, title: str, heading: str, body: str, **variables: Any
+    ) -> HTMLResponse:
+        """A page for a reader whose language is unknown (a link that does not work, a request
+        we cannot process): Dutch first, then English. `title`, `heading` and `body` are
+        message ids; `variables` fill their placeholders."""
+        said = [
+            Said(
+                lang,
+                gettext(title, lang, **variables),
+                gettext(heading, lang, **variables),
+                gettext(body, lang, **variables),
+            )
+            for lang in LANGUAGES
+        ]
+        return self.render("web/both_languages.html", DEFAULT_LANGUAGE, status_code, said=said)
 
     def after_response(
         self, background: BackgroundTasks, mail: bool, signals: Sequence[Signal]

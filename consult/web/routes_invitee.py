@@ -35,6 +35,7 @@ from consult.events import (
     invitation_resource,
     round_resource,
 )
+from consult.i18n import N_, gettext
 from consult.rounds.answers import AnswerError, lock_invitation, record_answer
 from consult.rounds.availability import set_availability
 from consult.rounds.calendar_feeds import person_feed, session_ics
@@ -45,7 +46,6 @@ from consult.rounds.seats import find_seat
 from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
-from consult.web.strings import strings
 from consult.web.views import input_view, invitation_view
 from models import Invitation, InvitationStatus, Theme
 
@@ -64,8 +64,24 @@ CONFLICTS = {
     "already_invited",
     "input_closed",
 }
-SAVED_ON_INVITATION = {"accepted", "declined", "availability", "ranking", "delegated"}
-SAVED_ON_INPUT = {"draft", "submitted"}
+# What a page says after a form was saved (?saved=...).
+SAVED_ON_INVITATION = {
+    "accepted": N_(
+        "Thank you: you are taking part. You will get a confirmation by email. "
+        "Tick the times that suit you below."
+    ),
+    "declined": N_("Your answer is saved: you will not take part."),
+    "availability": N_("Your availability is saved."),
+    "ranking": N_("The order of the themes is saved."),
+    "delegated": N_("Your colleague will get an invitation by email."),
+}
+SAVED_ON_INPUT = {
+    "draft": N_("Your draft is saved. You can change it until %(deadline)s."),
+    "submitted": N_(
+        "Thank you: your input is submitted. You will get a confirmation by email. "
+        "You can still change your answers until %(deadline)s."
+    ),
+}
 SAVED_ANSWER = {
     "accepted": InvitationStatus.ACCEPTED,
     "declined": InvitationStatus.DECLINED,
@@ -91,8 +107,8 @@ async def form_data(request: Request) -> FormData:
                 "web/message.html",
                 "nl",
                 413,
-                title_key="too_large_title",
-                body_key="too_large_body",
+                title=gettext("Too much text", "nl"),
+                body=gettext("The form holds more text than we can process.", "nl"),
                 back=None,
             )
         )
@@ -113,7 +129,16 @@ def _fields(form: FormData) -> dict[str, str]:
 
 
 def not_found(ctx: WebContext) -> Response:
-    return ctx.render("web/not_found.html", "nl", 404)
+    # The same page for a link that never existed and one that expired: it must not tell which.
+    return ctx.render_in_both_languages(
+        404,
+        title=N_("Page not found"),
+        heading=N_("Page not found"),
+        body=N_(
+            "This link does not work. Please check that you used the complete link from the "
+            "email. If that does not help, email the secretariat."
+        ),
+    )
 
 
 def _open(ctx: WebContext, session: Session, token: str, form: FormData | None) -> Access:
@@ -126,13 +151,18 @@ def _open(ctx: WebContext, session: Session, token: str, form: FormData | None) 
     if form is None:
         return access
     if not csrf_valid(ctx.secret, access.token_hash, _field(form, "csrf")):
+        lang = access.invitation.person.language
         raise Refused(
             ctx.render(
                 "web/message.html",
-                access.invitation.person.language,
+                lang,
                 403,
-                title_key="csrf_title",
-                body_key="csrf_body",
+                title=gettext("Form expired", lang),
+                body=gettext(
+                    "To protect your details we could not process this form. Go back to your "
+                    "page, reload it and try again.",
+                    lang,
+                ),
                 back=f"/i/{token}",
             )
         )
@@ -172,7 +202,7 @@ def _invitation_page(
         # who takes part).
         answer = SAVED_ANSWER.get(saved or "")
         if saved in SAVED_ON_INVITATION and answer in (None, invitation.status):
-            notice = strings(lang)[f"saved_{saved}"]
+            notice = gettext(SAVED_ON_INVITATION[saved], lang)
         return ctx.render(
             "web/invitation.html",
             lang,
@@ -413,8 +443,10 @@ class _NoSeat(Exception):
 
 
 def _labels(language: str) -> dict[str, str]:
-    t = strings(language)
-    return {"lessons": t["label_lessons"], "proposals": t["label_proposals"]}
+    return {
+        "lessons": gettext("Lessons learned", language),
+        "proposals": gettext("Proposals", language),
+    }
 
 
 def _input_page(
@@ -433,7 +465,7 @@ def _input_page(
         page = input_view(session, invitation, ctx.clock(), _labels(lang), typed)
         notice = None
         if saved in SAVED_ON_INPUT:
-            notice = strings(lang)[f"saved_{saved}"].format(deadline=page.input_deadline)
+            notice = gettext(SAVED_ON_INPUT[saved], lang, deadline=page.input_deadline)
         return ctx.render(
             "web/input.html",
             lang,
