@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from consult.i18n import gettext as _
 from consult.reports.content import view
 from consult.taxonomy import Taxonomy
 from models import (
@@ -96,8 +97,10 @@ def block_overview(
     )
     if theme is not None:
         if session.scalar(select(Theme.id).where(Theme.slug == theme)) is None:
-            known = ", ".join(session.scalars(select(Theme.slug).order_by(Theme.slug))) or "geen"
-            raise UnknownTheme(f"onbekend thema '{theme}' (bekende thema's: {known})")
+            known = ", ".join(session.scalars(select(Theme.slug).order_by(Theme.slug))) or _("none")
+            raise UnknownTheme(
+                _("unknown theme '%(theme)s' (known themes: %(known)s)", theme=theme, known=known)
+            )
         query = query.where(Theme.slug == theme)
     if status is not None:
         query = query.where(BuildingBlock.status == status)
