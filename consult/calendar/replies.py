@@ -233,7 +233,7 @@ def _calendars_in(part: Message) -> tuple[list[tuple[Component, str]], str]:
     when the part could not be read (or held nothing that parses)."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes) or not payload.strip():
-        return [], "leeg agenda-onderdeel"
+        return [], _("empty calendar part")
     text = _text(payload, part.get_content_charset())
     part_method = str(part.get_param("method") or "").upper()
     try:

