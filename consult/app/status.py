@@ -66,7 +66,7 @@ def find_round(session: Session, slug: str) -> Round:
 
 @dataclass(frozen=True)
 class ThemeStatus:
-    theme: str  # the Dutch title the secretariat knows it by
+    theme: str  # the title the secretariat knows it by, in the current language
     invited: int
     answered: int
     accepted: int
@@ -147,7 +147,13 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
         .group_by(Theme.slug)
     )
     slugs = [t.slug for t in stored_spec(rnd.spec).themes]
-    titles = {slug: title for slug, title in session.execute(select(Theme.slug, Theme.title_nl))}
+    english = current_language() == "en"
+    titles = {
+        slug: title_en if english else title_nl
+        for slug, title_nl, title_en in session.execute(
+            select(Theme.slug, Theme.title_nl, Theme.title_en)
+        )
+    }
     seated = (
         select(SessionAttendee.person_id)
         .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
