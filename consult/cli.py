@@ -364,11 +364,11 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     addresses; what happens now and at the next deadlines."""
     from consult.app.context import current
     from consult.app.status import (
-        THEME_COLUMNS,
-        UNDELIVERED_COLUMNS,
         round_status,
         step_when,
+        theme_columns,
         theme_row,
+        undelivered_columns,
         undelivered_row,
         unplaced_warning,
     )
@@ -377,8 +377,8 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     with current().db.unit_of_work() as session:
         view = round_status(session, round_id)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
-    for column in THEME_COLUMNS:
-        if column == "thema":
+    for index, column in enumerate(theme_columns()):
+        if index == 0:
             table.add_column(column, ratio=1, min_width=20)
         else:
             # Hyphenated headings on two lines keep seven columns inside 80 characters.
@@ -391,7 +391,7 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
         console.print(f"[bold yellow]Let op:[/] {escape(warning)}")
     if view.undelivered:
         failed = Table(title="Niet afgeleverd")
-        for column in UNDELIVERED_COLUMNS:
+        for column in undelivered_columns():
             failed.add_column(column)
         for line in view.undelivered:
             failed.add_row(*(escape(c) for c in undelivered_row(line)))

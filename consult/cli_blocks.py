@@ -19,51 +19,58 @@ from sqlalchemy.orm import Session
 from consult.app.signals import round_ids_of
 from consult.cli_common import ACTOR_ENV, actor, console
 from consult.cli_common import fail as _fail
-from consult.i18n import AMSTERDAM
+from consult.i18n import AMSTERDAM, ngettext, pgettext
+from consult.i18n import gettext as _
 from consult.synthesis import decisions
-from consult.synthesis.decisions import STATUS_NL, BadInput, DecisionError
+from consult.synthesis.decisions import BadInput, DecisionError, status_label
 from consult.wiring import App
 from models import BlockStatus
 
 blocks_app = typer.Typer(
-    help="Bouwstenen beoordelen: bekijken, hernoemen, samenvoegen, splitsen, verplaatsen, "
-    "goedkeuren of afwijzen. Elke wijziging wordt vastgelegd (wie, wanneer, wat).",
+    help=_(
+        "Review building blocks: view, rename, merge, split, move, approve or reject. Every "
+        "change is recorded (who, when, what)."
+    ),
     no_args_is_help=True,
 )
 
 
-# Keyed by Action, which is a str: events written elsewhere with other actions fall through.
-ACTION_NL: dict[str, str] = {
-    decisions.Action.RENAME: "hernoemd",
-    decisions.Action.EDIT_SUMMARY: "samenvatting",
-    decisions.Action.MERGE: "samengevoegd",
-    decisions.Action.SPLIT: "gesplitst",
-    decisions.Action.MOVE: "verplaatst",
-    decisions.Action.UNASSIGN: "buiten gehouden",
-    decisions.Action.APPROVE: "goedgekeurd",
-    decisions.Action.REJECT: "afgewezen",
-    decisions.Action.REOPEN: "heropend",
-    decisions.Action.DESCRIBE: "beschreven",
-    decisions.Action.CREATE: "aangemaakt",
-    "synthesise": "synthese",  # written by the pipeline on every run
-}
+def action_label(action: str) -> str:
+    """What an event in a block's history did, in a word; events written elsewhere with other
+    actions show their own name."""
+    labels = {
+        decisions.Action.RENAME: pgettext("block history", "renamed"),
+        decisions.Action.EDIT_SUMMARY: pgettext("block history", "summary"),
+        decisions.Action.MERGE: pgettext("block history", "merged"),
+        decisions.Action.SPLIT: pgettext("block history", "split"),
+        decisions.Action.MOVE: pgettext("block history", "moved"),
+        decisions.Action.UNASSIGN: pgettext("block history", "kept out"),
+        decisions.Action.APPROVE: pgettext("block history", "approved"),
+        decisions.Action.REJECT: pgettext("block history", "rejected"),
+        decisions.Action.REOPEN: pgettext("block history", "reopened"),
+        decisions.Action.DESCRIBE: pgettext("block history", "described"),
+        decisions.Action.CREATE: pgettext("block history", "created"),
+        "synthesise": pgettext("block history", "synthesis"),  # by the pipeline on every run
+    }
+    return labels.get(action, action)
 
-RoundArg = Annotated[str, typer.Argument(metavar="RONDE", help="Slug van de ronde")]
-BlockArg = Annotated[int, typer.Argument(metavar="BOUWSTEEN", help="Id van de bouwsteen")]
+
+RoundArg = Annotated[str, typer.Argument(metavar=_("ROUND"), help=_("Slug of the round"))]
+BlockArg = Annotated[int, typer.Argument(metavar=_("BLOCK"), help=_("Id of the building block"))]
 By = Annotated[
     str | None,
     typer.Option(
         "--by",
-        metavar="NAAM",
+        metavar=_("NAME"),
         envvar=ACTOR_ENV,
         show_envvar=True,
-        help="Wie de wijziging doet; zonder --by en CONSULT_ACTOR: de gebruikersnaam.",
+        help=_("Who makes the change; without --by and CONSULT_ACTOR: the login name."),
     ),
 ]
 
 
 def _actor(by: str | None) -> str:
-    return actor(by, "de wijziging doet")
+    return actor(by, _("makes the change"))
 
 
 @contextmanager
@@ -91,46 +98,45 @@ def _round_id(session: Session, slug: str) -> int:
         raise _fail(str(exc)) from exc
 
 
-def _ids(singular: str, plural: str, ids: Sequence[int]) -> str:
-    return f"{singular if len(ids) == 1 else plural} {', '.join(str(i) for i in ids)}"
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(str(i) for i in ids)
 
 
-@blocks_app.command("list")
+@blocks_app.command("list", help=_("Show the building blocks of a round by theme."))
 def list_blocks(
     round_slug: RoundArg,
     theme: Annotated[
-        str | None, typer.Option("--theme", metavar="SLUG", help="Alleen dit thema")
+        str | None, typer.Option("--theme", metavar="SLUG", help=_("Only this theme"))
     ] = None,
-    status: Annotated[BlockStatus | None, typer.Option(help="Alleen deze status")] = None,
+    status: Annotated[BlockStatus | None, typer.Option(help=_("Only this status"))] = None,
 ) -> None:
-    """Toon de bouwstenen van een ronde per thema."""
     from consult.app.review import UnknownTheme, block_overview
 
-    with _review() as (_, session):
+    with _review() as (_app, session):
         round_id = _round_id(session, round_slug)
         try:
             rows = block_overview(session, round_id, theme, status)
         except UnknownTheme as exc:
             raise _fail(str(exc)) from exc
     if not rows:
-        console.print("Geen bouwstenen gevonden.")
+        console.print(_("No building blocks found."))
         return
-    table = Table(title=f"Bouwstenen van {escape(round_slug)}")
-    table.add_column("id", justify="right")
-    table.add_column("thema")
-    table.add_column("status")
-    table.add_column("titel")
-    table.add_column("bijdragen", justify="right")
-    table.add_column("kernwoorden")
+    table = Table(title=_("Building blocks of %(round)s", round=escape(round_slug)))
+    table.add_column(pgettext("blocks column", "id"), justify="right")
+    table.add_column(pgettext("blocks column", "theme"))
+    table.add_column(pgettext("blocks column", "status"))
+    table.add_column(pgettext("blocks column", "title"))
+    table.add_column(pgettext("blocks column", "contributions"), justify="right")
+    table.add_column(pgettext("blocks column", "key terms"))
     for row in rows:
         # A pencil marks blocks staff have worked on: a re-run keeps them as they are.
         title = escape(row.title) + (" ✎" if row.edited_by_staff else "")
         if row.title_is_draft:
-            title += " [dim](concepttitel)[/]"
+            title += " [dim](" + _("draft title") + ")[/]"
         table.add_row(
             str(row.id),
             escape(row.theme),
-            STATUS_NL[row.status],
+            status_label(row.status),
             title,
             str(row.contributions),
             escape(", ".join(row.key_terms)),
@@ -138,129 +144,178 @@ def list_blocks(
     console.print(table)
 
 
-@blocks_app.command("show")
+@blocks_app.command(
+    "show",
+    help=_(
+        "Show one building block with its contributions (the text of contributions that may "
+        "not be quoted hidden)."
+    ),
+)
 def show_block(block_id: BlockArg) -> None:
-    """Toon één bouwsteen met zijn bijdragen (tekst van niet-citeerbare bijdragen verborgen)."""
     from consult.app.review import block_detail
 
     with _review() as (app, session):
         detail = block_detail(session, block_id, app.taxonomy)
     if detail is None:
-        raise _fail(f"onbekende bouwsteen {block_id}")
-    console.print(f"[bold]Bouwsteen {detail.id}: {escape(detail.title)}[/]")
-    edited = "ja" if detail.edited_by_staff else "nee"
+        raise _fail(_("unknown building block %(block)s", block=block_id))
+    console.print(
+        "[bold]"
+        + _("Building block %(block)s: %(title)s", block=detail.id, title=escape(detail.title))
+        + "[/]"
+    )
+    edited = _("yes") if detail.edited_by_staff else _("no")
     updated = detail.updated_at.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
     console.print(
-        f"ronde: {escape(detail.round_slug)} · thema: {escape(detail.theme)} · "
-        f"status: {STATUS_NL[detail.status]} · door staf bewerkt: {edited} · "
-        f"bijgewerkt: {updated}"
+        _(
+            "round: %(round)s · theme: %(theme)s · status: %(status)s · edited by staff: "
+            "%(edited)s · updated: %(updated)s",
+            round=escape(detail.round_slug),
+            theme=escape(detail.theme),
+            status=status_label(detail.status),
+            edited=edited,
+            updated=updated,
+        )
     )
     if detail.title_is_draft:
-        console.print("[dim]De titel is een concept van de synthese tot iemand hem hernoemt.[/]")
+        console.print(
+            "[dim]" + _("The title is a draft by the synthesis until someone renames it.") + "[/]"
+        )
+    none = _("(none)")
     if detail.description:
-        console.print(f"[bold]Beschrijving:[/] {escape(detail.description)}")
-    console.print(f"[bold]Samenvatting:[/] {escape(detail.summary) or '(geen)'}")
-    console.print(f"[bold]Kernwoorden:[/] {escape(', '.join(detail.key_terms)) or '(geen)'}")
-    table = Table(title=f"Bijdragen ({len(detail.contributions)})")
-    table.add_column("id", justify="right")
-    table.add_column("soort")
-    table.add_column("geplaatst door")
-    table.add_column("van")
-    table.add_column("tekst")
+        console.print("[bold]" + _("Description:") + f"[/] {escape(detail.description)}")
+    console.print("[bold]" + _("Summary:") + f"[/] {escape(detail.summary) or none}")
+    console.print("[bold]" + _("Key terms:") + f"[/] {escape(', '.join(detail.key_terms)) or none}")
+    table = Table(title=_("Contributions (%(count)s)", count=len(detail.contributions)))
+    table.add_column(pgettext("blocks column", "id"), justify="right")
+    table.add_column(pgettext("blocks column", "kind"))
+    table.add_column(pgettext("blocks column", "placed by"))
+    table.add_column(pgettext("blocks column", "from"))
+    table.add_column(pgettext("blocks column", "text"))
     for line in detail.contributions:
-        text = "(niet citeerbaar)" if line.text is None else escape(line.text)
+        text = _("(not quotable)") if line.text is None else escape(line.text)
         if line.representative:
-            text += " [dim](citaat)[/]"
+            text += " [dim](" + _("quote") + ")[/]"
         table.add_row(str(line.id), line.kind, line.placed_by, escape(line.attribution), text)
     console.print(table)
 
 
-@blocks_app.command("rename")
+@blocks_app.command("rename", help=_("Give a building block a new title."))
 def rename_block(
     block_id: BlockArg,
-    title: Annotated[str, typer.Argument(metavar="TITEL", help="De nieuwe titel")],
+    title: Annotated[str, typer.Argument(metavar=_("TITLE"), help=_("The new title"))],
     by: By = None,
 ) -> None:
-    """Geef een bouwsteen een nieuwe titel."""
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         changed = decisions.rename(session, block_id, title, actor)
     if changed:
-        console.print(f"Bouwsteen {block_id} heet nu '{escape(title.strip())}'.")
+        console.print(
+            _(
+                "Building block %(block)s is now called '%(title)s'.",
+                block=block_id,
+                title=escape(title.strip()),
+            )
+        )
     else:
-        console.print(f"Bouwsteen {block_id} had die titel al; niets gewijzigd.")
+        console.print(
+            _("Building block %(block)s already had that title; nothing changed.", block=block_id)
+        )
 
 
-@blocks_app.command("describe")
+@blocks_app.command(
+    "describe",
+    help=_(
+        "Describe a building block in one sentence: the synthesis places contributions by what "
+        "that sentence means, and the building block stays when the synthesis runs again."
+    ),
+)
 def describe_block(
     block_id: BlockArg,
     description: Annotated[
-        str, typer.Argument(metavar="BESCHRIJVING", help="Waar de bouwsteen over gaat, in één zin")
+        str,
+        typer.Argument(
+            metavar=_("DESCRIPTION"), help=_("What the building block is about, in one sentence")
+        ),
     ],
     title: Annotated[
-        str | None, typer.Option("--title", metavar="TITEL", help="Ook een eigen titel geven")
+        str | None,
+        typer.Option("--title", metavar=_("TITLE"), help=_("Also give it a title of your own")),
     ] = None,
     by: By = None,
 ) -> None:
-    """Beschrijf een bouwsteen in één zin: de synthese deelt bijdragen in op wat die zin
-    betekent, en de bouwsteen blijft bij een nieuwe synthese bestaan."""
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         changed = decisions.describe_block(session, block_id, description, actor, title)
     if changed:
-        console.print(f"Bouwsteen {block_id} is beschreven.")
+        console.print(_("Building block %(block)s is described.", block=block_id))
     else:
-        console.print(f"Bouwsteen {block_id} had die beschrijving al; niets gewijzigd.")
+        console.print(
+            _(
+                "Building block %(block)s already had that description; nothing changed.",
+                block=block_id,
+            )
+        )
 
 
-@blocks_app.command("create")
+@blocks_app.command(
+    "create",
+    help=_(
+        "Make building blocks from a description, from the guiding questions of a theme or from "
+        "the approved building blocks of an earlier round. The synthesis places contributions "
+        "in them."
+    ),
+)
 def create_blocks(
     round_slug: RoundArg,
     theme: Annotated[
-        str | None, typer.Option("--theme", metavar="SLUG", help="Het thema van de bouwsteen")
+        str | None,
+        typer.Option("--theme", metavar="SLUG", help=_("The theme of the building block")),
     ] = None,
     description: Annotated[
         str | None,
-        typer.Option("--description", metavar="TEKST", help="Waar de bouwsteen over gaat"),
+        typer.Option(
+            "--description", metavar=_("TEXT"), help=_("What the building block is about")
+        ),
     ] = None,
-    title: Annotated[str | None, typer.Option("--title", metavar="TITEL")] = None,
+    title: Annotated[str | None, typer.Option("--title", metavar=_("TITLE"))] = None,
     from_questions: Annotated[
         bool,
         typer.Option(
-            "--from-questions", help="Eén bouwsteen per leidende vraag van het thema (--theme)"
+            "--from-questions",
+            help=_("One building block per guiding question of the theme (--theme)"),
         ),
     ] = False,
     from_round: Annotated[
         str | None,
         typer.Option(
-            "--from-round", metavar="RONDE", help="De goedgekeurde bouwstenen van een eerdere ronde"
+            "--from-round",
+            metavar=_("ROUND"),
+            help=_("The approved building blocks of an earlier round"),
         ),
     ] = None,
     by: By = None,
 ) -> None:
-    """Maak bouwstenen uit een beschrijving, uit de leidende vragen van een thema of uit de
-    goedgekeurde bouwstenen van een eerdere ronde. De synthese deelt er bijdragen in in."""
     from sqlalchemy import select
 
     from models import Theme
 
     ways = [description is not None, from_questions, from_round is not None]
     if sum(ways) != 1:
-        raise _fail("kies één van --description, --from-questions en --from-round", 2)
+        raise _fail(_("choose one of --description, --from-questions and --from-round"), 2)
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         round_id = _round_id(session, round_slug)
         theme_id: int | None = None
         if theme is not None:
             theme_id = session.scalar(select(Theme.id).where(Theme.slug == theme))
             if theme_id is None:
-                raise _fail(f"onbekend thema '{theme}'")
+                raise _fail(_("unknown theme '%(theme)s'", theme=theme))
         if from_round is not None:
             made = decisions.start_from_round(
                 session, round_id, _round_id(session, from_round), actor
             )
         elif theme_id is None:
-            raise _fail("vermeld het thema met --theme", 2)
+            raise _fail(_("name the theme with --theme"), 2)
         elif from_questions:
             made = decisions.start_from_questions(session, round_id, theme_id, actor)
         else:
@@ -269,17 +324,23 @@ def create_blocks(
             ]
         lines = [f"{b.id}: {b.title}" for b in made]
     if not lines:
-        console.print("Geen nieuwe bouwstenen: die beschrijvingen bestaan al.")
+        console.print(_("No new building blocks: those descriptions exist already."))
     for line in lines:
-        console.print(f"Bouwsteen {escape(line)}")
+        console.print(_("Building block %(block)s", block=escape(line)))
 
 
-@blocks_app.command("suggest")
+ContributionArg = Annotated[
+    int, typer.Argument(metavar=_("CONTRIBUTION"), help=_("Id of the contribution"))
+]
+
+
+@blocks_app.command(
+    "suggest", help=_("The building blocks a contribution fits best, with a score (0-1).")
+)
 def suggest_blocks(
-    contribution_id: Annotated[int, typer.Argument(metavar="BIJDRAGE", help="Id van de bijdrage")],
-    limit: Annotated[int, typer.Option(min=1, help="Hoeveel bouwstenen")] = 5,
+    contribution_id: ContributionArg,
+    limit: Annotated[int, typer.Option(min=1, help=_("How many building blocks"))] = 5,
 ) -> None:
-    """De bouwstenen waar een bijdrage het best bij past, met een score (0-1)."""
     from consult.synthesis.embeddings import load_embedder
     from consult.synthesis.service import suggest_blocks as suggest
 
@@ -291,97 +352,144 @@ def suggest_blocks(
         except LookupError as exc:
             raise _fail(str(exc)) from exc
     if not found:
-        console.print("Er zijn nog geen bouwstenen in dit thema.")
+        console.print(_("There are no building blocks in this theme yet."))
         return
-    table = Table(title=f"Bouwstenen voor bijdrage {contribution_id}")
-    table.add_column("bouwsteen", justify="right")
-    table.add_column("titel")
-    table.add_column("score", justify="right")
+    table = Table(title=_("Building blocks for contribution %(id)s", id=contribution_id))
+    table.add_column(pgettext("blocks column", "building block"), justify="right")
+    table.add_column(pgettext("blocks column", "title"))
+    table.add_column(pgettext("blocks column", "score"), justify="right")
     for item in found:
         table.add_row(str(item.block_id), escape(item.title), f"{item.score:.2f}")
     console.print(table)
 
 
-@blocks_app.command("summary")
+@blocks_app.command("summary", help=_("Replace the summary of a building block."))
 def edit_summary(
     block_id: BlockArg,
-    text: Annotated[str, typer.Argument(metavar="TEKST", help="De nieuwe samenvatting")],
+    text: Annotated[str, typer.Argument(metavar=_("TEXT"), help=_("The new summary"))],
     by: By = None,
 ) -> None:
-    """Vervang de samenvatting van een bouwsteen."""
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         changed = decisions.edit_summary(session, block_id, text, actor)
     if changed:
-        console.print(f"Samenvatting van bouwsteen {block_id} bijgewerkt.")
+        console.print(_("Summary of building block %(block)s updated.", block=block_id))
     else:
-        console.print(f"Bouwsteen {block_id} had die samenvatting al; niets gewijzigd.")
+        console.print(
+            _(
+                "Building block %(block)s already had that summary; nothing changed.",
+                block=block_id,
+            )
+        )
 
 
-@blocks_app.command("merge")
+@blocks_app.command(
+    "merge",
+    help=_("Merge building blocks: their contributions go to TARGET, the sources disappear."),
+)
 def merge_blocks(
-    target_id: Annotated[int, typer.Argument(metavar="DOEL", help="Bouwsteen die overblijft")],
+    target_id: Annotated[
+        int, typer.Argument(metavar=_("TARGET"), help=_("Building block that remains"))
+    ],
     source_ids: Annotated[
-        list[int], typer.Argument(metavar="BRON...", help="Bouwstenen die erin opgaan")
+        list[int],
+        typer.Argument(metavar=_("SOURCE..."), help=_("Building blocks that are merged into it")),
     ],
     by: By = None,
 ) -> None:
-    """Voeg bouwstenen samen: hun bijdragen gaan naar DOEL, de bronnen verdwijnen."""
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         decisions.merge(session, target_id, source_ids, actor)
-    sources = _ids("Bouwsteen", "Bouwstenen", list(dict.fromkeys(source_ids)))
-    console.print(f"{sources} opgegaan in bouwsteen {target_id}.")
-
-
-@blocks_app.command("split")
-def split_block(
-    block_id: BlockArg,
-    contribution_ids: Annotated[
-        list[int], typer.Argument(metavar="BIJDRAGE...", help="Bijdragen voor de nieuwe bouwsteen")
-    ],
-    title: Annotated[str, typer.Option("--title", metavar="TITEL", help="Titel van de nieuwe")],
-    by: By = None,
-) -> None:
-    """Splits bijdragen af naar een nieuwe bouwsteen (concept) met dezelfde ronde en thema."""
-    actor = _actor(by)
-    with _review() as (_, session):
-        new_id = decisions.split(session, block_id, contribution_ids, title, actor)
+    sources = list(dict.fromkeys(source_ids))
     console.print(
-        f"{_ids('Bijdrage', 'Bijdragen', sorted(set(contribution_ids)))} afgesplitst naar "
-        f"nieuwe bouwsteen "
-        f"{new_id} ('{escape(title.strip())}')."
+        ngettext(
+            "Building block %(ids)s merged into building block %(target)s.",
+            "Building blocks %(ids)s merged into building block %(target)s.",
+            len(sources),
+            ids=_ids(sources),
+            target=target_id,
+        )
     )
 
 
-@blocks_app.command("move")
+@blocks_app.command(
+    "split",
+    help=_(
+        "Split contributions off to a new building block (draft) with the same round and theme."
+    ),
+)
+def split_block(
+    block_id: BlockArg,
+    contribution_ids: Annotated[
+        list[int],
+        typer.Argument(
+            metavar=_("CONTRIBUTION..."), help=_("Contributions for the new building block")
+        ),
+    ],
+    title: Annotated[
+        str, typer.Option("--title", metavar=_("TITLE"), help=_("Title of the new one"))
+    ],
+    by: By = None,
+) -> None:
+    actor = _actor(by)
+    with _review() as (_app, session):
+        new_id = decisions.split(session, block_id, contribution_ids, title, actor)
+    moved = sorted(set(contribution_ids))
+    console.print(
+        ngettext(
+            "Contribution %(ids)s split off to new building block %(block)s ('%(title)s').",
+            "Contributions %(ids)s split off to new building block %(block)s ('%(title)s').",
+            len(moved),
+            ids=_ids(moved),
+            block=new_id,
+            title=escape(title.strip()),
+        )
+    )
+
+
+@blocks_app.command(
+    "move",
+    help=_("Move a contribution to another building block, or keep it out of the building blocks."),
+)
 def move_contribution(
-    contribution_id: Annotated[int, typer.Argument(metavar="BIJDRAGE", help="Id van de bijdrage")],
+    contribution_id: ContributionArg,
     to: Annotated[
-        int | None, typer.Option("--to", metavar="BOUWSTEEN", help="Naar deze bouwsteen")
+        int | None,
+        typer.Option("--to", metavar=_("BLOCK"), help=_("To this building block")),
     ] = None,
     unassign: Annotated[
         bool,
         typer.Option(
             "--unassign",
-            help="Uit elke bouwsteen halen en erbuiten houden, ook bij een nieuwe synthese",
+            help=_(
+                "Take it out of every building block and keep it out, also when the synthesis "
+                "runs again"
+            ),
         ),
     ] = False,
     by: By = None,
 ) -> None:
-    """Verplaats een bijdrage naar een andere bouwsteen, of houd hem buiten de bouwstenen."""
     if (to is None and not unassign) or (to is not None and unassign):
-        raise _fail("geef precies één van --to BOUWSTEEN of --unassign", 2)
+        raise _fail(_("give exactly one of --to BLOCK or --unassign"), 2)
     actor = _actor(by)
-    with _review() as (_, session):
+    with _review() as (_app, session):
         decisions.move(session, contribution_id, to, actor)
     if to is None:
         console.print(
-            f"Bijdrage {contribution_id} staat nu buiten de bouwstenen; een nieuwe synthese "
-            "plaatst hem niet opnieuw."
+            _(
+                "Contribution %(id)s is now out of the building blocks; a new synthesis does not "
+                "place it again.",
+                id=contribution_id,
+            )
         )
     else:
-        console.print(f"Bijdrage {contribution_id} verplaatst naar bouwsteen {to}.")
+        console.print(
+            _(
+                "Contribution %(id)s moved to building block %(block)s.",
+                id=contribution_id,
+                block=to,
+            )
+        )
 
 
 def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -> None:
@@ -391,11 +499,11 @@ def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -
         BlockStatus.REJECTED: decisions.reject,
         BlockStatus.DRAFT: decisions.reopen,
     }[status]
-    word = STATUS_NL[status]
+    word = status_label(status)
     lines = []
     # All or nothing: one refused id leaves every block as it was, so a typo never leaves
     # half a list approved.
-    with _review() as (_, session):
+    with _review() as (_app, session):
         rounds = round_ids_of(session, block_ids)
         for block_id in dict.fromkeys(block_ids):
             try:
@@ -403,12 +511,18 @@ def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -
             except BadInput as exc:
                 raise _fail(str(exc), 2) from exc
             except DecisionError as exc:
-                suffix = " (niets gewijzigd)" if len(block_ids) > 1 else ""
-                raise _fail(f"{exc}{suffix}") from exc
+                message = str(exc)
+                if len(block_ids) > 1:
+                    message = _("%(problem)s (nothing changed)", problem=message)
+                raise _fail(message) from exc
             lines.append(
-                f"Bouwsteen {block_id} {word}."
+                _("Building block %(block)s %(status)s.", block=block_id, status=word)
                 if changed
-                else f"Bouwsteen {block_id} was al {word}."
+                else _(
+                    "Building block %(block)s was %(status)s already.",
+                    block=block_id,
+                    status=word,
+                )
             )
     for line in lines:
         console.print(line)
@@ -433,61 +547,70 @@ def _signal_approved(round_ids: Sequence[int]) -> None:
     emit_all(emitter, signals)
 
 
-@blocks_app.command("approve")
-def approve_blocks(
-    block_ids: Annotated[list[int], typer.Argument(metavar="BOUWSTEEN...")],
-    by: By = None,
-) -> None:
-    """Keur bouwstenen goed (ze komen in het rapport)."""
+BlocksArg = Annotated[list[int], typer.Argument(metavar=_("BLOCK..."))]
+
+
+@blocks_app.command("approve", help=_("Approve building blocks (they go into the report)."))
+def approve_blocks(block_ids: BlocksArg, by: By = None) -> None:
     _set_status(block_ids, by, BlockStatus.APPROVED)
 
 
-@blocks_app.command("reject")
-def reject_blocks(
-    block_ids: Annotated[list[int], typer.Argument(metavar="BOUWSTEEN...")],
-    by: By = None,
-) -> None:
-    """Wijs bouwstenen af (ze blijven bewaard, maar komen niet in het rapport)."""
+@blocks_app.command(
+    "reject",
+    help=_("Reject building blocks (they are kept, but do not go into the report)."),
+)
+def reject_blocks(block_ids: BlocksArg, by: By = None) -> None:
     _set_status(block_ids, by, BlockStatus.REJECTED)
 
 
-@blocks_app.command("reopen")
+@blocks_app.command(
+    "reopen",
+    help=_("Put an approved or rejected building block back to draft (editable again)."),
+)
 def reopen_block(block_id: BlockArg, by: By = None) -> None:
-    """Zet een goedgekeurde of afgewezen bouwsteen terug naar concept (weer te bewerken)."""
     _set_status([block_id], by, BlockStatus.DRAFT)
 
 
-@blocks_app.command("history")
+@blocks_app.command(
+    "history",
+    help=_("Show who changed what in the building blocks of a round, and when (oldest first)."),
+)
 def show_history(
     round_slug: RoundArg,
     block: Annotated[
         int | None,
-        typer.Option("--block", metavar="BOUWSTEEN", help="Alleen wat deze bouwsteen betreft"),
+        typer.Option(
+            "--block", metavar=_("BLOCK"), help=_("Only what concerns this building block")
+        ),
     ] = None,
 ) -> None:
-    """Toon wie wanneer wat aan de bouwstenen van een ronde veranderde (oudste eerst)."""
-    with _review() as (_, session):
+    with _review() as (_app, session):
         round_id = _round_id(session, round_slug)
         events = decisions.history(session, round_id, block)
         rows = [
             (
                 e.at.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S"),
                 e.actor,
-                ACTION_NL.get(e.action, e.action),
+                action_label(e.action),
                 "" if e.block_id is None else str(e.block_id),
                 decisions.describe(e),
             )
             for e in events
         ]
     if not rows:
-        console.print("Nog geen wijzigingen vastgelegd.")
+        console.print(_("No changes recorded yet."))
         return
-    title = f"Wijzigingen in {escape(round_slug)}"
+    title = _("Changes in %(round)s", round=escape(round_slug))
     if block is not None:
-        title += f", bouwsteen {block}"
+        title = _(
+            "Changes in %(round)s, building block %(block)s", round=escape(round_slug), block=block
+        )
     table = Table(title=title)
-    for column in ("tijd", "door", "actie", "bouwsteen", "wat"):
-        table.add_column(column, justify="right" if column == "bouwsteen" else "left")
+    table.add_column(pgettext("history column", "time"))
+    table.add_column(pgettext("history column", "by"))
+    table.add_column(pgettext("history column", "action"))
+    table.add_column(pgettext("history column", "building block"), justify="right")
+    table.add_column(pgettext("history column", "what"))
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)

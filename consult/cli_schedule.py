@@ -136,7 +136,7 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:
     from consult.i18n import AMSTERDAM
-    from consult.scheduling.model import REASON_TEXT
+    from consult.scheduling.model import reason_text
 
     people = {p.id: p for p in rp.problem.people}
     state = "opgeslagen" if saved else "voorstel, niet opgeslagen"
@@ -170,7 +170,7 @@ def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved
         table.add_column("persoon")
         table.add_column("reden")
         for pid, reason in sorted(solution.unplaced.items()):
-            table.add_row(escape(rp.names[pid]), f"{reason.value}: {REASON_TEXT[reason]}")
+            table.add_row(escape(rp.names[pid]), f"{reason.value}: {reason_text(reason)}")
         console.print(table)
     for problem in solution.infeasible:
         console.print(

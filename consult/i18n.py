@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
@@ -138,6 +138,11 @@ _MONTHS = {
         "December",
     ),
 }
+
+
+def weekday_name(value: date, language: str | None = None) -> str:
+    """The day of the week ("zaterdag", "Saturday") in `language` (default: the current one)."""
+    return _DAYS[normalise(language or _current.get())][value.weekday()]
 
 
 def format_date(value: datetime, language: str) -> str:

@@ -26,6 +26,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from consult.i18n import gettext as _
+from consult.i18n import pgettext
 from consult.settings import Settings
 
 Say = Callable[[str], None]
@@ -49,7 +51,7 @@ class Children:
         for name, proc in reversed(self.procs):
             if proc.poll() is not None:
                 continue
-            say(f"{name} stoppen")
+            say(_("Stopping %(name)s", name=name))
             # Each child leads its own process group: the signal reaches its own children too.
             _signal_group(proc, signal.SIGTERM)
             try:
@@ -96,7 +98,12 @@ def wait_healthy(
         if proc is not None and proc.poll() is not None:
             tail = _tail(log) if log else ""
             raise ServeError(
-                f"de Prefect-server stopte meteen (code {proc.returncode}); zie {log}:\n{tail}"
+                _(
+                    "the Prefect server stopped at once (code %(code)s); see %(log)s:",
+                    code=proc.returncode,
+                    log=log,
+                )
+                + f"\n{tail}"
             )
         try:
             with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
@@ -105,10 +112,14 @@ def wait_healthy(
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() > deadline:
-            raise ServeError(
-                f"de Prefect-server op {api_url} antwoordde niet binnen {timeout_s:g} s"
-                + (f"; zie {log}" if log else "")
+            message = _(
+                "the Prefect server at %(url)s did not answer within %(seconds)s s",
+                url=api_url,
+                seconds=format(timeout_s, "g"),
             )
+            if log:
+                message = _("%(problem)s; see %(log)s", problem=message, log=log)
+            raise ServeError(message)
         time.sleep(0.5)
 
 
@@ -136,12 +147,24 @@ def start_local_prefect(settings: Settings, children: Children, say: Say) -> str
     api_url = f"http://{host}:{port}/api"
     if not _port_free(host, port):
         raise ServeError(
-            f"poort {port} op {host} is bezet. Draait er al een Prefect-server? Zet dan "
-            f"PREFECT_API_URL={api_url}, of kies een andere poort met CONSULT_SERVICE__PREFECT_PORT"
+            _(
+                "port %(port)s on %(host)s is taken. Is a Prefect server running already? Then "
+                "set PREFECT_API_URL=%(url)s, or choose another port with "
+                "CONSULT_SERVICE__PREFECT_PORT",
+                port=port,
+                host=host,
+                url=api_url,
+            )
         )
     env = local_prefect_env(settings, os.environ)
     log = Path(env["PREFECT_HOME"]) / "server.log"
-    say(f"Prefect-server starten op {api_url} (gegevens in {env['PREFECT_HOME']})")
+    say(
+        _(
+            "Starting the Prefect server at %(url)s (data in %(home)s)",
+            url=api_url,
+            home=env["PREFECT_HOME"],
+        )
+    )
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [prefect_executable(), "server", "start", "--host", host, "--port", str(port)],
@@ -151,20 +174,21 @@ def start_local_prefect(settings: Settings, children: Children, say: Say) -> str
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    children.add("Prefect-server", proc)
+    children.add(pgettext("service part", "Prefect server"), proc)
     wait_healthy(api_url, settings.service.startup_timeout_s, proc, log)
     return api_url
 
 
 def start_web(host: str, port: int, children: Children, say: Say) -> None:
-    say(f"Webapp starten op http://{host}:{port}")
+    url = f"http://{host}:{port}"
+    say(_("Starting the web app at %(url)s", url=url))
     proc = subprocess.Popen(
         [sys.executable, "-m", "consult", "web", "--host", host, "--port", str(port)],
         env=dict(os.environ),
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    children.add("Webapp", proc)
+    children.add(pgettext("service part", "Web app"), proc)
 
 
 class Stop(Exception):
@@ -193,7 +217,7 @@ def start_runner(children: Children, say: Say) -> None:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    children.add("Flows", proc)
+    children.add(pgettext("service part", "Flows"), proc)
 
 
 def supervise(children: Children) -> None:
@@ -201,7 +225,13 @@ def supervise(children: Children) -> None:
     while True:
         for name, proc in children.procs:
             if proc.poll() is not None:
-                raise ServeError(f"{name} stopte onverwacht (code {proc.returncode})")
+                raise ServeError(
+                    _(
+                        "%(name)s stopped unexpectedly (code %(code)s)",
+                        name=name,
+                        code=proc.returncode,
+                    )
+                )
         time.sleep(0.5)
 
 
@@ -216,7 +246,7 @@ def run_service(settings: Settings, web_host: str, web_port: int, say: Say) -> N
         try:
             api_url = os.environ.get("PREFECT_API_URL")
             if api_url:
-                say(f"Prefect-server: {api_url} (PREFECT_API_URL)")
+                say(_("Prefect server: %(url)s (PREFECT_API_URL)", url=api_url))
                 wait_healthy(api_url.rstrip("/"), settings.service.startup_timeout_s, None, None)
             else:
                 api_url = start_local_prefect(settings, children, say)
@@ -227,7 +257,7 @@ def run_service(settings: Settings, web_host: str, web_port: int, say: Say) -> N
                 seal_raw_links(session, app.sealer)
             start_web(web_host, web_port, children, say)
             start_runner(children, say)
-            say("Alles draait; Ctrl-C stopt alles")
+            say(_("Everything runs; Ctrl-C stops it all"))
             supervise(children)
         except Stop:
             pass
@@ -236,4 +266,4 @@ def run_service(settings: Settings, web_host: str, web_port: int, say: Say) -> N
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_IGN)
             children.stop(say)
-    say("Gestopt.")
+    say(_("Stopped."))

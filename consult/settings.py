@@ -19,12 +19,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from consult.i18n import gettext as _
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "CONSULT_CONFIG"
 
 
 class ConfigFileMissing(FileNotFoundError):
-    """CONSULT_CONFIG names a file that is not there; the message is Dutch."""
+    """CONSULT_CONFIG names a file that is not there; the message is in the current language."""
 
 
 class TlsMode(StrEnum):
@@ -180,7 +182,11 @@ class Settings(BaseSettings):
             path = Path(config_path)
             if not path.is_file():
                 raise ConfigFileMissing(
-                    f"{CONFIG_ENV} wijst naar {config_path}, maar dat bestand bestaat niet"
+                    _(
+                        "%(variable)s points to %(path)s, but that file does not exist",
+                        variable=CONFIG_ENV,
+                        path=config_path,
+                    )
                 )
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)

@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from consult.i18n import N_, current_language, weekday_name
+from consult.i18n import gettext as _
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -55,7 +58,7 @@ class SlotSpec(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> SlotSpec:
         if self.end <= self.start:
-            raise ValueError("het einde moet na het begin liggen")
+            raise ValueError(_("the end must be after the start"))
         return self
 
 
@@ -113,22 +116,24 @@ class RoundSpec(BaseModel):
     def _consistent(self) -> RoundSpec:
         if self.input_deadline <= self.answer_deadline:
             raise ValueError(
-                "input_deadline (inbrengdeadline) moet na answer_deadline (antwoorddeadline) liggen"
+                _("input_deadline (input deadline) must be after answer_deadline (answer deadline)")
             )
         if self.group_max < self.group_min:
-            raise ValueError("group_max moet minstens group_min zijn")
+            raise ValueError(_("group_max must be at least group_min"))
         if any(d <= 0 for d in self.reminder_days_before):
-            raise ValueError("reminder_days_before: alleen positieve aantallen dagen")
+            raise ValueError(_("reminder_days_before: only positive numbers of days"))
         if any(d <= 0 for d in self.input_reminder_days_before):
-            raise ValueError("input_reminder_days_before: alleen positieve aantallen dagen")
+            raise ValueError(_("input_reminder_days_before: only positive numbers of days"))
         for theme in self.themes:
             low = theme.group_min or self.group_min
             high = theme.group_max or self.group_max
             if high < low:
-                raise ValueError(f"thema {theme.slug}: group_max moet minstens group_min zijn")
+                raise ValueError(
+                    _("theme %(theme)s: group_max must be at least group_min", theme=theme.slug)
+                )
         slugs = [t.slug for t in self.themes]
         if len(set(slugs)) != len(slugs):
-            raise ValueError("een thema staat er twee keer in")
+            raise ValueError(_("a theme is listed twice"))
         return self
 
 
@@ -140,15 +145,15 @@ class CalendarCheck:
     warnings: tuple[str, ...] = ()
 
 
-DAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-
-
-def holiday_name(day: date) -> str | None:
-    """The Dutch public holiday on this day, in Dutch ("Eerste Kerstdag"), or None."""
+def holiday_name(day: date, language: str | None = None) -> str | None:
+    """The Dutch public holiday on this day in the reader's language ("Eerste Kerstdag",
+    "Christmas Day"), or None."""
     # Imported here: the calendar is needed at launch, not by every reader of a round's spec.
     import holidays
 
-    found = holidays.country_holidays("NL", years=day.year, language="nl").get(day)
+    wanted = language or current_language()
+    names = "en_US" if wanted == "en" else "nl"
+    found = holidays.country_holidays("NL", years=day.year, language=names).get(day)
     if found is None:
         return None
     return " ".join(word[:1].upper() + word[1:] for word in str(found).split())
@@ -160,33 +165,59 @@ def check_calendar(spec: RoundSpec) -> CalendarCheck:
     weekends are refused or warned about as the spec says."""
     errors: list[str] = []
     warnings: list[str] = []
-    answer = spec.answer_deadline.astimezone(AMSTERDAM)
-    input_deadline = spec.input_deadline.astimezone(AMSTERDAM)
+    answer = f"{spec.answer_deadline.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}"
+    input_deadline = f"{spec.input_deadline.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}"
     for theme in spec.themes:
         for slot in theme.slots:
             start = slot.start.astimezone(AMSTERDAM)
-            when = f"thema {theme.slug}, tijdslot {start:%Y-%m-%d %H:%M}"
+            when = _(
+                "theme %(theme)s, slot %(start)s",
+                theme=theme.slug,
+                start=start.strftime("%Y-%m-%d %H:%M"),
+            )
             if slot.start <= spec.answer_deadline:
                 errors.append(
-                    f"{when}: ligt niet na de antwoorddeadline ({answer:%Y-%m-%d %H:%M}); "
-                    "kies een tijd na de deadline of vervroeg de deadline"
+                    _(
+                        "%(when)s: is not after the answer deadline (%(deadline)s); choose a time "
+                        "after the deadline or bring the deadline forward",
+                        when=when,
+                        deadline=answer,
+                    )
                 )
             if slot.end > spec.input_deadline:
                 errors.append(
-                    f"{when}: eindigt na de inbrengdeadline ({input_deadline:%Y-%m-%d %H:%M}); "
-                    "kies een eerdere tijd of verschuif de inbrengdeadline"
+                    _(
+                        "%(when)s: ends after the input deadline (%(deadline)s); choose an "
+                        "earlier time or move the input deadline",
+                        when=when,
+                        deadline=input_deadline,
+                    )
                 )
             holiday = holiday_name(start.date())
             if holiday and spec.holiday_slots != "allow":
-                text = f"{when}: valt op een feestdag ({holiday})"
+                text = _(
+                    "%(when)s: falls on a public holiday (%(holiday)s)", when=when, holiday=holiday
+                )
                 if spec.holiday_slots == "refuse":
-                    errors.append(f'{text}; kies een werkdag of zet holiday_slots = "warn"')
+                    errors.append(
+                        _(
+                            '%(problem)s; choose a working day or set holiday_slots = "warn"',
+                            problem=text,
+                        )
+                    )
                 else:
                     warnings.append(text)
             if start.weekday() >= 5 and spec.weekend_slots != "allow":
-                text = f"{when}: valt in het weekend ({DAY_NAMES[start.weekday()]})"
+                text = _(
+                    "%(when)s: falls in the weekend (%(day)s)", when=when, day=weekday_name(start)
+                )
                 if spec.weekend_slots == "refuse":
-                    errors.append(f'{text}; kies een werkdag of zet weekend_slots = "warn"')
+                    errors.append(
+                        _(
+                            '%(problem)s; choose a working day or set weekend_slots = "warn"',
+                            problem=text,
+                        )
+                    )
                 else:
                     warnings.append(text)
     return CalendarCheck(tuple(errors), tuple(warnings))
@@ -201,9 +232,13 @@ def load_round_spec(path: Path) -> RoundSpec:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except OSError as exc:
-        raise RoundSpecError(f"{path}: kan het bestand niet lezen ({exc.strerror})") from exc
+        raise RoundSpecError(
+            _("%(path)s: cannot read the file (%(reason)s)", path=path, reason=exc.strerror)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise RoundSpecError(f"{path}: geen geldige TOML ({exc})") from exc
+        raise RoundSpecError(
+            _("%(path)s: not valid TOML (%(reason)s)", path=path, reason=exc)
+        ) from exc
     try:
         return RoundSpec.model_validate(data)
     except ValidationError as exc:
@@ -217,44 +252,47 @@ def stored_spec(data: Mapping[str, Any]) -> RoundSpec:
     return RoundSpec.model_validate(data)
 
 
-# Pydantic's own messages are English; these are the ones a hand-written TOML file meets.
-_PROBLEM_NL = {
-    "missing": "ontbreekt",
-    "extra_forbidden": "onbekend veld",
-    "datetime_type": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
-    "datetime_parsing": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
-    "datetime_from_date_parsing": "verwacht een datum met tijd, zoals 2027-01-15T17:00:00",
-    "int_type": "verwacht een geheel getal",
-    "int_parsing": "verwacht een geheel getal",
-    "float_type": "verwacht een getal",
-    "float_parsing": "verwacht een getal",
-    "bool_type": "verwacht true of false",
-    "bool_parsing": "verwacht true of false",
-    "string_type": "verwacht tekst tussen aanhalingstekens",
-    "list_type": "verwacht een lijst, zoals [ ... ]",
-    "too_short": "mag niet leeg zijn",
-    "string_too_short": "mag niet leeg zijn",
-    "string_too_long": "is te lang",
-    "string_pattern_mismatch": "alleen kleine letters, cijfers en streepjes",
-    "greater_than_equal": "moet minstens {ge} zijn",
-    "literal_error": "kies uit {expected}",
+# Pydantic's own messages are English and technical; these are the ones a hand-written TOML file
+# meets, in the reader's language.
+_PROBLEMS = {
+    "missing": N_("is missing"),
+    "extra_forbidden": N_("unknown field"),
+    "datetime_type": N_("expects a date with a time, such as 2027-01-15T17:00:00"),
+    "datetime_parsing": N_("expects a date with a time, such as 2027-01-15T17:00:00"),
+    "datetime_from_date_parsing": N_("expects a date with a time, such as 2027-01-15T17:00:00"),
+    "int_type": N_("expects a whole number"),
+    "int_parsing": N_("expects a whole number"),
+    "float_type": N_("expects a number"),
+    "float_parsing": N_("expects a number"),
+    "bool_type": N_("expects true or false"),
+    "bool_parsing": N_("expects true or false"),
+    "string_type": N_("expects text in quotes"),
+    "list_type": N_("expects a list, such as [ ... ]"),
+    "too_short": N_("must not be empty"),
+    "string_too_short": N_("must not be empty"),
+    "string_too_long": N_("is too long"),
+    "string_pattern_mismatch": N_("only lower-case letters, digits and hyphens"),
+    "greater_than_equal": N_("must be at least %(ge)s"),
+    "literal_error": N_("choose from %(expected)s"),
 }
 
 
 def _problem(data: Mapping[str, Any], err: Any) -> str:
-    """One validation problem in Dutch, at a place the secretariat recognises in its file."""
+    """One validation problem in the reader's language, at a place the secretariat recognises
+    in its file."""
     if err["type"] == "value_error":
-        # Our own validators speak Dutch already; pydantic prefixes them.
+        # Our own validators speak the reader's language already; pydantic prefixes them.
         message = str(err["msg"]).removeprefix("Value error, ")
+    elif err["type"] in _PROBLEMS:
+        message = _(_PROBLEMS[err["type"]], **(err.get("ctx") or {}))
     else:
-        template = _PROBLEM_NL.get(err["type"], str(err["msg"]))
-        message = template.format(**(err.get("ctx") or {}))
+        message = str(err["msg"])
     where = _place(data, tuple(err["loc"]))
     return f"{where}: {message}" if where else message
 
 
 def _place(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
-    """`themes.1.slots.0.end` as `thema innovatie, tijdslot 1, end`."""
+    """`themes.1.slots.0.end` as `thema innovatie, tijdslot 1, end` (in Dutch)."""
     parts: list[str] = []
     themes = data.get("themes") if isinstance(data, Mapping) else None
     i = 0
@@ -264,10 +302,10 @@ def _place(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
         if key == "themes" and index is not None:
             theme = themes[index] if isinstance(themes, list) and index < len(themes) else None
             slug = theme.get("slug") if isinstance(theme, Mapping) else None
-            parts.append(f"thema {slug}" if slug else f"thema {index + 1}")
+            parts.append(_("theme %(theme)s", theme=slug or index + 1))
             i += 2
         elif key == "slots" and index is not None:
-            parts.append(f"tijdslot {index + 1}")
+            parts.append(_("slot %(number)s", number=index + 1))
             i += 2
         else:
             parts.append(str(key) if index is None else f"{key} {index + 1}")

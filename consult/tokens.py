@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from models import AccessToken
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ class LinkSealer:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError) as exc:
             raise ValueError(
-                "the personal link cannot be decrypted: was secret_key changed since it was queued?"
+                _(
+                    "the personal link cannot be decrypted: was secret_key changed since it was "
+                    "queued?"
+                )
             ) from exc
 
 
@@ -96,7 +100,7 @@ def secret_from_file(path: Path) -> bytes:
             draft.unlink()
     secret = path.read_bytes().strip()
     if not secret:
-        raise ValueError(f"{path} is empty; remove it, or set secret_key")
+        raise ValueError(_("%(path)s is empty; remove it, or set secret_key", path=path))
     return secret
 
 

@@ -9,6 +9,8 @@ change.
 
 from __future__ import annotations
 
+from consult.i18n import gettext as _
+from consult.i18n import pgettext
 from models import Round, RoundStatus
 
 ORDER: tuple[RoundStatus, ...] = (
@@ -20,18 +22,22 @@ ORDER: tuple[RoundStatus, ...] = (
     RoundStatus.CLOSED,
 )
 
-STATUS_NL: dict[RoundStatus, str] = {
-    RoundStatus.INVITING: "uitnodigen",
-    RoundStatus.SCHEDULED: "ingedeeld",
-    RoundStatus.COLLECTING: "inbreng verzamelen",
-    RoundStatus.SYNTHESISED: "bouwstenen gemaakt",
-    RoundStatus.REPORTED: "rapport geschreven",
-    RoundStatus.CLOSED: "gesloten",
-}
+
+def status_label(status: RoundStatus) -> str:
+    """The round's status as the secretariat reads it, in the current language."""
+    labels = {
+        RoundStatus.INVITING: pgettext("round status", "inviting"),
+        RoundStatus.SCHEDULED: pgettext("round status", "scheduled"),
+        RoundStatus.COLLECTING: pgettext("round status", "collecting input"),
+        RoundStatus.SYNTHESISED: pgettext("round status", "building blocks made"),
+        RoundStatus.REPORTED: pgettext("round status", "report written"),
+        RoundStatus.CLOSED: pgettext("round status", "closed"),
+    }
+    return labels[status]
 
 
 class IllegalTransition(ValueError):
-    """The round cannot make this step; the message (Dutch) says why."""
+    """The round cannot make this step; the message (in the reader's language) says why."""
 
 
 def allowed(current: RoundStatus, target: RoundStatus) -> bool:
@@ -45,7 +51,9 @@ def advance(rnd: Round, target: RoundStatus) -> bool:
     """Move the round forward to `target`; True if its status changed. A round already at or
     past `target` stays where it is (a repeated use case changes nothing)."""
     if rnd.status == RoundStatus.CLOSED:
-        raise IllegalTransition(f"ronde '{rnd.slug}' is gesloten; er kan niets meer aan veranderen")
+        raise IllegalTransition(
+            _("round '%(round)s' is closed; nothing about it can change any more", round=rnd.slug)
+        )
     if not allowed(rnd.status, target):
         return False
     rnd.status = target

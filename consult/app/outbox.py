@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consult.i18n import ngettext
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
 
@@ -21,12 +22,20 @@ def figures(counts: SendCounts, queued: int | None = None) -> dict[str, int]:
 
 
 def unreachable_message(ctx: App, counts: SendCounts) -> str | None:
-    """What to tell a person when the relay was away, in Dutch; None when it was reached."""
+    """What to tell a person when the relay was away, in the current language; None when it
+    was reached."""
     if counts.unreachable is None:
         return None
     smtp = ctx.settings.smtp
-    return (
-        f"de mailserver {smtp.host}:{smtp.port} is niet bereikbaar ({counts.unreachable}); "
-        f"{counts.retry_later} berichten blijven klaarstaan en gaan mee bij de volgende "
-        "verzending (consult outbox send, of vanzelf door consult serve)"
+    return ngettext(
+        "the mail server %(host)s:%(port)s is not reachable (%(reason)s); %(num)s message stays "
+        "queued and goes with the next sending (consult outbox send, or by itself through "
+        "consult serve)",
+        "the mail server %(host)s:%(port)s is not reachable (%(reason)s); %(num)s messages stay "
+        "queued and go with the next sending (consult outbox send, or by itself through "
+        "consult serve)",
+        counts.retry_later,
+        host=smtp.host,
+        port=smtp.port,
+        reason=counts.unreachable,
     )

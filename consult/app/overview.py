@@ -3,15 +3,26 @@ artifact that synthesise_round publishes."""
 
 from __future__ import annotations
 
+from consult.i18n import gettext as _
+from consult.i18n import ngettext, pgettext
 from consult.reports.content import Report
 
 
 def blocks_markdown(report: Report) -> str:
-    lines = [f"# Bouwstenen: {report.round_name}", ""]
+    lines = ["# " + _("Building blocks: %(round)s", round=report.round_name), ""]
+    columns = (
+        "#",
+        pgettext("overview column", "building block"),
+        pgettext("overview column", "status"),
+        pgettext("overview column", "contributions"),
+        pgettext("overview column", "participants"),
+        pgettext("overview column", "sectors"),
+        pgettext("overview column", "regions"),
+    )
     for section in report.themes:
         lines += [f"## {section.title}", ""]
         lines += [
-            "| # | bouwsteen | status | bijdragen | deelnemers | sectoren | regio's |",
+            "| " + " | ".join(columns) + " |",
             "| --- | --- | --- | ---: | ---: | --- | --- |",
         ]
         for block in section.blocks:
@@ -23,5 +34,10 @@ def blocks_markdown(report: Report) -> str:
                 f"| {block.id} | {title} | {block.status} | {len(block.contributions)} "
                 f"| {support.contributors} | {sectors} | {regions} |"
             )
-        lines += ["", f"Niet ingedeeld: {len(section.unassigned)} bijdragen.", ""]
+        unassigned = ngettext(
+            "Not placed: %(num)s contribution.",
+            "Not placed: %(num)s contributions.",
+            len(section.unassigned),
+        )
+        lines += ["", unassigned, ""]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from consult.mail.operations import unsuppress
 from consult.registry.parsing import ParseResult, read_registry
 from consult.registry.store import StoreCounts, store_rows, sync_reference_data
@@ -26,7 +27,8 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
 
 
 class AddressError(ValueError):
-    """The correction cannot be made; the message is Dutch and meant for the secretariat."""
+    """The correction cannot be made; the message is meant for the secretariat, in the current
+    language."""
 
 
 def correct_address(session: Session, old: str, new: str) -> int:
@@ -37,12 +39,22 @@ def correct_address(session: Session, old: str, new: str) -> int:
     try:
         new_address = validate_email(new.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise AddressError(f"ongeldig e-mailadres '{new.strip()}': {exc}") from exc
+        raise AddressError(
+            _("invalid email address '%(address)s': %(reason)s", address=new.strip(), reason=exc)
+        ) from exc
     person = session.scalar(select(Person).where(func.lower(Person.email) == old_address))
     if person is None:
-        raise AddressError(f"niemand in het register heeft het adres {old_address}")
+        raise AddressError(
+            _("nobody in the registry has the address %(address)s", address=old_address)
+        )
     other = session.scalar(select(Person).where(func.lower(Person.email) == new_address))
     if other is not None and other.id != person.id:
-        raise AddressError(f"{new_address} is al het adres van {other.name}")
+        raise AddressError(
+            _(
+                "%(address)s is already the address of %(name)s",
+                address=new_address,
+                name=other.name,
+            )
+        )
     person.email = new_address
     return unsuppress(session, old_address, new_address)

@@ -10,6 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from consult.i18n import current_language, pgettext
+from consult.i18n import gettext as _
 from consult.reports.content import view
 from consult.taxonomy import Taxonomy
 from models import (
@@ -24,13 +26,24 @@ from models import (
     block_contribution,
 )
 
-KIND_NL = {
-    ContributionKind.PRE_SESSION_ANSWER: "antwoord vooraf",
-    ContributionKind.SESSION_NOTE: "sessienotitie",
-    ContributionKind.LESSON_LEARNED: "geleerde les",
-    ContributionKind.PROPOSAL: "voorstel",
-}
-PLACED_BY_NL = {"pipeline": "synthese", "staff": "staf"}
+
+def kind_label(kind: ContributionKind) -> str:
+    labels = {
+        ContributionKind.PRE_SESSION_ANSWER: pgettext("contribution kind", "answer beforehand"),
+        ContributionKind.SESSION_NOTE: pgettext("contribution kind", "session note"),
+        ContributionKind.LESSON_LEARNED: pgettext("contribution kind", "lesson learned"),
+        ContributionKind.PROPOSAL: pgettext("contribution kind", "proposal"),
+    }
+    return labels.get(kind, kind.value)
+
+
+def placed_by_label(placed_by: str) -> str:
+    """Who put a contribution in its block: the synthesis or staff."""
+    labels = {
+        "pipeline": pgettext("placed by", "synthesis"),
+        "staff": pgettext("placed by", "staff"),
+    }
+    return labels.get(placed_by, placed_by)
 
 
 class UnknownTheme(LookupError):
@@ -96,8 +109,10 @@ def block_overview(
     )
     if theme is not None:
         if session.scalar(select(Theme.id).where(Theme.slug == theme)) is None:
-            known = ", ".join(session.scalars(select(Theme.slug).order_by(Theme.slug))) or "geen"
-            raise UnknownTheme(f"onbekend thema '{theme}' (bekende thema's: {known})")
+            known = ", ".join(session.scalars(select(Theme.slug).order_by(Theme.slug))) or _("none")
+            raise UnknownTheme(
+                _("unknown theme '%(theme)s' (known themes: %(known)s)", theme=theme, known=known)
+            )
         query = query.where(Theme.slug == theme)
     if status is not None:
         query = query.where(BuildingBlock.status == status)
@@ -141,12 +156,12 @@ def block_detail(session: Session, block_id: int, taxonomy: Taxonomy) -> BlockDe
     lines = []
     for contribution in contributions:
         # The report's own rules for quote permissions, so screen and report never disagree.
-        shown = view(contribution, taxonomy, "nl")
+        shown = view(contribution, taxonomy, current_language())
         lines.append(
             ContributionLine(
                 id=contribution.id,
-                kind=KIND_NL.get(contribution.kind, contribution.kind.value),
-                placed_by=PLACED_BY_NL.get(placed_by[contribution.id], placed_by[contribution.id]),
+                kind=kind_label(contribution.kind),
+                placed_by=placed_by_label(placed_by[contribution.id]),
                 text=shown.quote,
                 attribution=shown.attribution,
                 representative=contribution.id in block.quote_ids,

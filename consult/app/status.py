@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.facts import round_facts
-from consult.app.lifecycle import STATUS_NL
-from consult.i18n import format_datetime
+from consult.app.lifecycle import status_label
+from consult.i18n import current_language, format_datetime, ngettext, pgettext
+from consult.i18n import gettext as _
 from consult.service.deadlines import NextStep, due_actions, next_steps
 from consult.spec import stored_spec
 from consult.text import escape_markdown
@@ -35,14 +36,18 @@ from models import (
     Theme,
 )
 
-KIND_LABELS = {
-    OutboxKind.INVITATION: "uitnodiging",
-    OutboxKind.REMINDER: "herinnering",
-    OutboxKind.CONFIRMATION: "bevestiging",
-    OutboxKind.INPUT_REQUEST: "vraag om inbreng",
-    OutboxKind.CALENDAR_REQUEST: "agenda-uitnodiging",
-    OutboxKind.CALENDAR_CANCEL: "agenda-annulering",
-}
+
+def kind_label(kind: OutboxKind) -> str:
+    """What a message in the outbox is, as the secretariat reads it."""
+    labels = {
+        OutboxKind.INVITATION: pgettext("outbox kind", "invitation"),
+        OutboxKind.REMINDER: pgettext("outbox kind", "reminder"),
+        OutboxKind.CONFIRMATION: pgettext("outbox kind", "confirmation"),
+        OutboxKind.INPUT_REQUEST: pgettext("outbox kind", "request for input"),
+        OutboxKind.CALENDAR_REQUEST: pgettext("outbox kind", "calendar invitation"),
+        OutboxKind.CALENDAR_CANCEL: pgettext("outbox kind", "calendar cancellation"),
+    }
+    return labels[kind]
 
 
 class UnknownRound(LookupError):
@@ -52,14 +57,16 @@ class UnknownRound(LookupError):
 def find_round(session: Session, slug: str) -> Round:
     rnd = session.scalar(select(Round).where(Round.slug == slug))
     if rnd is None:
-        known = ", ".join(session.scalars(select(Round.slug).order_by(Round.id))) or "geen"
-        raise UnknownRound(f"onbekende ronde '{slug}' (bekende rondes: {known})")
+        known = ", ".join(session.scalars(select(Round.slug).order_by(Round.id))) or _("none")
+        raise UnknownRound(
+            _("unknown round '%(round)s' (known rounds: %(known)s)", round=slug, known=known)
+        )
     return rnd
 
 
 @dataclass(frozen=True)
 class ThemeStatus:
-    theme: str  # the Dutch title the secretariat knows it by
+    theme: str  # the title the secretariat knows it by, in the current language
     invited: int
     answered: int
     accepted: int
@@ -74,14 +81,14 @@ class Undelivered:
 
     email: str
     name: str
-    kinds: tuple[str, ...]  # what did not reach them (Dutch labels), in the order it was sent
+    kinds: tuple[str, ...]  # what did not reach them (labels), in the order it was sent
     reply: str  # the server's reply
     # The address bounced: it is suppressed and gets no mail until the secretariat fixes it.
     bounced: bool
 
     @property
     def state(self) -> str:
-        return "geblokkeerd (bounced)" if self.bounced else "mislukt"
+        return _("blocked (bounced)") if self.bounced else _("failed")
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class RoundStatusView:
     status: str
     themes: tuple[ThemeStatus, ...]
     undelivered: tuple[Undelivered, ...]
-    # What the service does at its next tick (Dutch labels), and what comes after that.
+    # What the service does at its next tick (labels), and what comes after that.
     due_now: tuple[str, ...] = ()
     next_steps: tuple[NextStep, ...] = field(default_factory=tuple)
     automated: bool = True
@@ -140,7 +147,13 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
         .group_by(Theme.slug)
     )
     slugs = [t.slug for t in stored_spec(rnd.spec).themes]
-    titles = {slug: title for slug, title in session.execute(select(Theme.slug, Theme.title_nl))}
+    english = current_language() == "en"
+    titles = {
+        slug: title_en if english else title_nl
+        for slug, title_nl, title_en in session.execute(
+            select(Theme.slug, Theme.title_nl, Theme.title_en)
+        )
+    }
     seated = (
         select(SessionAttendee.person_id)
         .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
@@ -164,7 +177,7 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
     return RoundStatusView(
         slug=rnd.slug,
         name=rnd.name,
-        status=STATUS_NL[rnd.status],
+        status=status_label(rnd.status),
         themes=tuple(
             ThemeStatus(
                 titles.get(s, s),
@@ -188,10 +201,13 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
 def unplaced_warning(view: RoundStatusView) -> str | None:
     if not view.accepted_unplaced:
         return None
-    people = "genodigde" if view.accepted_unplaced == 1 else "genodigden"
-    return (
-        f"{view.accepted_unplaced} {people} met 'ja' zit(ten) in geen enkele sessie; "
-        f"`consult schedule preview {view.slug}` laat zien waarom."
+    return ngettext(
+        "%(num)s invitee who said yes is in no session; `consult schedule preview %(round)s` "
+        "shows why.",
+        "%(num)s invitees who said yes are in no session; `consult schedule preview %(round)s` "
+        "shows why.",
+        view.accepted_unplaced,
+        round=view.slug,
     )
 
 
@@ -221,8 +237,8 @@ def undelivered(session: Session, round_id: int) -> tuple[Undelivered, ...]:
     for email, name, kind, error in messages:
         address = email.lower()
         _, kinds, reply = found.setdefault(address, (name, [], ""))
-        if KIND_LABELS[kind] not in kinds:
-            kinds.append(KIND_LABELS[kind])
+        if kind_label(kind) not in kinds:
+            kinds.append(kind_label(kind))
         if error and not reply:
             found[address] = (name, kinds, error)
     return tuple(
@@ -237,7 +253,17 @@ def undelivered(session: Session, round_id: int) -> tuple[Undelivered, ...]:
     )
 
 
-THEME_COLUMNS = ("thema", "uitgenodigd", "geantwoord", "ja", "ingedeeld", "inbreng", "bouwstenen")
+def theme_columns() -> tuple[str, ...]:
+    """The headings of the per-theme table, in the order of `theme_row`."""
+    return (
+        pgettext("status column", "theme"),
+        pgettext("status column", "invited"),
+        pgettext("status column", "answered"),
+        pgettext("status column", "yes"),
+        pgettext("status column", "scheduled"),
+        pgettext("status column", "input"),
+        pgettext("status column", "building blocks"),
+    )
 
 
 def theme_row(t: ThemeStatus) -> tuple[str, ...]:
@@ -250,7 +276,15 @@ def theme_row(t: ThemeStatus) -> tuple[str, ...]:
     )
 
 
-UNDELIVERED_COLUMNS = ("adres", "naam", "toestand", "niet aangekomen", "antwoord van de server")
+def undelivered_columns() -> tuple[str, ...]:
+    """The headings of the undelivered table, in the order of `undelivered_row`."""
+    return (
+        pgettext("status column", "address"),
+        pgettext("status column", "name"),
+        pgettext("status column", "state"),
+        pgettext("status column", "not delivered"),
+        pgettext("status column", "server's reply"),
+    )
 
 
 def undelivered_row(u: Undelivered) -> tuple[str, ...]:
@@ -258,7 +292,7 @@ def undelivered_row(u: Undelivered) -> tuple[str, ...]:
 
 
 def step_when(step: NextStep) -> str:
-    return format_datetime(step.when, "nl") if step.when else "als staf klaar is"
+    return format_datetime(step.when, current_language()) if step.when else _("when staff are done")
 
 
 def status_markdown(view: RoundStatusView) -> str:
@@ -268,21 +302,29 @@ def status_markdown(view: RoundStatusView) -> str:
         # Names and server replies come from outside; the artifact is rendered as Markdown.
         return escape_markdown(text).replace("\n", " ")
 
-    lines = [f"# {cell(view.name)} ({view.slug})", "", f"Status: **{view.status}**", ""]
-    lines += ["| " + " | ".join(THEME_COLUMNS) + " |", "|" + "---|" * len(THEME_COLUMNS)]
+    themes, failed = theme_columns(), undelivered_columns()
+    lines = [
+        f"# {cell(view.name)} ({view.slug})",
+        "",
+        _("Status: **%(status)s**", status=view.status),
+        "",
+    ]
+    lines += ["| " + " | ".join(themes) + " |", "|" + "---|" * len(themes)]
     lines += ["| " + " | ".join(cell(c) for c in theme_row(t)) + " |" for t in view.themes]
     warning = unplaced_warning(view)
     if warning:
-        lines += ["", f"**Let op:** {cell(warning)}"]
-    lines += ["", "## Nu te doen", ""]
+        lines += ["", _("**Note:** %(warning)s", warning=cell(warning))]
+    lines += ["", "## " + _("To do now"), ""]
     if not view.automated:
-        lines.append("De service handelt deze ronde niet zelf af (`[automation] enabled = false`).")
-    lines += [f"- {what}" for what in view.due_now] or ["- niets"]
-    lines += ["", "## Volgende momenten", ""]
-    lines += [f"- {step_when(s)}: {cell(s.what)}" for s in view.next_steps] or ["- geen"]
+        lines.append(
+            _("The service does not handle this round itself (`[automation] enabled = false`).")
+        )
+    lines += [f"- {what}" for what in view.due_now] or ["- " + _("nothing")]
+    lines += ["", "## " + _("Next moments"), ""]
+    lines += [f"- {step_when(s)}: {cell(s.what)}" for s in view.next_steps] or ["- " + _("none")]
     if view.undelivered:
-        lines += ["", "## Niet afgeleverd", "", "| " + " | ".join(UNDELIVERED_COLUMNS) + " |"]
-        lines.append("|" + "---|" * len(UNDELIVERED_COLUMNS))
+        lines += ["", "## " + _("Not delivered"), "", "| " + " | ".join(failed) + " |"]
+        lines.append("|" + "---|" * len(failed))
         lines += [
             "| " + " | ".join(cell(c) for c in undelivered_row(u)) + " |" for u in view.undelivered
         ]

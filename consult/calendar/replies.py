@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from icalendar import Calendar, Component
 
+from consult.i18n import gettext as _
 from consult.text import clean_text
 
 # Long enough for any real Message-ID; the column holds 300 characters.
@@ -94,7 +95,7 @@ def parse_message(raw: bytes) -> ParseResult:
     try:
         message = message_from_bytes(raw)
     except Exception as exc:  # the parser is lenient, but this mail came from anyone
-        return ParseProblem(mail, "corrupt", f"MIME niet te lezen: {exc}")
+        return ParseProblem(mail, "corrupt", _("MIME not readable: %(reason)s", reason=exc))
     calendars: list[tuple[Component, str]] = []
     broken: list[str] = []
     parts = 0
@@ -108,16 +109,16 @@ def parse_message(raw: bytes) -> ParseResult:
             if error:
                 broken.append(error)
     except Exception as exc:  # a structure deep or odd enough to upset the walk
-        return ParseProblem(mail, "corrupt", f"MIME niet te lezen: {exc}")
+        return ParseProblem(mail, "corrupt", _("MIME not readable: %(reason)s", reason=exc))
     if parts == 0:
-        return ParseProblem(mail, "no_calendar", "geen agenda-onderdeel in het bericht")
+        return ParseProblem(mail, "no_calendar", _("no calendar part in the message"))
     replies: list[ParsedReply] = []
     methods: list[str] = []
     seen: set[tuple[object, ...]] = set()
     for calendar, part_method in calendars:
         method = str(calendar.get("METHOD", part_method) or "").strip().upper()
         if method != "REPLY":
-            methods.append(method or "geen METHOD")
+            methods.append(method or _("no METHOD"))
             continue
         for event in calendar.walk("VEVENT"):
             reply = _reply_from(event, mail)
@@ -134,7 +135,9 @@ def parse_message(raw: bytes) -> ParseResult:
     if broken:
         return ParseProblem(mail, "corrupt", "; ".join(dict.fromkeys(broken)))
     return ParseProblem(
-        mail, "not_reply", f"geen REPLY (METHOD: {', '.join(dict.fromkeys(methods))})"
+        mail,
+        "not_reply",
+        _("no REPLY (METHOD: %(methods)s)", methods=", ".join(dict.fromkeys(methods))),
     )
 
 
@@ -204,7 +207,7 @@ def _address(value: str) -> str:
 
 def _leaf_parts(part: Message, depth: int = 0) -> Iterator[Message]:
     if depth > 20:  # a MIME bomb, not a calendar client
-        raise ValueError("MIME-structuur te diep genest")
+        raise ValueError(_("MIME structure nested too deeply"))
     content_type = part.get_content_type()
     if content_type in SKIPPED_TYPES:
         return
@@ -230,19 +233,19 @@ def _calendars_in(part: Message) -> tuple[list[tuple[Component, str]], str]:
     when the part could not be read (or held nothing that parses)."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes) or not payload.strip():
-        return [], "leeg agenda-onderdeel"
+        return [], _("empty calendar part")
     text = _text(payload, part.get_content_charset())
     part_method = str(part.get_param("method") or "").upper()
     try:
         found = Calendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises ValueError and friends on malformed lines
-        return [], f"agenda niet te lezen: {_short(exc)}"
+        return [], _("calendar not readable: %(reason)s", reason=_short(exc))
     calendars: list[tuple[Component, str]] = [
         (c, part_method) for c in found if c.name == "VCALENDAR"
     ]
     if not calendars:
         # icalendar quietly returns nothing for a calendar that never ends.
-        return [], "geen volledige VCALENDAR"
+        return [], _("no complete VCALENDAR")
     return calendars, ""
 
 
@@ -270,18 +273,18 @@ def _short(exc: Exception) -> str:
 def _reply_from(event: Component, mail: MailInfo) -> ParsedReply | str:
     uid = str(event.get("UID", "") or "").strip()
     if not uid:
-        return "REPLY zonder UID"
+        return _("REPLY without UID")
     raw_sequence = event.get("SEQUENCE")
     try:
         # icalendar gives an int (vInt), or vBroken holding the text it could not read.
         sequence = 0 if raw_sequence is None else int(str(raw_sequence).strip())
     except ValueError:
-        return f"SEQUENCE is geen getal: {str(raw_sequence)[:40]}"
+        return _("SEQUENCE is not a number: %(value)s", value=str(raw_sequence)[:40])
     if sequence < 0:
-        return f"SEQUENCE is negatief: {sequence}"
+        return _("SEQUENCE is negative: %(value)s", value=sequence)
     attendees = _attendees(event)
     if not attendees:
-        return "REPLY zonder ATTENDEE"
+        return _("REPLY without ATTENDEE")
     replier = _replier(attendees, mail.sender)
     params = replier.params
     partstat = str(params.get("PARTSTAT", "NEEDS-ACTION")).strip().upper()

@@ -18,6 +18,8 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
+from consult.i18n import ngettext
 from consult.text import allow_csv_fields, clean_text
 from models import (
     AttendeeStatus,
@@ -98,7 +100,7 @@ def parse_contributions(
     for row_number, raw in numbered_records:
         record = {HEADERS.get(str(k).strip().lower(), str(k)): v for k, v in raw.items() if k}
         errors = [
-            InputError(row_number, c, "verplicht veld is leeg")
+            InputError(row_number, c, _("required field is empty"))
             for c in REQUIRED
             if not _cell(record, c)
         ]
@@ -106,16 +108,30 @@ def parse_contributions(
         if theme and theme not in themes:
             known = ", ".join(sorted(themes))
             errors.append(
-                InputError(row_number, "theme", f"onbekend thema '{theme}' (bekend: {known})")
+                InputError(
+                    row_number,
+                    "theme",
+                    _("unknown theme '%(theme)s' (known: %(known)s)", theme=theme, known=known),
+                )
             )
         kind = _cell(record, "kind")
         if kind and kind not in ContributionKind.__members__.values():
             known = ", ".join(k.value for k in ContributionKind)
-            errors.append(InputError(row_number, "kind", f"onbekende soort '{kind}' ({known})"))
+            errors.append(
+                InputError(
+                    row_number,
+                    "kind",
+                    _("unknown kind '%(kind)s' (%(known)s)", kind=kind, known=known),
+                )
+            )
         language = _cell(record, "language").lower() or "nl"
         if language not in ("nl", "en"):
             errors.append(
-                InputError(row_number, "language", f"onbekende taal '{language}' (nl of en)")
+                InputError(
+                    row_number,
+                    "language",
+                    _("unknown language '%(language)s' (nl or en)", language=language),
+                )
             )
         given = _cell(record, "quote_permission")
         permission = PERMISSIONS_NL.get(given.lower(), given) or QuotePermission.ROLE_ONLY.value
@@ -124,13 +140,24 @@ def parse_contributions(
                 InputError(
                     row_number,
                     "quote_permission",
-                    f"onbekende citeertoestemming '{given}' (ja, rol of nee)",
+                    _(
+                        "unknown quote permission '%(given)s' (ja, rol or nee)",
+                        given=given,
+                    ),
                 )
             )
         text = _cell(record, "text")
         if len(text) > MAX_TEXT:
             errors.append(
-                InputError(row_number, "text", f"langer dan {MAX_TEXT} tekens ({len(text)})")
+                InputError(
+                    row_number,
+                    "text",
+                    _(
+                        "longer than %(maximum)s characters (%(length)s)",
+                        maximum=MAX_TEXT,
+                        length=len(text),
+                    ),
+                )
             )
         if errors:
             result.errors.extend(errors)
@@ -174,18 +201,35 @@ def _csv_records(fh: TextIO) -> Iterator[tuple[int, Mapping[str, object]]]:
 
 
 class InputFileError(ValueError):
-    """The file as a whole cannot be read (its header); the message is Dutch."""
+    """The file as a whole cannot be read (its header); the message is in the reader's
+    language."""
 
 
 def _header_problem(unknown: list[str], absent: list[str]) -> str:
-    known = "email, thema, soort, tekst, taal, citeren (of Engels: email, theme, kind, text, "
-    known += "language, quote_permission)"
     parts = []
     if unknown:
-        parts.append("onbekende kolom " + ", ".join(f"'{h}'" for h in unknown))
+        parts.append(
+            ngettext(
+                "unknown column %(columns)s",
+                "unknown columns %(columns)s",
+                len(unknown),
+                columns=", ".join(f"'{h}'" for h in unknown),
+            )
+        )
     if absent:
-        parts.append("kolom ontbreekt: " + ", ".join(absent))
-    return f"rij 1 (kopregel): {'; '.join(parts)}. Bekende kolommen: {known}"
+        parts.append(
+            ngettext(
+                "column missing: %(columns)s",
+                "columns missing: %(columns)s",
+                len(absent),
+                columns=", ".join(absent),
+            )
+        )
+    return _(
+        "row 1 (header): %(problems)s. Known columns: email, theme, kind, text, language, "
+        "quote_permission (or in Dutch: email, thema, soort, tekst, taal, citeren)",
+        problems="; ".join(parts),
+    )
 
 
 def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
@@ -204,10 +248,12 @@ def read_contributions(path: Path, themes: Collection[str]) -> IntakeResult:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                bad_lines.append(InputError(number, "", f"geen geldige JSON ({exc.msg})"))
+                bad_lines.append(
+                    InputError(number, "", _("not valid JSON (%(reason)s)", reason=exc.msg))
+                )
                 continue
             if not isinstance(value, dict):
-                bad_lines.append(InputError(number, "", "geen JSON-object"))
+                bad_lines.append(InputError(number, "", _("not a JSON object")))
                 continue
             records.append((number, value))
     result = parse_contributions(records, themes)
@@ -260,7 +306,7 @@ def store_contributions(
     for row in rows:
         person_id = invited.get(row.email)
         if person_id is None:
-            errors.append(InputError(row.row, "email", "niet uitgenodigd voor deze ronde"))
+            errors.append(InputError(row.row, "email", _("not invited to this round")))
             continue
         key = source_key(round_id, row)
         if key in present:

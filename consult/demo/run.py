@@ -29,6 +29,7 @@ from consult.app.context import current
 from consult.demo.registry_gen import generate_registry, load_demo_config, write_registry_csv
 from consult.demo.round_spec import build_spec_toml, load_demo_round
 from consult.demo.simulate import load_corpus, simulate_answers, write_input_file
+from consult.i18n import gettext as _
 from consult.settings import CONFIG_ENV, PROJECT_ROOT
 from consult.spec import load_round_spec
 from models.base import utcnow
@@ -67,7 +68,11 @@ def prepare_workspace(workspace: Path) -> None:
     if workspace.exists() and any(workspace.iterdir()):
         if not (workspace / MARKER).exists():
             raise WorkspaceError(
-                f"{workspace} bestaat al en is geen demo-werkmap; kies een andere met --workspace"
+                _(
+                    "%(folder)s exists already and is not a demo workspace; choose another one "
+                    "with --workspace",
+                    folder=workspace,
+                )
             )
         for name in GENERATED:
             target = workspace / name

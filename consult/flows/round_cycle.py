@@ -30,6 +30,7 @@ from consult.app.batches import SESSIONS_PER_BATCH, chunks
 from consult.app.context import current
 from consult.events import prefect_emitter
 from consult.flows.status import publish_status_after
+from consult.i18n import gettext as _
 from consult.spec import load_round_spec
 from models.base import utcnow
 
@@ -160,7 +161,9 @@ def synthesise_task(round_id: int) -> dict[str, int]:
     with ctx.db.unit_of_work() as session:
         slug, markdown = synthesis.overview(session, ctx, round_id, utcnow())
     create_markdown_artifact(
-        markdown, key=f"synthesis-{slug}", description="Bouwstenen per thema met hun draagvlak"
+        markdown,
+        key=f"synthesis-{slug}",
+        description=_("Building blocks per theme with their support"),
     )
     return {"blocks": result.blocks, "assigned": result.assigned, "unassigned": result.unassigned}
 

@@ -13,6 +13,7 @@ from prefect.client.schemas.objects import FlowRun, State
 
 from consult.app.context import current
 from consult.app.status import round_status, status_markdown
+from consult.i18n import gettext as _
 
 logger = logging.getLogger("consult.flows")
 
@@ -29,7 +30,10 @@ def publish_round_status(round_id: int, now: datetime | None = None) -> str:
     key = artifact_key(view.slug)
     # _sync: in an async flow (or its hooks) Prefect would otherwise hand back a coroutine.
     create_markdown_artifact(  # type: ignore[call-arg]
-        status_markdown(view), key=key, description=f"Stand van ronde {view.slug}", _sync=True
+        status_markdown(view),
+        key=key,
+        description=_("State of round %(round)s", round=view.slug),
+        _sync=True,
     )
     return key
 

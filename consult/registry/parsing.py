@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import zip_longest
 from pathlib import Path
-from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 
+from consult.i18n import current_language, ngettext, normalise, pgettext
+from consult.i18n import gettext as _
 from consult.text import allow_csv_fields, clean_text
 
 COLUMNS = ("organisation", "sector", "region", "name", "email", "role", "language")
@@ -64,16 +65,21 @@ LANGUAGE_ALIASES: Mapping[str, str] = {
     "english": "en",
 }
 
-# Labels used in the Dutch messages, so they match the headers the secretariat typically uses.
-_COLUMN_LABELS_NL: Mapping[str, str] = {
-    "organisation": "organisatie",
-    "sector": "sector",
-    "region": "regio",
-    "name": "naam",
-    "email": "email",
-    "role": "functie",
-    "language": "taal",
-}
+
+def column_label(column: str, language: str | None = None) -> str:
+    """A column as the messages name it, matching the headers the secretariat typically uses
+    ("functie" in Dutch for `role`)."""
+    labels = {
+        "organisation": pgettext("registry column", "organisation", language),
+        "sector": pgettext("registry column", "sector", language),
+        "region": pgettext("registry column", "region", language),
+        "name": pgettext("registry column", "name", language),
+        "email": pgettext("registry column", "email", language),
+        "role": pgettext("registry column", "role", language),
+        "language": pgettext("registry column", "language", language),
+    }
+    return labels.get(column, column)
+
 
 _DUPLICATE_DETAIL = "also on row {row}"
 _DUPLICATE_DETAIL_RE = re.compile(r"^also on row (\d+)$")
@@ -130,7 +136,8 @@ class Formula:
 
 
 class RegistryFileError(Exception):
-    """The file as a whole cannot be used; the message is Dutch and meant for the secretariat."""
+    """The file as a whole cannot be used; the message is in the reader's language and meant
+    for the secretariat."""
 
     def __init__(
         self, message: str, *, path: Path | None = None, missing_columns: Sequence[str] = ()
@@ -323,7 +330,12 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise RegistryFileError(
-            f"Het bestand {path.name} kan niet worden geopend ({exc.strerror or exc}).", path=path
+            _(
+                "The file %(file)s cannot be opened (%(reason)s).",
+                file=path.name,
+                reason=exc.strerror or exc,
+            ),
+            path=path,
         ) from exc
     try:
         text = data.decode("utf-8-sig")
@@ -331,8 +343,11 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         # Excel's plain "CSV" export uses Windows-1252; only "CSV UTF-8" is accepted so that
         # accented names are never silently mangled.
         raise RegistryFileError(
-            f"Het bestand {path.name} is geen UTF-8-tekst. Sla het in Excel op als "
-            "'CSV UTF-8 (door komma's gescheiden)' of als .xlsx en probeer het opnieuw.",
+            _(
+                "The file %(file)s is not UTF-8 text. Save it in Excel as 'CSV UTF-8 "
+                "(Comma delimited)' or as .xlsx and try again.",
+                file=path.name,
+            ),
             path=path,
         ) from exc
     allow_csv_fields(len(text))
@@ -342,7 +357,12 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise RegistryFileError(
-            f"Het bestand {path.name} is geen leesbaar CSV-bestand ({exc}).", path=path
+            _(
+                "The file %(file)s is not a readable CSV file (%(reason)s).",
+                file=path.name,
+                reason=exc,
+            ),
+            path=path,
         ) from exc
 
 
@@ -396,14 +416,15 @@ def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]
         workbook = load_workbook(path, read_only=True, data_only=data_only)
     except Exception as exc:
         raise RegistryFileError(
-            f"Het bestand {path.name} kan niet als Excel-bestand (.xlsx) worden gelezen.",
+            _("The file %(file)s cannot be read as an Excel file (.xlsx).", file=path.name),
             path=path,
         ) from exc
     try:
         sheets = workbook.worksheets
         if not sheets or not isinstance(sheets[0], ReadOnlyWorksheet):
             raise RegistryFileError(
-                f"Het eerste blad van {path.name} is geen werkblad met gegevens.", path=path
+                _("The first sheet of %(file)s is not a worksheet with data.", file=path.name),
+                path=path,
             )
         sheet = sheets[0]
         # Some programs write a wrong size into the file; trusting it would silently drop rows.
@@ -413,7 +434,7 @@ def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]
         raise
     except Exception as exc:
         raise RegistryFileError(
-            f"Het bestand {path.name} kan niet als Excel-bestand (.xlsx) worden gelezen.",
+            _("The file %(file)s cannot be read as an Excel file (.xlsx).", file=path.name),
             path=path,
         ) from exc
     finally:
@@ -430,17 +451,28 @@ def _header_columns(header: Sequence[object], path: Path) -> dict[int, str]:
         text = _clean_text(_cell_text(cell))
         if column in seen:
             raise RegistryFileError(
-                f"De kopregel van {path.name} bevat twee kolommen voor hetzelfde gegeven: "
-                f"'{seen[column]}' en '{text}'. Verwijder of hernoem er één.",
+                _(
+                    "The header of %(file)s has two columns for the same thing: '%(first)s' "
+                    "and '%(second)s'. Remove or rename one of them.",
+                    file=path.name,
+                    first=seen[column],
+                    second=text,
+                ),
                 path=path,
             )
         seen[column] = text
         positions[index] = column
     missing = [column for column in REQUIRED_COLUMNS if column not in seen]
     if missing:
-        names = ", ".join(f"{_COLUMN_LABELS_NL[c]} ({c})" for c in missing)
+        names = ", ".join(f"{column_label(c)} ({c})" for c in missing)
         raise RegistryFileError(
-            f"In de kopregel van {path.name} ontbreken verplichte kolommen: {names}.",
+            ngettext(
+                "The header of %(file)s lacks a required column: %(columns)s.",
+                "The header of %(file)s lacks required columns: %(columns)s.",
+                len(missing),
+                file=path.name,
+                columns=names,
+            ),
             path=path,
             missing_columns=missing,
         )
@@ -455,7 +487,7 @@ def _records(
         (i for i, cells in enumerate(rows) if any(_cell_text(c).strip() for c in cells)), None
     )
     if header_index is None:
-        raise RegistryFileError(f"Het bestand {path.name} is leeg.", path=path)
+        raise RegistryFileError(_("The file %(file)s is empty.", file=path.name), path=path)
     header = rows[header_index]
     positions = _header_columns(header, path)
     first_row = header_index + 2
@@ -490,8 +522,11 @@ def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[s
         rows = _read_xlsx_rows(path)
     else:
         raise RegistryFileError(
-            f"Het bestand {path.name} heeft een onbekend type ('{path.suffix}'). "
-            "Gebruik een .csv- of .xlsx-bestand.",
+            _(
+                "The file %(file)s has an unknown type ('%(suffix)s'). Use a .csv or .xlsx file.",
+                file=path.name,
+                suffix=path.suffix,
+            ),
             path=path,
         )
     first_row, records, row_errors = _records(rows, path, check_extra_cells=suffix == ".csv")
@@ -510,77 +545,74 @@ def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[s
 # Messages
 
 
-def _message(error: RowError, language: Literal["nl", "en"]) -> str:
+def _message(error: RowError, language: str) -> str:
     value = f"'{_display(error.value)}'"
-    nl = language == "nl"
     reason = error.reason
     if reason == "missing":
-        return "verplicht veld is leeg" if nl else "required field is empty"
+        return _("required field is empty", language)
     if reason == "bad_email":
-        if nl:
-            return f"ongeldig e-mailadres {value}"
-        return f"invalid email address {value}" + (f" ({error.detail})" if error.detail else "")
+        text = _("invalid email address %(value)s", language, value=value)
+        # The validator explains in English only.
+        return f"{text} ({error.detail})" if language == "en" and error.detail else text
     if reason in ("unknown_sector", "unknown_region"):
-        what = {
-            ("unknown_sector", True): "onbekende sector",
-            ("unknown_sector", False): "unknown sector",
-            ("unknown_region", True): "onbekende regio",
-            ("unknown_region", False): "unknown region",
-        }[(reason, nl)]
+        if reason == "unknown_sector":
+            what = _("unknown sector %(value)s", language, value=value)
+        else:
+            what = _("unknown region %(value)s", language, value=value)
         if not error.detail:
-            return f"{what} {value}"
-        hint = "bedoelt u" if nl else "did you mean"
-        return f"{what} {value} ({hint} '{error.detail}'?)"
+            return what
+        return _(
+            "%(problem)s (did you mean '%(hint)s'?)", language, problem=what, hint=error.detail
+        )
     if reason == "bad_language":
-        if nl:
-            return f"onbekende taal {value} (gebruik nl of en)"
-        return f"unknown language {value} (use nl or en)"
+        return _("unknown language %(value)s (use nl or en)", language, value=value)
     if reason == "duplicate_in_file":
         match = _DUPLICATE_DETAIL_RE.match(error.detail)
-        if match is None:
-            other = error.detail
-        else:
-            other = f"rij {match.group(1)}" if nl else f"row {match.group(1)}"
-        if nl:
-            return f"e-mailadres {value} staat al eerder in het bestand ({other})"
-        return f"email address {value} appears earlier in the file ({other})"
+        other = error.detail if match is None else _("row %(row)s", language, row=match.group(1))
+        return _(
+            "email address %(value)s appears earlier in the file (%(other)s)",
+            language,
+            value=value,
+            other=other,
+        )
     if reason == "too_long":
-        length = error.detail or str(len(_clean_text(error.value)))
-        if nl:
-            return f"te lang ({length} tekens, maximaal {MAX_FIELD_LENGTH})"
-        return f"too long ({length} characters, maximum {MAX_FIELD_LENGTH})"
+        length = int(error.detail or len(_clean_text(error.value)))
+        return ngettext(
+            "too long (%(num)s character, maximum %(maximum)s)",
+            "too long (%(num)s characters, maximum %(maximum)s)",
+            length,
+            language,
+            maximum=MAX_FIELD_LENGTH,
+        )
     if reason == "formula":
-        if nl:
-            return (
-                f"formule {value} zonder berekende waarde in het bestand; vervang de formule "
-                "door haar waarde (Plakken speciaal > Waarden) of sla het bestand op in Excel"
-            )
-        return (
-            f"formula {value} without a computed value in the file; replace it by its value "
-            "(Paste Special > Values) or save the file in Excel"
+        return _(
+            "formula %(value)s without a computed value in the file; replace it by its value "
+            "(Paste Special > Values) or save the file in Excel",
+            language,
+            value=value,
         )
     if reason == "extra_cells":
-        if nl:
-            return (
-                f"meer cellen dan kolommen in de kopregel ({value}); staat er een komma of "
-                "puntkomma in een waarde zonder aanhalingstekens?"
-            )
-        return (
-            f"more cells than header columns ({value}); is there an unquoted comma or "
-            "semicolon in a value?"
+        return _(
+            "more cells than header columns (%(value)s); is there an unquoted comma or "
+            "semicolon in a value?",
+            language,
+            value=value,
         )
     text = f"{reason} {value}"
     return f"{text} ({error.detail})" if error.detail else text
 
 
-def format_error(error: RowError, language: Literal["nl", "en"] = "nl") -> str:
-    """One line for the secretariat, e.g. "rij 5, kolom email: ongeldig e-mailadres 'jan@@x'"."""
-    if language == "nl":
-        where = f"rij {error.row}"
-        if error.column:
-            where += f", kolom {_COLUMN_LABELS_NL.get(error.column, error.column)}"
+def format_error(error: RowError, language: str | None = None) -> str:
+    """One line for the secretariat in `language` (default: the current one), e.g.
+    "rij 5, kolom email: ongeldig e-mailadres 'jan@@x'"."""
+    lang = normalise(language or current_language())
+    if error.column:
+        where = _(
+            "row %(row)s, column %(column)s",
+            lang,
+            row=error.row,
+            column=column_label(error.column, lang),
+        )
     else:
-        where = f"row {error.row}"
-        if error.column:
-            where += f", column {error.column}"
-    return f"{where}: {_message(error, language)}"
+        where = _("row %(row)s", lang, row=error.row)
+    return f"{where}: {_message(error, lang)}"

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from consult.spec import stored_spec
 from models import Invitation, InvitationStatus, Round
 
@@ -41,9 +42,9 @@ def ensure_open(invitation: Invitation, now: datetime, *, withdrawing: bool = Fa
     rnd: Round = invitation.round
     late_withdrawal = withdrawing and now < rnd.input_deadline
     if now > rnd.answer_deadline and not late_withdrawal:
-        raise AnswerError("de termijn om te antwoorden is verstreken", "deadline")
+        raise AnswerError(_("the time to answer has passed"), "deadline")
     if invitation.status == InvitationStatus.DELEGATED:
-        raise AnswerError("deze uitnodiging is doorgegeven aan een collega", "delegated")
+        raise AnswerError(_("this invitation was handed on to a colleague"), "delegated")
 
 
 def record_answer(
@@ -61,7 +62,9 @@ def record_answer(
     allowed = {t.slug for t in stored_spec(rnd.spec).themes}
     unknown = [p for p in preferences if p not in allowed]
     if unknown:
-        raise AnswerError(f"onbekend thema: {', '.join(unknown)}", "unknown_theme")
+        raise AnswerError(
+            _("unknown theme: %(themes)s", themes=", ".join(unknown)), "unknown_theme"
+        )
     if invitation.status == status and invitation.theme_preferences == preferences:
         return False
     invitation.theme_preferences = preferences

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, contains_eager
 
+from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Availability, CandidateSlot, Invitation, InvitationStatus, Theme
 
@@ -46,7 +47,7 @@ def set_availability(
     offered = {s.id for s in offered_slots(session, invitation)}
     unknown = set(slot_ids) - offered
     if unknown:
-        raise AnswerError(f"onbekend tijdstip: {sorted(unknown)}", "unknown_slot")
+        raise AnswerError(_("unknown time: %(slots)s", slots=sorted(unknown)), "unknown_slot")
     current = marked_slot_ids(session, invitation.id)
     wanted = set(slot_ids)
     if current == wanted:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from models import AttendeeStatus, ConsultationSession, SessionAttendee, SessionStatus
 
 
@@ -31,10 +32,10 @@ def move_session(
 ) -> bool:
     cs = session.get_one(ConsultationSession, session_id)
     if cs.status == SessionStatus.CANCELLED:
-        raise SessionChangeError("deze sessie is geannuleerd en kan niet meer verplaatst worden")
+        raise SessionChangeError(_("this session is cancelled and can no longer be moved"))
     new_start, new_end = start or cs.start, end or cs.end
     if new_end <= new_start:
-        raise SessionChangeError("het einde moet na het begin liggen")
+        raise SessionChangeError(_("the end must be after the start"))
     new_url = meeting_url or cs.meeting_url
     if (new_start, new_end, new_url) == (cs.start, cs.end, cs.meeting_url):
         return False
@@ -59,7 +60,7 @@ def remove_attendee(session: Session, session_id: int, person_id: int) -> bool:
         )
     )
     if seat is None:
-        raise SessionChangeError("deze persoon is niet ingedeeld in deze sessie")
+        raise SessionChangeError(_("this person is not scheduled in this session"))
     if seat.status == AttendeeStatus.REMOVED:
         return False
     seat.status = AttendeeStatus.REMOVED

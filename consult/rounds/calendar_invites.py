@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from consult.i18n import format_time_range
+from consult.i18n import gettext as _
 from consult.mail.outbox import Recipient, already_queued, enqueue
 from consult.rounds.seats import sessions_with_seats
 from consult.templating import MailContext, render_email
@@ -59,16 +60,12 @@ def session_ids_needing_invites(session: Session, round_id: int) -> list[int]:
 
 
 def describe(questions: list[str], meeting_url: str, input_url: str, language: str) -> str:
-    if language == "en":
-        head, join, bring = "Guiding questions:", "Join", "Your input"
-    else:
-        head, join, bring = "Richtvragen:", "Deelnemen", "Uw inbreng"
     lines = [
-        head,
+        _("Guiding questions:", language),
         *(f"- {q}" for q in questions),
         "",
-        f"{join}: {meeting_url}",
-        f"{bring}: {input_url}",
+        _("Join: %(url)s", language, url=meeting_url),
+        _("Your input: %(url)s", language, url=input_url),
     ]
     return "\n".join(lines)
 

@@ -52,7 +52,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
-from consult.i18n import AMSTERDAM
+from consult.i18n import AMSTERDAM, N_
+from consult.i18n import gettext as _
 from consult.rounds.answers import lock_invitation
 from consult.rounds.delegation import is_plain_name
 from consult.text import clean_text
@@ -70,18 +71,20 @@ from models import (
     SessionStatus,
 )
 
-REASON_UNKNOWN_UID = "onbekende UID"
-REASON_NOT_INVITED = "afzender/attendee niet uitgenodigd"
-REASON_STALE = "verouderde SEQUENCE"
-REASON_UNREADABLE = "onleesbaar bericht"
-REASON_NO_CALENDAR = "geen agenda-antwoord in dit bericht"
-REASON_CANCELLED = "sessie is geannuleerd"
-REASON_REMOVED = "attendee is uit deze sessie gehaald"
-REASON_PARTSTAT = "onbekende PARTSTAT"
-REASON_NO_DELEGATE = "DELEGATED zonder geldig DELEGATED-TO"
-REASON_HANDED_ON = "uitnodiging was al doorgegeven aan een collega"
-REASON_OTHER_SENDER = "afzender is niet de attendee"
-REASON_NO_SENDER = "bericht zonder afzender (From)"
+# Why an answer was set aside, for the secretariat's review. Stored with the answer in the
+# language of the process that handled it (`_(REASON_...)`).
+REASON_UNKNOWN_UID = N_("unknown UID")
+REASON_NOT_INVITED = N_("sender/attendee not invited")
+REASON_STALE = N_("outdated SEQUENCE")
+REASON_UNREADABLE = N_("unreadable message")
+REASON_NO_CALENDAR = N_("no calendar answer in this message")
+REASON_CANCELLED = N_("session is cancelled")
+REASON_REMOVED = N_("attendee was taken out of this session")
+REASON_PARTSTAT = N_("unknown PARTSTAT")
+REASON_NO_DELEGATE = N_("DELEGATED without a valid DELEGATED-TO")
+REASON_HANDED_ON = N_("invitation was already handed on to a colleague")
+REASON_OTHER_SENDER = N_("sender is not the attendee")
+REASON_NO_SENDER = N_("message without a sender (From)")
 
 APPLICABLE = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
 _STATUS_FOR: dict[str, InvitationStatus] = {
@@ -164,15 +167,15 @@ def apply(
         select(ConsultationSession).where(ConsultationSession.calendar_uid == parsed.event_uid)
     )
     if cs is None:
-        return _record(session, row, REASON_UNKNOWN_UID)
+        return _record(session, row, _(REASON_UNKNOWN_UID))
     row.session_id = cs.id
     seat = _seat(session, cs.id, parsed.attendee)
     if seat is None:
-        hint = ""
+        reason = _(REASON_NOT_INVITED)
         sender = parsed.mail.sender
         if sender and sender != parsed.attendee and _seat(session, cs.id, sender) is not None:
-            hint = f" (afzender {sender} is wel ingedeeld)"
-        return _record(session, row, REASON_NOT_INVITED + hint)
+            reason = _("%(reason)s (sender %(sender)s is scheduled)", reason=reason, sender=sender)
+        return _record(session, row, reason)
     sender_problem = _sender_problem(session, cs.id, parsed)
     if sender_problem:
         return _record(session, row, sender_problem)
@@ -187,24 +190,24 @@ def apply(
     row.invitation_id = invitation.id if invitation is not None else None
     last_sent = last_sequence_sent(session, cs, seat.person_id)
     if parsed.sequence < last_sent:
-        return _record(session, row, f"{REASON_STALE} ({parsed.sequence} < {last_sent})")
+        return _record(session, row, f"{_(REASON_STALE)} ({parsed.sequence} < {last_sent})")
     if cs.status == SessionStatus.CANCELLED:
-        return _record(session, row, REASON_CANCELLED)
+        return _record(session, row, _(REASON_CANCELLED))
     if seat.status == AttendeeStatus.REMOVED:
         # Normally caught as stale (their CANCEL has the next SEQUENCE); this is the answer that
         # came before that CANCEL was queued. Applied, an acceptance could seat them elsewhere.
-        return _record(session, row, REASON_REMOVED)
+        return _record(session, row, _(REASON_REMOVED))
     if parsed.partstat not in APPLICABLE:
-        return _record(session, row, f"{REASON_PARTSTAT} {parsed.partstat}")
+        return _record(session, row, f"{_(REASON_PARTSTAT)} {parsed.partstat}")
     delegating = parsed.partstat == "DELEGATED"
     if delegating and not _valid_address(parsed.delegated_to, parsed.attendee):
-        return _record(session, row, REASON_NO_DELEGATE)
+        return _record(session, row, _(REASON_NO_DELEGATE))
     if (
         not delegating
         and invitation is not None
         and invitation.status == InvitationStatus.DELEGATED
     ):
-        return _record(session, row, REASON_HANDED_ON)
+        return _record(session, row, _(REASON_HANDED_ON))
 
     seat.partstat = parsed.partstat
     new_status = _STATUS_FOR.get(parsed.partstat)
@@ -228,9 +231,9 @@ def set_aside_problem(
     if is_recorded(session, problem.mail.message_key):
         return Handled(Handling.DUPLICATE)
     if problem.kind == "corrupt":
-        reason = f"{REASON_UNREADABLE}: {problem.detail}"
+        reason = f"{_(REASON_UNREADABLE)}: {problem.detail}"
     elif problem.kind == "no_calendar":
-        reason = REASON_NO_CALENDAR
+        reason = _(REASON_NO_CALENDAR)
     else:
         reason = problem.detail
     row = CalendarReply(
@@ -283,15 +286,23 @@ def resolve(session: Session, reply_id: int, by: str, now: datetime) -> Calendar
     """Mark a set-aside answer as handled by the secretariat. The table has no columns for who
     and when, so both are appended to the reason, where `review --all` shows them."""
     if not by.strip():
-        raise ReviewError("geef met --by aan wie het antwoord afhandelt")
+        raise ReviewError(_("say with --by who handles the answer"))
     row = session.get(CalendarReply, reply_id)
     if row is None:
-        raise ReviewError(f"geen agenda-antwoord met id {reply_id}")
+        raise ReviewError(_("no calendar answer with id %(id)s", id=reply_id))
     if row.outcome != ReplyOutcome.SET_ASIDE:
-        raise ReviewError(f"agenda-antwoord {reply_id} staat niet apart ({row.outcome.value})")
+        raise ReviewError(
+            _(
+                "calendar answer %(id)s is not set aside (%(outcome)s)",
+                id=reply_id,
+                outcome=row.outcome.value,
+            )
+        )
     row.outcome = ReplyOutcome.RESOLVED
     when = now.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
-    row.reason = f"{row.reason} — afgehandeld door {by.strip()} op {when}"
+    row.reason = _(
+        "%(reason)s — handled by %(by)s on %(when)s", reason=row.reason, by=by.strip(), when=when
+    )
     return row
 
 
@@ -325,7 +336,7 @@ def _sender_problem(session: Session, session_id: int, parsed: ParsedReply) -> s
     """Why this mail may not speak for its attendee ("" when it may)."""
     sender, attendee = parsed.mail.sender.casefold(), parsed.attendee.casefold()
     if not sender:
-        return REASON_NO_SENDER
+        return _(REASON_NO_SENDER)
     if sender == attendee:
         return ""
     handed_to = session.scalars(
@@ -338,7 +349,12 @@ def _sender_problem(session: Session, session_id: int, parsed: ParsedReply) -> s
     )
     if any(delegate.casefold() == sender for delegate in handed_to):
         return ""
-    return f"{REASON_OTHER_SENDER} (afzender {parsed.mail.sender}, attendee {parsed.attendee})"
+    return _(
+        "%(reason)s (sender %(sender)s, attendee %(attendee)s)",
+        reason=_(REASON_OTHER_SENDER),
+        sender=parsed.mail.sender,
+        attendee=parsed.attendee,
+    )
 
 
 def _valid_address(address: str, delegator: str) -> bool:

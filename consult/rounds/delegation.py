@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
 from consult.templating import MailContext
@@ -104,7 +105,7 @@ def may_delegate(invitation: Invitation, max_hops: int) -> bool:
 def _ensure_may_delegate(invitation: Invitation, now: datetime, max_hops: int) -> None:
     ensure_open(invitation, now)
     if not may_delegate(invitation, max_hops):
-        raise AnswerError("deze uitnodiging kan niet nog eens worden doorgegeven", "max_hops")
+        raise AnswerError(_("this invitation cannot be handed on once more"), "max_hops")
 
 
 def note_attempt(
@@ -125,7 +126,7 @@ def note_attempt(
         )
     )
     if (made or 0) >= per_day:
-        raise AnswerError("te veel pogingen om de uitnodiging door te geven", "too_many")
+        raise AnswerError(_("too many attempts to hand on the invitation"), "too_many")
     session.add(DelegationAttempt(invitation_id=invitation.id, created_at=now))
 
 
@@ -159,7 +160,7 @@ def delegate(
     _ensure_may_delegate(invitation, now, max_hops)
     inviter: Person = invitation.person
     if colleague.email == inviter.email.lower():
-        raise AnswerError("u kunt de uitnodiging niet aan uzelf doorgeven", "self")
+        raise AnswerError(_("you cannot hand the invitation on to yourself"), "self")
 
     def known() -> Person | None:
         return session.scalar(select(Person).where(func.lower(Person.email) == colleague.email))
@@ -183,7 +184,7 @@ def delegate(
             )
         )
 
-    already = AnswerError("deze collega is al uitgenodigd voor deze ronde", "already_invited")
+    already = AnswerError(_("this colleague is already invited to this round"), "already_invited")
     if invited() is not None:
         raise already
     theirs = Invitation(

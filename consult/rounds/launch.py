@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from consult.registry.selection import Candidate, select_invitees
 from consult.spec import RoundSpec, check_calendar
 from models import CandidateSlot, Invitation, Organisation, Person, Region, Round, Theme
@@ -35,10 +36,12 @@ def launch_round(
     themes = {t.slug: t for t in session.scalars(select(Theme))}
     unknown = [t.slug for t in spec.themes if t.slug not in themes]
     if unknown:
-        raise LaunchError(f"onbekend thema in de rondespecificatie: {', '.join(unknown)}")
+        raise LaunchError(
+            _("unknown theme in the round spec: %(themes)s", themes=", ".join(unknown))
+        )
     calendar = check_calendar(spec)
     if calendar.errors:
-        raise LaunchError("tijdslots niet bruikbaar: " + "; ".join(calendar.errors))
+        raise LaunchError(_("slots not usable: %(problems)s", problems="; ".join(calendar.errors)))
 
     rnd = session.scalar(select(Round).where(Round.slug == spec.slug))
     if rnd is None:
@@ -93,7 +96,5 @@ def launch_round(
     session.flush()
     total = len(invited) + created
     if total == 0:
-        raise LaunchError(
-            "niemand uit het register past bij deze ronde; importeer eerst het register"
-        )
+        raise LaunchError(_("nobody in the registry fits this round; import the registry first"))
     return LaunchResult(rnd.id, slots_created, created, total, calendar.warnings)

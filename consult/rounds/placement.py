@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
 from consult.rounds.calendar_changes import cancel_session, remove_attendee
 from consult.scheduling.diff import SessionChanges, changed_calendars, moved_people, plan_changes
 from consult.scheduling.model import Reason, Solution
@@ -149,7 +150,13 @@ def cancel_slot(session: Session, round_id: int, slot_id: int) -> bool:
                 .order_by(CandidateSlot.id)
             )
         )
-        raise UnknownSlot(f"tijdslot {slot_id} hoort niet bij deze ronde (wel: {known})")
+        raise UnknownSlot(
+            _(
+                "slot %(slot)s does not belong to this round (these do: %(known)s)",
+                slot=slot_id,
+                known=known,
+            )
+        )
     if slot.cancelled:
         return False
     slot.cancelled = True

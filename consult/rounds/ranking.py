@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Invitation
 
@@ -16,7 +17,7 @@ def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -
     current = invitation.theme_preferences
     if len(ordered) != len(current) or set(ordered) != set(current):
         # Every theme exactly once: the order may change, the set of themes may not.
-        raise AnswerError("zet elk thema precies één keer in de volgorde", "bad_ranking")
+        raise AnswerError(_("put every theme in the order exactly once"), "bad_ranking")
     if list(ordered) == current:
         return False
     invitation.theme_preferences = list(ordered)

@@ -30,6 +30,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from consult.calendar.replies import ParseProblem, ParseResult, parse_message
+from consult.i18n import gettext as _
 from consult.rounds import calendar_replies as reply_service
 from consult.rounds.calendar_replies import Handled, Handling
 from consult.settings import ImapSettings, TlsMode
@@ -157,12 +158,21 @@ def _session(imap: ImapSettings, connector: Connect) -> Iterator[imaplib.IMAP4]:
     try:
         client = connector(imap)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise MailboxError(f"IMAP-server {imap.host}:{imap.port} niet bereikbaar: {exc}") from exc
+        raise MailboxError(
+            _(
+                "IMAP server %(host)s:%(port)s not reachable: %(reason)s",
+                host=imap.host,
+                port=imap.port,
+                reason=exc,
+            )
+        ) from exc
     try:
         try:
             client.login(imap.username, imap.password.get_secret_value())
         except imaplib.IMAP4.error as exc:
-            raise MailboxError(f"inloggen als {imap.username} mislukt: {exc}") from exc
+            raise MailboxError(
+                _("logging in as %(user)s failed: %(reason)s", user=imap.username, reason=exc)
+            ) from exc
         # imaplib keeps the capabilities from before login; servers announce more (MOVE,
         # UIDPLUS) once logged in, so ask again.
         status, data = client.capability()
@@ -197,20 +207,20 @@ def _text(data: Sequence[object]) -> str:
 
 def _select(client: imaplib.IMAP4, folder: str) -> None:
     try:
-        _check(client.select(_quote(folder)), f"map {folder} openen")
+        _check(client.select(_quote(folder)), _("opening folder %(folder)s", folder=folder))
     except imaplib.IMAP4.error as exc:
-        raise MailboxError(f"map {folder} openen: {exc}") from exc
+        raise MailboxError(_("opening folder %(folder)s", folder=folder) + f": {exc}") from exc
 
 
 def _ensure_folder(client: imaplib.IMAP4, folder: str) -> None:
     status, data = client.list('""', _quote(folder))
     if status == "OK" and any(item is not None for item in data):
         return
-    _check(client.create(_quote(folder)), f"map {folder} aanmaken")
+    _check(client.create(_quote(folder)), _("creating folder %(folder)s", folder=folder))
 
 
 def _new_uids(client: imaplib.IMAP4) -> list[str]:
-    data = _check(client.uid("SEARCH", "NOT", "KEYWORD", PROCESSED_KEYWORD), "zoeken")
+    data = _check(client.uid("SEARCH", "NOT", "KEYWORD", PROCESSED_KEYWORD), _("searching"))
     found = _text(data).split()
     return sorted(found, key=int)
 
@@ -221,12 +231,14 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def _fetch(client: imaplib.IMAP4, uid: str) -> tuple[bytes, datetime | None]:
     # BODY.PEEK leaves \Seen alone: a mail only counts as read once it was handled.
-    data = _check(client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), f"UID {uid} ophalen")
+    data = _check(
+        client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])"), _("fetching UID %(uid)s", uid=uid)
+    )
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             envelope = item[0] if isinstance(item[0], bytes) else b""
             return item[1], _internal_date(envelope)
-    raise MailboxError(f"UID {uid} ophalen: geen inhoud ontvangen")
+    raise MailboxError(_("fetching UID %(uid)s: no content received", uid=uid))
 
 
 def _internal_date(envelope: bytes) -> datetime | None:
@@ -247,23 +259,25 @@ def _internal_date(envelope: bytes) -> datetime | None:
 
 def _mark(client: imaplib.IMAP4, imap: ImapSettings, uid: str, leave_for_people: bool) -> None:
     flags = f"({PROCESSED_KEYWORD})" if leave_for_people else f"({PROCESSED_KEYWORD} \\Seen)"
-    _check(client.uid("STORE", uid, "+FLAGS.SILENT", flags), f"UID {uid} markeren")
+    _check(client.uid("STORE", uid, "+FLAGS.SILENT", flags), _("marking UID %(uid)s", uid=uid))
     if leave_for_people or not imap.processed_folder:
         return
     # The keyword is already set, so a failed move costs nothing but tidiness: log and go on.
     try:
         _move(client, uid, imap.processed_folder)
     except (MailboxError, imaplib.IMAP4.error) as exc:
-        log.warning("UID %s niet verplaatst naar %s: %s", uid, imap.processed_folder, exc)
+        log.warning("UID %s not moved to %s: %s", uid, imap.processed_folder, exc)
 
 
 def _move(client: imaplib.IMAP4, uid: str, folder: str) -> None:
     capabilities = {c.upper() for c in client.capabilities}
     if "MOVE" in capabilities:
-        _check(client.uid("MOVE", uid, _quote(folder)), f"UID {uid} verplaatsen")
+        _check(client.uid("MOVE", uid, _quote(folder)), _("moving UID %(uid)s", uid=uid))
         return
     # RFC 3501 without MOVE: copy, flag deleted, and expunge just this one (UIDPLUS) if we can.
-    _check(client.uid("COPY", uid, _quote(folder)), f"UID {uid} kopiëren")
-    _check(client.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)"), f"UID {uid} wissen")
+    _check(client.uid("COPY", uid, _quote(folder)), _("copying UID %(uid)s", uid=uid))
+    _check(
+        client.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)"), _("deleting UID %(uid)s", uid=uid)
+    )
     if "UIDPLUS" in capabilities:
-        _check(client.uid("EXPUNGE", uid), f"UID {uid} opruimen")
+        _check(client.uid("EXPUNGE", uid), _("expunging UID %(uid)s", uid=uid))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from consult.i18n import gettext as _
 from consult.scheduling.model import (
     GroupKey,
     Infeasibility,
@@ -134,7 +135,7 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                     "group_min",
                     slug,
                     f"group_min {rules.group_min} > group_max {rules.group_max}",
-                    f"lower group_min to {rules.group_max}",
+                    _("lower group_min to %(value)s", value=rules.group_max),
                 )
             )
         if rules.min_sectors > rules.group_max:
@@ -142,8 +143,12 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                 Infeasibility(
                     "min_sectors",
                     slug,
-                    f"{rules.min_sectors} sectors cannot fit in a group of {rules.group_max}",
-                    f"lower min_sectors to {rules.group_max}",
+                    _(
+                        "%(sectors)s sectors cannot fit in a group of %(size)s",
+                        sectors=rules.min_sectors,
+                        size=rules.group_max,
+                    ),
+                    _("lower min_sectors to %(value)s", value=rules.group_max),
                 )
             )
         if rules.min_regions > rules.group_max:
@@ -151,8 +156,12 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                 Infeasibility(
                     "min_regions",
                     slug,
-                    f"{rules.min_regions} regions cannot fit in a group of {rules.group_max}",
-                    f"lower min_regions to {rules.group_max}",
+                    _(
+                        "%(regions)s regions cannot fit in a group of %(size)s",
+                        regions=rules.min_regions,
+                        size=rules.group_max,
+                    ),
+                    _("lower min_regions to %(value)s", value=rules.group_max),
                 )
             )
         candidates = [
@@ -167,9 +176,13 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                 Infeasibility(
                     "min_sectors",
                     slug,
-                    f"only {len(sectors)} sectors among the people who chose this theme, "
-                    f"min_sectors is {rules.min_sectors}",
-                    f"lower min_sectors to {len(sectors)}",
+                    _(
+                        "only %(count)s sectors among the people who chose this theme, "
+                        "min_sectors is %(minimum)s",
+                        count=len(sectors),
+                        minimum=rules.min_sectors,
+                    ),
+                    _("lower min_sectors to %(value)s", value=len(sectors)),
                 )
             )
         if len(regions) < rules.min_regions:
@@ -177,9 +190,13 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                 Infeasibility(
                     "min_regions",
                     slug,
-                    f"only {len(regions)} regions among the people who chose this theme, "
-                    f"min_regions is {rules.min_regions}",
-                    f"lower min_regions to {len(regions)}",
+                    _(
+                        "only %(count)s regions among the people who chose this theme, "
+                        "min_regions is %(minimum)s",
+                        count=len(regions),
+                        minimum=rules.min_regions,
+                    ),
+                    _("lower min_regions to %(value)s", value=len(regions)),
                 )
             )
         if rules.max_per_sector:
@@ -191,9 +208,17 @@ def infeasible_rules(problem: Problem) -> list[Infeasibility]:
                     Infeasibility(
                         "max_per_sector",
                         slug,
-                        f"with at most {rules.max_per_sector} per sector a group reaches only "
-                        f"{reachable} people, group_min is {rules.group_min}",
-                        f"raise max_per_sector or lower group_min to {reachable}",
+                        _(
+                            "with at most %(cap)s per sector a group reaches only %(reachable)s "
+                            "people, group_min is %(minimum)s",
+                            cap=rules.max_per_sector,
+                            reachable=reachable,
+                            minimum=rules.group_min,
+                        ),
+                        _(
+                            "raise max_per_sector or lower group_min to %(value)s",
+                            value=reachable,
+                        ),
                     )
                 )
     return found
@@ -205,8 +230,12 @@ def unplaced_must_place(problem: Problem, solution: Solution) -> list[Infeasibil
         Infeasibility(
             "must_place",
             p.preferences[0] if p.preferences else None,
-            f"person {p.id} must be placed but is unplaced: {solution.unplaced[p.id].value}",
-            "ask them for more available slots, or relax that theme's diversity rules",
+            _(
+                "person %(person)s must be placed but is unplaced: %(reason)s",
+                person=p.id,
+                reason=solution.unplaced[p.id].value,
+            ),
+            _("ask them for more available slots, or relax that theme's diversity rules"),
         )
         for p in problem.people
         if p.must_place and p.id in solution.unplaced

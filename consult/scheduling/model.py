@@ -12,6 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from consult.i18n import N_
+from consult.i18n import gettext as _
+
 # Sector groups (config/taxonomy.toml `group`) whose presence in a group is a soft goal:
 # education, and municipalities or insurers/care offices ("government" and "funder").
 EDUCATION_GROUPS: frozenset[str] = frozenset({"education"})
@@ -83,14 +86,18 @@ class Reason(StrEnum):
     REMOVED_FROM_GROUP = "removed_from_group"
 
 
-# What the secretariat reads next to each unplaced person.
+# What the secretariat reads next to each unplaced person; translated where shown.
 REASON_TEXT: dict[Reason, str] = {
-    Reason.NO_AVAILABLE_SLOT: "geen tijdslot van een gekozen thema als beschikbaar aangegeven",
-    Reason.THEME_FULL: "elk beschikbaar tijdslot heeft al het maximum aan volle groepen",
-    Reason.DIVERSITY_RULE: "elke groep met plaats heeft al het maximum uit de eigen sector",
-    Reason.GROUP_TOO_SMALL: "te weinig mensen beschikbaar in hun tijdslots voor een geldige groep",
-    Reason.REMOVED_FROM_GROUP: "alleen groepen waar zij uit zijn gehaald hebben nog plaats",
+    Reason.NO_AVAILABLE_SLOT: N_("no slot of a chosen theme marked as available"),
+    Reason.THEME_FULL: N_("every available slot already has the maximum of full groups"),
+    Reason.DIVERSITY_RULE: N_("every group with room already has the maximum from their sector"),
+    Reason.GROUP_TOO_SMALL: N_("too few people available in their slots for a valid group"),
+    Reason.REMOVED_FROM_GROUP: N_("only groups they were taken out of still have room"),
 }
+
+
+def reason_text(reason: Reason) -> str:
+    return _(REASON_TEXT[reason])
 
 
 @dataclass(frozen=True)

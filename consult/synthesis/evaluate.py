@@ -25,6 +25,7 @@ from sklearn.metrics import (
     normalized_mutual_info_score,
 )
 
+from consult.i18n import gettext as _
 from consult.synthesis.embeddings import Embedder, Method, method_of
 from consult.synthesis.features import Corpus
 from consult.synthesis.pipeline import Params, Unit, corpus_of, run
@@ -102,7 +103,9 @@ def read_labelled(path: Path) -> list[Labelled]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                problems.append(f"regel {number}: geen geldige JSON ({exc.msg})")
+                problems.append(
+                    _("line %(line)s: not valid JSON (%(reason)s)", line=number, reason=exc.msg)
+                )
                 continue
             # Present and not blank: an id or gold_block of 0 is a value, not a missing one.
             missing = [
@@ -113,7 +116,9 @@ def read_labelled(path: Path) -> list[Labelled]:
                 or str(record[k]).strip() == ""
             ]
             if missing:
-                problems.append(f"regel {number}: ontbreekt {', '.join(missing)}")
+                problems.append(
+                    _("line %(line)s: missing %(fields)s", line=number, fields=", ".join(missing))
+                )
                 continue
             rows.append(
                 Labelled(
@@ -130,7 +135,7 @@ def read_labelled(path: Path) -> list[Labelled]:
     if problems:
         raise LabelledFileError(f"{path}: " + "; ".join(problems[:20]))
     if not rows:
-        raise LabelledFileError(f"{path}: geen bijdragen gevonden")
+        raise LabelledFileError(_("%(path)s: no contributions found", path=path))
     return rows
 
 
@@ -146,15 +151,23 @@ def read_blocks(path: Path) -> list[GoldBlock]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise LabelledFileError(f"{path}: geen geldige JSON ({exc.msg})") from exc
+        raise LabelledFileError(
+            _("%(path)s: not valid JSON (%(reason)s)", path=path, reason=exc.msg)
+        ) from exc
     if not isinstance(data, list):
-        raise LabelledFileError(f"{path}: een lijst van bouwstenen verwacht")
+        raise LabelledFileError(_("%(path)s: expected a list of building blocks", path=path))
     blocks: list[GoldBlock] = []
     for n, item in enumerate(data, start=1):
         if not isinstance(item, dict) or not all(
             str(item.get(k, "")).strip() for k in ("id", "theme", "description")
         ):
-            raise LabelledFileError(f"{path}: bouwsteen {n}: id, theme of description ontbreekt")
+            raise LabelledFileError(
+                _(
+                    "%(path)s: building block %(number)s: id, theme or description missing",
+                    path=path,
+                    number=n,
+                )
+            )
         blocks.append(
             GoldBlock(
                 str(item["id"]),
@@ -204,7 +217,7 @@ def score(
     if not gold:
         # Every contribution of the theme was a seed: nothing left to score.
         return Scores(0.0, 0.0, 0.0, 0.0, 0.0, 0, seconds)
-    _, _, v = homogeneity_completeness_v_measure(gold, predicted)
+    v = homogeneity_completeness_v_measure(gold, predicted)[2]
     return Scores(
         ari=float(adjusted_rand_score(gold, predicted)),
         nmi=float(normalized_mutual_info_score(gold, predicted)),

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
+from consult.i18n import gettext as _
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
 from consult.synthesis.embeddings import Embedder, method_of
@@ -244,7 +245,7 @@ def suggest_blocks(
     contribution itself left out. Raises LookupError for an unknown contribution."""
     target = session.get(Contribution, contribution_id)
     if target is None:
-        raise LookupError(f"onbekende bijdrage {contribution_id}")
+        raise LookupError(_("unknown contribution %(id)s", id=contribution_id))
     round_id = target.round_id
     contributions = _handed_in(session, round_id)
     if target not in contributions:

@@ -27,14 +27,6 @@ from consult.events import Signal
 from consult.rounds import calendar_replies as reply_service
 from consult.rounds.calendar_changes import move_session
 from consult.rounds.calendar_invites import queue_calendar_invites
-from consult.rounds.calendar_replies import (
-    REASON_NO_SENDER,
-    REASON_NOT_INVITED,
-    REASON_OTHER_SENDER,
-    REASON_STALE,
-    REASON_UNKNOWN_UID,
-    REASON_UNREADABLE,
-)
 from consult.rounds.reply_poller import PROCESSED_KEYWORD, PollCounts, poll_once
 from consult.settings import ImapSettings
 from consult.wiring import App
@@ -258,10 +250,10 @@ def test_poller_applies_valid_replies_sets_aside_the_rest_and_never_twice(
         "corrupt": ReplyOutcome.SET_ASIDE,
     }
     reason = {name: rows[keys[name]].reason for name in order}
-    assert reason["uninvited"] == REASON_NOT_INVITED
-    assert reason["stale_sequence"] == f"{REASON_STALE} (0 < 1)"
-    assert reason["unknown_uid"] == REASON_UNKNOWN_UID
-    assert reason["corrupt"].startswith(f"{REASON_UNREADABLE}: ")
+    assert reason["uninvited"] == "afzender/attendee niet uitgenodigd"
+    assert reason["stale_sequence"] == "verouderde SEQUENCE (0 < 1)"
+    assert reason["unknown_uid"] == "onbekende UID"
+    assert reason["corrupt"].startswith("onleesbaar bericht: ")
     assert keys["corrupt"].startswith("sha256:")  # it has no Message-ID
 
     # Outlook: matched on ATTENDEE and From in any case.
@@ -357,9 +349,13 @@ def test_poller_applies_valid_replies_sets_aside_the_rest_and_never_twice(
     result = _cli("review")
     assert result.exit_code == 0, result.output
     assert "Apart gezette agenda-antwoorden (4)" in result.output
-    for text in (REASON_NOT_INVITED, f"{REASON_STALE} (0 < 1)", REASON_UNKNOWN_UID):
+    for text in (
+        "afzender/attendee niet uitgenodigd",
+        "verouderde SEQUENCE (0 < 1)",
+        "onbekende UID",
+    ):
         assert text in result.output
-    assert REASON_UNREADABLE in result.output
+    assert "onleesbaar bericht" in result.output
     assert STRANGER in result.output and a2.email in result.output
     assert "7kukuqrfedlm2f9t6vh2ak3k1o@google.com" in result.output
     assert a1.email not in result.output  # applied ones are not listed
@@ -420,7 +416,7 @@ def test_poll_command_moves_handled_mail_and_leaves_peoples_mail_unread(
         }
     assert reasons["<vraag-1@zorg.example>"] == (
         ReplyOutcome.SET_ASIDE,
-        reply_service.REASON_NO_CALENDAR,
+        "geen agenda-antwoord in dit bericht",
     )
     assert _seat_state(app, cast.b_id, cast.b[0].person_id)[0] == "TENTATIVE"
 
@@ -480,6 +476,6 @@ def test_forged_and_anonymous_replies_are_set_aside_and_change_nothing(
     result = _cli("review")
     assert result.exit_code == 0, result.output
     assert "Apart gezette agenda-antwoorden (3)" in result.output
-    assert result.output.count(REASON_OTHER_SENDER) == 2
+    assert result.output.count("afzender is niet de attendee") == 2
     assert ATTACKER in result.output and ALIAS in result.output
-    assert REASON_NO_SENDER in result.output
+    assert "bericht zonder afzender (From)" in result.output

@@ -262,5 +262,5 @@ def test_missing_required_column_exits_2_and_names_it(settings: Settings, tmp_pa
 
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
-    assert "ontbreken verplichte kolommen: regio (region)" in text
+    assert "ontbreekt een verplichte kolom: regio (region)" in text
     assert _people(settings) == []
