@@ -72,7 +72,7 @@ def set_language(language: str | None) -> None:
     _current.set(normalise(language))
 
 
-def gettext(message: str, language: str | None = None, **variables: Any) -> str:
+def gettext(message: str, language: str | None = None, /, **variables: Any) -> str:
     """`message` in `language` (default: the current one), with %(name)s filled from
     `variables`."""
     text = translations(language or _current.get()).gettext(message)
@@ -80,14 +80,16 @@ def gettext(message: str, language: str | None = None, **variables: Any) -> str:
 
 
 def ngettext(
-    singular: str, plural: str, n: int, language: str | None = None, **variables: Any
+    singular: str, plural: str, n: int, language: str | None = None, /, **variables: Any
 ) -> str:
     """One of two forms by `n`; `%(num)s` in the message is `n`."""
     catalog = translations(language or _current.get())
     return catalog.ngettext(singular, plural, n) % {"num": n, **variables}
 
 
-def pgettext(context: str, message: str, language: str | None = None, **variables: Any) -> str:
+def pgettext(
+    context: str, message: str, language: str | None = None, /, **variables: Any
+) -> str:
     """`message` in a context, for one English word with two Dutch meanings."""
     text = translations(language or _current.get()).pgettext(context, message)
     return text % variables if variables else text

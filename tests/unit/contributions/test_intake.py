@@ -83,6 +83,8 @@ def test_csv_row_with_several_problems_reports_each_column(tmp_path: Path) -> No
 
     assert result.rows == []
     assert _columns(result.errors) == {2: {"email", "theme", "kind", "text", "language"}}
+    reasons = {error.column: error.reason for error in result.errors}
+    assert reasons["language"] == "onbekende taal 'fr' (nl of en)"
 
 
 def test_csv_blank_lines_still_count_as_rows(tmp_path: Path) -> None:
