@@ -1,10 +1,47 @@
-"""Send the mail that is due."""
+"""Outgoing mail: send what is due, see how the outbox is doing, queue failed mail again,
+release a blocked address. The command line, the flows and the workplace call these."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
 from consult.i18n import ngettext
+from consult.mail.operations import (
+    OutboxOverview,
+    Suppression,
+    UnknownSuppression,
+    overview,
+    retry_failed,
+    suppressions,
+)
+from consult.mail.operations import unsuppress as release
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
+
+__all__ = [
+    "Health",
+    "UnknownSuppression",
+    "figures",
+    "health",
+    "release",
+    "retry_failed",
+    "send",
+    "unreachable_message",
+]
+
+
+@dataclass(frozen=True)
+class Health:
+    overview: OutboxOverview
+    blocked: list[Suppression]
+
+
+def health(session: Session, round_id: int | None = None) -> Health:
+    """Messages per state, the oldest one waiting, recent failures with the server's reply, and
+    the addresses mail is held back from."""
+    return Health(overview(session, round_id), suppressions(session))
 
 
 async def send(ctx: App) -> SendCounts:
