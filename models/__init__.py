@@ -1,5 +1,6 @@
 """SQLAlchemy models of consult; importing this package registers every table on Base.metadata."""
 
+from models.account import Account, AccountSession, PasswordResetToken, Role, account_region
 from models.base import Base
 from models.calendar_reply import CalendarReply, ReplyOutcome
 from models.contribution import (
@@ -34,6 +35,8 @@ from models.theme import Theme
 
 __all__ = [
     "AccessToken",
+    "Account",
+    "AccountSession",
     "AttendeeStatus",
     "Availability",
     "Base",
@@ -53,15 +56,18 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PasswordResetToken",
     "Person",
     "QuotePermission",
     "Region",
     "ReplyOutcome",
+    "Role",
     "Round",
     "RoundStatus",
     "SessionAttendee",
     "SessionStatus",
     "SuppressedAddress",
     "Theme",
+    "account_region",
     "block_contribution",
 ]

@@ -27,6 +27,8 @@ class OutboxKind(StrEnum):
     INPUT_REQUEST = "input_request"
     CALENDAR_REQUEST = "calendar_request"
     CALENDAR_CANCEL = "calendar_cancel"
+    # To a workplace account, not an invitee: no round, no person.
+    PASSWORD_RESET = "password_reset"
 
 
 class OutboxMessage(Base):

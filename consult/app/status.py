@@ -46,6 +46,7 @@ def kind_label(kind: OutboxKind) -> str:
         OutboxKind.INPUT_REQUEST: pgettext("outbox kind", "request for input"),
         OutboxKind.CALENDAR_REQUEST: pgettext("outbox kind", "calendar invitation"),
         OutboxKind.CALENDAR_CANCEL: pgettext("outbox kind", "calendar cancellation"),
+        OutboxKind.PASSWORD_RESET: pgettext("outbox kind", "password reset link"),
     }
     return labels[kind]
 

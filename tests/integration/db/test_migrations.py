@@ -19,6 +19,9 @@ from models.migrate import downgrade, upgrade
 
 TABLES = {
     "access_token",
+    "account",
+    "account_region",
+    "account_session",
     "availability",
     "block_contribution",
     "block_event",
@@ -32,6 +35,7 @@ TABLES = {
     "invitation",
     "organisation",
     "outbox_message",
+    "password_reset_token",
     "person",
     "region",
     "round",
