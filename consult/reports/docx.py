@@ -41,6 +41,7 @@ from consult.reports.labels import (
     block_label,
     footnote_text,
     report_line,
+    report_title,
     rests_on_line,
     section_line,
     silent_line,
@@ -164,7 +165,7 @@ def write_docx(report: Report, path: Path, *, charts: Mapping[str, bytes] | None
     """Write the report to `path` (.docx). `charts` maps theme slug to the coverage PNG when the
     caller already drew them; missing ones are drawn here."""
     language = report.language
-    title = clean(_("Building blocks: %(round)s", language, round=report.round_name))
+    title = clean(report_title(report.round_name, language))
     document = Document()
     _page_setup(document, report)
     footnotes = _Footnotes(document)

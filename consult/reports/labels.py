@@ -11,6 +11,12 @@ from consult.i18n import ngettext, pgettext
 from consult.reports.content import BlockView, ContributionView, Report, Support, ThemeSection
 
 
+def report_title(round_name: str, language: str) -> str:
+    """ "Bouwstenen: Consultatieronde voorjaar 2025", the title of the report and of the
+    overview staff see in Prefect."""
+    return _("Building blocks: %(round)s", language, round=round_name)
+
+
 def block_label(index: int) -> str:
     """The short name of a theme's index-th block (0-based) in the chart and the headings."""
     return f"B{index + 1}"
