@@ -573,13 +573,13 @@ RoundOption = Annotated[
 )
 def outbox_status(round_slug: RoundOption = None) -> None:
     from consult.app.context import current
+    from consult.app.outbox import health
     from consult.i18n import format_datetime
-    from consult.mail.operations import overview, suppressions
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
-        view = overview(session, round_id)
-        blocked = suppressions(session)
+        found = health(session, round_id)
+    view, blocked = found.overview, found.blocked
     labels = {
         "pending": pgettext("outbox state", "pending"),
         "sending": pgettext("outbox state", "sending"),
@@ -627,7 +627,7 @@ def outbox_status(round_slug: RoundOption = None) -> None:
 )
 def outbox_retry_failed(round_slug: RoundOption = None) -> None:
     from consult.app.context import current
-    from consult.mail.operations import retry_failed
+    from consult.app.outbox import retry_failed
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
@@ -664,11 +664,11 @@ def outbox_unsuppress(
     email: Annotated[str, typer.Argument(metavar=_("ADDRESS"), help=_("A blocked address"))],
 ) -> None:
     from consult.app.context import current
-    from consult.mail.operations import UnknownSuppression, unsuppress
+    from consult.app.outbox import UnknownSuppression, release
 
     try:
         with current().db.unit_of_work() as session:
-            n = unsuppress(session, email)
+            n = release(session, email)
     except UnknownSuppression as exc:
         raise _fail(str(exc), 1) from exc
     console.print(

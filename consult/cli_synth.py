@@ -17,6 +17,13 @@ from consult.settings import load_settings
 synth_app = typer.Typer(help=_("The synthesis pipeline."), no_args_is_help=True)
 
 
+@synth_app.callback()
+def synth() -> None:
+    # A group with one command is otherwise collapsed into that command: `consult synth
+    # evaluate FILE` would be refused and only `consult synth FILE` work.
+    pass
+
+
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 

@@ -60,4 +60,3 @@ def communities(X: sp.csr_matrix, neighbours: int, resolution: float, seed: int)
         graph, weight="weight", resolution=resolution, seed=seed
     )
     return sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
-
