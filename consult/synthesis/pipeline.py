@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from consult.synthesis.cluster import centroid, communities
 from consult.synthesis.describe import Description, Member, describe
 from consult.synthesis.embeddings import Embedder
-from consult.synthesis.features import Corpus, Text, represent
+from consult.synthesis.features import Corpus, Text, represent, theme_centre
 from consult.synthesis.guide import Prototypes, assign, member_sums, prototypes, suggest
 
 # Similarity below this is rounding noise: the texts share nothing.
@@ -88,12 +88,14 @@ def run(
     if corpus is None:
         corpus = Corpus([_text(u) for u in units], embedder)
     index = {u.id: i for i, u in enumerate(units)}
-    X = represent([_text(u) for u in units], corpus=corpus)
+    texts = [_text(u) for u in units]
+    centre = theme_centre(texts, corpus)
+    X = represent(texts, corpus=corpus, centre=centre)
     theme = centroid(X, range(X.shape[0]))
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}
-    descriptions = _describe_rows(described, corpus)
+    descriptions = _describe_rows(described, corpus, centre)
     protos = prototypes(X, anchor_rows, descriptions)
     placed, sims = assign(X, protos, free)
     best: dict[int, tuple[int, float]] = {}  # free row -> (prototype, similarity)
@@ -202,13 +204,13 @@ def _to_the_others(X: sp.csr_matrix, rows: Sequence[int]) -> npt.NDArray[np.floa
 
 
 def _describe_rows(
-    described: Mapping[str, str], corpus: Corpus
+    described: Mapping[str, str], corpus: Corpus, centre: npt.NDArray[np.float32] | None
 ) -> dict[str, npt.NDArray[np.float64]]:
     if not described:
         return {}
     keys = list(described)
     # Staff write descriptions in Dutch (the report's language).
-    rows = represent([Text(described[k], "nl") for k in keys], corpus=corpus)
+    rows = represent([Text(described[k], "nl") for k in keys], corpus=corpus, centre=centre)
     return {k: np.asarray(rows[n].toarray()).ravel() for n, k in enumerate(keys)}
 
 
