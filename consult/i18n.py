@@ -11,7 +11,7 @@ shown in Dutch local time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -87,9 +87,7 @@ def ngettext(
     return catalog.ngettext(singular, plural, n) % {"num": n, **variables}
 
 
-def pgettext(
-    context: str, message: str, language: str | None = None, /, **variables: Any
-) -> str:
+def pgettext(context: str, message: str, language: str | None = None, /, **variables: Any) -> str:
     """`message` in a context, for one English word with two Dutch meanings."""
     text = translations(language or _current.get()).pgettext(context, message)
     return text % variables if variables else text
@@ -163,3 +161,11 @@ def format_datetime(value: datetime, language: str) -> str:
 def format_time_range(start: datetime, end: datetime, language: str) -> str:
     s, e = start.astimezone(AMSTERDAM), end.astimezone(AMSTERDAM)
     return f"{format_date(s, language)}, {s:%H:%M}\u2013{e:%H:%M}"
+
+
+def format_list(items: Sequence[str], language: str) -> str:
+    """ "Innovatie, Onderwijsvernieuwing en Anders besturen" in Dutch, with "and" in English."""
+    # Imported here: only a few pages and emails list things.
+    from babel.lists import format_list as babel_list
+
+    return babel_list(list(items), locale="en" if language == "en" else "nl")
