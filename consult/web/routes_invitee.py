@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -48,7 +47,7 @@ from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
 from consult.web.views import input_view, invitation_view
-from models import Invitation, InvitationStatus, Theme
+from models import Invitation, InvitationStatus
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -83,9 +82,13 @@ SAVED_ON_INPUT = {
         "You can still change your answers until %(deadline)s."
     ),
 }
-SAVED_ANSWER = {
+# The stored answer each of them belongs with: times and the order are saved by people who
+# take part.
+SAVED_WITH = {
     "accepted": InvitationStatus.ACCEPTED,
     "declined": InvitationStatus.DECLINED,
+    "availability": InvitationStatus.ACCEPTED,
+    "ranking": InvitationStatus.ACCEPTED,
     "delegated": InvitationStatus.DELEGATED,
 }
 PAGES = {"invitation": "", "input": "/input", "delegate": "/delegate"}
@@ -199,11 +202,9 @@ def _invitation_page(
         invitation = access.invitation
         lang = invitation.person.language
         notice = None
-        # The URL only says which form was sent; an answer is confirmed only if it is the
-        # stored one (an old or hand-edited link must not say "u doet niet mee" to someone
-        # who takes part).
-        answer = SAVED_ANSWER.get(saved or "")
-        if saved in SAVED_ON_INVITATION and answer in (None, invitation.status):
+        # The URL only says which form was sent; the banner follows the stored answer (an old
+        # or hand-edited link must not say "u doet niet mee" to someone who takes part).
+        if saved in SAVED_ON_INVITATION and SAVED_WITH[saved] == invitation.status:
             notice = gettext(SAVED_ON_INVITATION[saved], lang)
         return ctx.render(
             "web/invitation.html",
@@ -231,13 +232,13 @@ def post_answer(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -
     # themes and the times; the short one of someone taking part only the answer.
     details = _field(form, "details") == "1"
     ranking = [_field(form, f"choice-{i}") for i in range(1, _places(form) + 1)]
-    slot_ids = _slot_ids(form) if details else set()
+    slot_ids, numbers = _slot_ids(form)
     try:
         with ctx.writing() as session:
             invitation = _open(ctx, session, token, form).invitation
             if answer not in ("accept", "decline"):
                 raise AnswerError("answer must be accept or decline", "bad_answer")
-            if slot_ids is None:
+            if details and not numbers:
                 raise AnswerError("slot ids must be numbers", "unknown_slot")
             reply = Reply(
                 answer == "accept",
@@ -247,7 +248,7 @@ def post_answer(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -
             replied = respond(session, invitation, reply, ctx.clock())
             mail = False
             if replied.answer_changed and invitation.status == InvitationStatus.ACCEPTED:
-                mail = _confirm_answer(ctx, session, invitation)
+                mail = queue_answer_confirmation(session, ctx.app.mail_context(), invitation)
             extra: dict[str, str | int | list[int]] = {"status": invitation.status.value}
             if replied.times_changed and slot_ids:
                 extra["slot_ids"] = sorted(slot_ids)
@@ -270,19 +271,13 @@ def _places(form: FormData) -> int:
     return n
 
 
-def _slot_ids(form: FormData) -> set[int] | None:
-    """The ticked times' slot ids; None when one is not a number."""
+def _slot_ids(form: FormData) -> tuple[set[int], bool]:
+    """The ticked times' slot ids, and whether every one sent was a number (the ids are
+    shown again, ticked, when the form is refused)."""
     raw = [v for v in form.getlist("slot") if isinstance(v, str)]
-    if not all(v.isdigit() for v in raw):
-        return None
-    return {int(v) for v in raw}
-
-
-def _confirm_answer(ctx: WebContext, session: Session, invitation: Invitation) -> bool:
-    theme = session.scalars(
-        select(Theme).where(Theme.slug == invitation.theme_preferences[0])
-    ).one()
-    return queue_answer_confirmation(session, ctx.app.mail_context(), invitation, theme)
+    # ASCII digits only, and not too many: int() refuses "²" and numbers of 4,300 digits.
+    numbers = [v for v in raw if v.isascii() and v.isdigit() and len(v) <= 18]
+    return {int(v) for v in numbers}, len(numbers) == len(raw)
 
 
 def _refused_page(
@@ -306,11 +301,11 @@ def _refused_page(
 
 @router.post("/i/{token}/availability")
 def post_availability(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
-    slot_ids = _slot_ids(form)
+    slot_ids, numbers = _slot_ids(form)
     try:
         with ctx.writing() as session:
             invitation = _open(ctx, session, token, form).invitation
-            if slot_ids is None:
+            if not numbers:
                 raise AnswerError("slot ids must be numbers", "unknown_slot")
             changed = set_availability(session, invitation, slot_ids, ctx.clock())
             signals = [invitation_responded(invitation, "availability", slot_ids=sorted(slot_ids))]
