@@ -63,6 +63,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+# axe-core from npm (tests/browser_tools, installed by script/test).
+AXE = PROJECT_ROOT / "tests" / "browser_tools" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AMS = ZoneInfo("Europe/Amsterdam")
 INVITEE = "anneke.devries@zorg-achterhoek.example"
 
@@ -264,6 +267,34 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+def _axe(browser: Any, url: str, html: str | None = None) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page at `url`, or on `html` served as that
+    page (what a POST answered). axe is a script: it runs in a context of its own with
+    JavaScript on and the site's policy against scripts set aside; the page's stylesheet comes
+    from the site, so contrast is judged as shown."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: npm ci --prefix tests/browser_tools (script/test does)")
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1000, "height": 900})
+    try:
+        page = context.new_page()
+        if html is not None:
+            page.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found: list[str] = page.evaluate(
+            """async (tags) => {
+                const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+                return result.violations.map(
+                    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`
+                );
+            }""",
+            WCAG_AA,
+        )
+        return found
+    finally:
+        context.close()
+
+
 def _prefect_events(
     site: Site, resource_ids: set[str], timeout: float = 30
 ) -> list[dict[str, Any]]:
@@ -326,6 +357,7 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
     times.nth(0).check()
     times.nth(2).check()  # the time both themes share
     page.screenshot(path=str(ARTIFACTS / "0-invitation-pending.png"), full_page=True)
+    assert _axe(browser, link) == []
     page.get_by_role("button", name="Ja, ik doe mee").click()
     page.wait_for_url("**?saved=accepted")
     assert "Dank u wel: u doet mee" in page.get_by_role("status").inner_text()
@@ -343,6 +375,7 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
     assert not page.get_by_role("checkbox").nth(0).is_checked()
     assert page.get_by_role("checkbox").nth(2).is_checked()
     page.screenshot(path=str(ARTIFACTS / "1-invitation-accepted.png"), full_page=True)
+    assert _axe(browser, page.url) == []
 
     with site.wired.db.unit_of_work() as session:
         person = session.scalars(select(Person).where(Person.email == INVITEE)).one()
@@ -386,6 +419,7 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
         "Geen <script>alert(1)</script> hier."
     )
     page.screenshot(path=str(ARTIFACTS / "2-input-submitted.png"), full_page=True)
+    assert _axe(browser, page.url) == []
     context.close()
 
     with site.wired.db.unit_of_work() as session:
@@ -464,6 +498,7 @@ def test_a_refused_answer_says_why_and_keeps_what_was_chosen(site: Site, browser
     assert "Er is iets niet goed gegaan" in summary.inner_text()
     assert "Kies elk thema precies één keer." in summary.inner_text()
     page.screenshot(path=str(ARTIFACTS / "4-answer-refused.png"), full_page=True)
+    assert _axe(browser, page.url, page.content()) == []
     # What was chosen is still there, and the summary leads to the order of the themes.
     assert page.get_by_role("checkbox").nth(1).is_checked()
     assert page.get_by_label("Keuze 2").input_value() == "behoud_betrokkenheid"
