@@ -164,7 +164,8 @@ def format_time_range(start: datetime, end: datetime, language: str) -> str:
 
 
 def format_list(items: Sequence[str], language: str) -> str:
-    """ "Innovatie, Onderwijsvernieuwing en Anders besturen" in Dutch, with "and" in English."""
+    """The items joined as a reader expects them: "A, B en C" in Dutch, "A, B and C" in
+    English."""
     # Imported here: only a few pages and emails list things.
     from babel.lists import format_list as babel_list
 
