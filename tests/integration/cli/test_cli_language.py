@@ -16,26 +16,7 @@ import pytest
 
 from models.migrate import upgrade
 from tests.conftest import write_config
-
-REGISTRY = """organisatie;sector;regio;naam;e-mail;functie
-Zorggroep Oost;vvt;Twente;Anneke de Vries;anneke@oost.example;bestuurder
-Saxion;hbo;Twente;Carla Smit;carla@saxion.example;lector
-Gemeente Zwolle;gemeente;Zwolle;Dirk Bakker;dirk@zwolle.example;wethouder
-"""
-
-
-def _spec(slot_end: str = "2030-03-14T11:30:00", slug: str = "voorjaar-2030") -> str:
-    return f"""slug = "{slug}"
-name = "Voorjaarsronde"
-answer_deadline = 2030-03-01T17:00:00
-input_deadline = 2030-04-01T17:00:00
-invitees_per_theme = 3
-[[themes]]
-slug = "innovatie"
-[[themes.slots]]
-start = 2030-03-14T10:00:00
-end = {slot_end}
-"""
+from tests.integration.cli.inputs import REGISTRY, round_spec
 
 
 def consult(
@@ -121,7 +102,7 @@ def test_an_unknown_round_is_an_error_in_either_language(config: Path) -> None:
 
 def test_a_bad_round_spec_is_refused_in_either_language(config: Path, tmp_path: Path) -> None:
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(slot_end="2030-03-14T09:00:00"), encoding="utf-8")
+    spec.write_text(round_spec(slot_end="2030-03-14T09:00:00"), encoding="utf-8")
 
     dutch = consult(config, None, "round", "launch", str(spec))
     assert dutch.returncode == 2
@@ -143,13 +124,13 @@ def test_a_launched_round_is_counted_in_words_that_fit_the_number(
     assert imported.returncode == 0, imported.stderr
     assert "3 valid rows: 3 new, 0 updated, 0 unchanged." in _said(imported)
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(), encoding="utf-8")
+    spec.write_text(round_spec(), encoding="utf-8")
 
     english = consult(config, "en", "round", "launch", str(spec))
     assert english.returncode == 0, english.stderr
     assert "Round launched (id 1): 3 invitations, 1 new slot." in _said(english)
 
-    spec.write_text(_spec(slug="najaar-2030"), encoding="utf-8")
+    spec.write_text(round_spec(slug="najaar-2030"), encoding="utf-8")
     dutch = consult(config, None, "round", "launch", str(spec))
     assert dutch.returncode == 0, dutch.stderr
     assert "Ronde gestart (id 2): 3 uitnodigingen, 1 nieuw tijdslot." in _said(dutch)
