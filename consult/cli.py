@@ -35,6 +35,7 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "synth": ("consult.cli_synth", "synth_app", "De groepering meten tegen een gelabeld bestand."),
     "replies": ("consult.cli_replies", "replies_app", "Agenda-antwoorden uit de mailbox."),
     "schedule": ("consult.cli_schedule", "schedule_app", "Indeling van sessies."),
+    "users": ("consult.cli_users", "users_app", "Accounts van de werkplek."),
 }
 
 
