@@ -49,7 +49,12 @@ TOUCH_AFTER = timedelta(seconds=60)
 
 
 class AccountError(ValueError):
-    """The account cannot be added or changed; the message says why, in the current language."""
+    """The account cannot be added or changed; the message says why, in the current language,
+    and `field` which input it is about (email, password or regions)."""
+
+    def __init__(self, message: str, field: str = "email") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ResetRefused(ValueError):
@@ -99,10 +104,10 @@ class Credentials:
 def _regions(session: Session, app: App, role: Role, names: Sequence[str]) -> list[Region]:
     if role != Role.REGIOCOORDINATOR:
         if names:
-            raise AccountError(_("only a regional coordinator has regions"))
+            raise AccountError(_("only a regional coordinator has regions"), "regions")
         return []
     if not names:
-        raise AccountError(_("a regional coordinator needs at least one region"))
+        raise AccountError(_("a regional coordinator needs at least one region"), "regions")
     sync_reference_data(session, app.taxonomy)
     known = {r.name.lower(): r for r in session.scalars(select(Region))}
     unknown = [n for n in names if n.strip().lower() not in known]
@@ -112,7 +117,8 @@ def _regions(session: Session, app: App, role: Role, names: Sequence[str]) -> li
                 "unknown region %(regions)s (known regions: %(known)s)",
                 regions=", ".join(unknown),
                 known=", ".join(sorted(r.name for r in known.values())),
-            )
+            ),
+            "regions",
         )
     return list({known[n.strip().lower()].id: known[n.strip().lower()] for n in names}.values())
 
@@ -124,7 +130,7 @@ def _password(password: str | None, email: str, app: App) -> tuple[str, str | No
         return generated, generated
     problem = passwords.password_problem(password, email, policy(app).min_password_length)
     if problem is not None:
-        raise AccountError(problem)
+        raise AccountError(problem, "password")
     return password, None
 
 
@@ -173,20 +179,25 @@ class AccountRow:
     last_sign_in_at: datetime | None
 
 
+def _row(a: Account) -> AccountRow:
+    return AccountRow(
+        a.id,
+        a.email,
+        a.display_name,
+        a.role,
+        tuple(r.name for r in a.regions),
+        a.active,
+        a.locked_until,
+        a.last_sign_in_at,
+    )
+
+
 def list_accounts(session: Session) -> list[AccountRow]:
-    return [
-        AccountRow(
-            a.id,
-            a.email,
-            a.display_name,
-            a.role,
-            tuple(r.name for r in a.regions),
-            a.active,
-            a.locked_until,
-            a.last_sign_in_at,
-        )
-        for a in session.scalars(select(Account).order_by(Account.email))
-    ]
+    return [_row(a) for a in session.scalars(select(Account).order_by(Account.email))]
+
+
+def account_details(session: Session, account_id: int) -> AccountRow:
+    return _row(session.get_one(Account, account_id))
 
 
 def _end_sessions(session: Session, account_id: int) -> None:
@@ -457,17 +468,20 @@ def request_password_reset(session: Session, app: App, email: str, now: datetime
     )
 
 
+def reset_link_unusable() -> str:
+    """What a reset link that cannot be used says, whatever the reason."""
+    return _(
+        "This link does not work (any more). A link works once, for a limited time. "
+        "Ask for a new one."
+    )
+
+
 def _reset_row(session: Session, token: str, now: datetime) -> PasswordResetToken:
     row = session.scalar(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token))
     )
     if row is None or row.used_at is not None or now >= row.expires_at:
-        raise ResetRefused(
-            _(
-                "This link does not work (any more). A link works once, for a limited time. "
-                "Ask for a new one."
-            )
-        )
+        raise ResetRefused(reset_link_unusable())
     return row
 
 
@@ -484,7 +498,7 @@ def reset_password(session: Session, app: App, token: str, password: str, now: d
     account = session.get_one(Account, row.account_id)
     problem = passwords.password_problem(password, account.email, policy(app).min_password_length)
     if problem is not None:
-        raise AccountError(problem)
+        raise AccountError(problem, "password")
     account.password_hash = passwords.hash_password(password)
     account.failed_attempts = 0
     account.locked_until = None
