@@ -285,13 +285,13 @@ def sign_in_password(
     rules = policy(app)
     end_expired_sessions(session, app, now)
     account = _find(session, email)
-    if account is None:
-        # As long as a wrong password takes, so the time does not tell either.
-        passwords.verify_password(passwords.unknown_account_hash(), password)
+    # The password is checked in every case, so the time a refusal takes does not tell whether
+    # the account exists or is locked either.
+    known = account.password_hash if account is not None else passwords.unknown_account_hash()
+    right = passwords.verify_password(known, password)
+    if account is None or locked(account.locked_until, now) or not account.active:
         return None
-    if locked(account.locked_until, now) or not account.active:
-        return None
-    if not passwords.verify_password(account.password_hash, password):
+    if not right:
         _fail(account, now, rules)
         return None
     if passwords.needs_rehash(account.password_hash):

@@ -143,7 +143,8 @@ class Guard:
         if visitor.pending:
             raise Refused(RedirectResponse(CODE_PATH, status_code=303))
         if visitor.role not in self.roles:
-            visit = Visit(_language(request, visitor), request.url.path, "", visitor)
+            lang = _language(request, visitor)
+            visit = Visit(lang, request.url.path, visitor.csrf_token, visitor)
             raise Refused(forbidden(ctx, visit))
 
 
