@@ -1,5 +1,5 @@
 """`consult blocks ...`: staff review of building blocks. Thin: parse the arguments, open a unit
-of work, call consult.synthesis.decisions or .review, show the result.
+of work, call consult.app.blocks or consult.app.review, show the result.
 
 Exit codes: 1 when a decision is refused (unknown id, wrong block, closed block), 2 when the
 command is used wrongly (empty title, --to together with --unassign, no name for --by).
@@ -16,13 +16,13 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from consult.app.signals import round_ids_of
+from consult.app import blocks
+from consult.app.blocks import BadInput, DecisionError, status_label
 from consult.cli_common import ACTOR_ENV, actor, console
 from consult.cli_common import fail as _fail
 from consult.i18n import AMSTERDAM, ngettext, pgettext
 from consult.i18n import gettext as _
-from consult.synthesis import decisions
-from consult.synthesis.decisions import BadInput, DecisionError, status_label
+from consult.synthesis.decisions import Action
 from consult.wiring import App
 from models import BlockStatus
 
@@ -39,17 +39,17 @@ def action_label(action: str) -> str:
     """What an event in a block's history did, in a word; events written elsewhere with other
     actions show their own name."""
     labels = {
-        decisions.Action.RENAME: pgettext("block history", "renamed"),
-        decisions.Action.EDIT_SUMMARY: pgettext("block history", "summary"),
-        decisions.Action.MERGE: pgettext("block history", "merged"),
-        decisions.Action.SPLIT: pgettext("block history", "split"),
-        decisions.Action.MOVE: pgettext("block history", "moved"),
-        decisions.Action.UNASSIGN: pgettext("block history", "kept out"),
-        decisions.Action.APPROVE: pgettext("block history", "approved"),
-        decisions.Action.REJECT: pgettext("block history", "rejected"),
-        decisions.Action.REOPEN: pgettext("block history", "reopened"),
-        decisions.Action.DESCRIBE: pgettext("block history", "described"),
-        decisions.Action.CREATE: pgettext("block history", "created"),
+        Action.RENAME: pgettext("block history", "renamed"),
+        Action.EDIT_SUMMARY: pgettext("block history", "summary"),
+        Action.MERGE: pgettext("block history", "merged"),
+        Action.SPLIT: pgettext("block history", "split"),
+        Action.MOVE: pgettext("block history", "moved"),
+        Action.UNASSIGN: pgettext("block history", "kept out"),
+        Action.APPROVE: pgettext("block history", "approved"),
+        Action.REJECT: pgettext("block history", "rejected"),
+        Action.REOPEN: pgettext("block history", "reopened"),
+        Action.DESCRIBE: pgettext("block history", "described"),
+        Action.CREATE: pgettext("block history", "created"),
         "synthesise": pgettext("block history", "synthesis"),  # by the pipeline on every run
     }
     return labels.get(action, action)
@@ -78,11 +78,14 @@ def _review() -> Iterator[tuple[App, Session]]:
     """The wired app and one unit of work; a refused decision rolls it back and ends the
     command with its message."""
     from consult.app.context import current
+    from consult.app.status import UnknownRound
 
     app = current()
     with app.db.unit_of_work() as session:
         try:
             yield app, session
+        except UnknownRound as exc:
+            raise _fail(str(exc)) from exc
         except BadInput as exc:
             raise _fail(str(exc), 2) from exc
         except DecisionError as exc:
@@ -207,7 +210,7 @@ def rename_block(
 ) -> None:
     actor = _actor(by)
     with _review() as (_app, session):
-        changed = decisions.rename(session, block_id, title, actor)
+        changed = blocks.rename(session, block_id, title, actor)
     if changed:
         console.print(
             _(
@@ -245,7 +248,7 @@ def describe_block(
 ) -> None:
     actor = _actor(by)
     with _review() as (_app, session):
-        changed = decisions.describe_block(session, block_id, description, actor, title)
+        changed = blocks.describe_block(session, block_id, description, actor, title)
     if changed:
         console.print(_("Building block %(block)s is described.", block=block_id))
     else:
@@ -295,34 +298,19 @@ def create_blocks(
     ] = None,
     by: By = None,
 ) -> None:
-    from sqlalchemy import select
-
-    from models import Theme
-
-    ways = [description is not None, from_questions, from_round is not None]
-    if sum(ways) != 1:
-        raise _fail(_("choose one of --description, --from-questions and --from-round"), 2)
     actor = _actor(by)
     with _review() as (_app, session):
-        round_id = _round_id(session, round_slug)
-        theme_id: int | None = None
-        if theme is not None:
-            theme_id = session.scalar(select(Theme.id).where(Theme.slug == theme))
-            if theme_id is None:
-                raise _fail(_("unknown theme '%(theme)s'", theme=theme))
-        if from_round is not None:
-            made = decisions.start_from_round(
-                session, round_id, _round_id(session, from_round), actor
-            )
-        elif theme_id is None:
-            raise _fail(_("name the theme with --theme"), 2)
-        elif from_questions:
-            made = decisions.start_from_questions(session, round_id, theme_id, actor)
-        else:
-            made = [
-                decisions.create_block(session, round_id, theme_id, description or "", actor, title)
-            ]
-        lines = [f"{b.id}: {b.title}" for b in made]
+        made = blocks.create(
+            session,
+            round_slug,
+            actor,
+            theme=theme,
+            description=description,
+            title=title,
+            from_questions=from_questions,
+            from_round=from_round,
+        )
+    lines = [f"{b.id}: {b.title}" for b in made]
     if not lines:
         console.print(_("No new building blocks: those descriptions exist already."))
     for line in lines:
@@ -341,14 +329,9 @@ def suggest_blocks(
     contribution_id: ContributionArg,
     limit: Annotated[int, typer.Option(min=1, help=_("How many building blocks"))] = 5,
 ) -> None:
-    from consult.synthesis.embeddings import load_embedder
-    from consult.synthesis.service import suggest_blocks as suggest
-
     with _review() as (app, session):
-        synthesis = app.settings.synthesis
-        embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
         try:
-            found = suggest(session, contribution_id, embedder, limit)
+            found = blocks.suggest(session, app, contribution_id, limit)
         except LookupError as exc:
             raise _fail(str(exc)) from exc
     if not found:
@@ -371,7 +354,7 @@ def edit_summary(
 ) -> None:
     actor = _actor(by)
     with _review() as (_app, session):
-        changed = decisions.edit_summary(session, block_id, text, actor)
+        changed = blocks.edit_summary(session, block_id, text, actor)
     if changed:
         console.print(_("Summary of building block %(block)s updated.", block=block_id))
     else:
@@ -399,7 +382,7 @@ def merge_blocks(
 ) -> None:
     actor = _actor(by)
     with _review() as (_app, session):
-        decisions.merge(session, target_id, source_ids, actor)
+        blocks.merge(session, target_id, source_ids, actor)
     sources = list(dict.fromkeys(source_ids))
     console.print(
         ngettext(
@@ -433,7 +416,7 @@ def split_block(
 ) -> None:
     actor = _actor(by)
     with _review() as (_app, session):
-        new_id = decisions.split(session, block_id, contribution_ids, title, actor)
+        new_id = blocks.split(session, block_id, contribution_ids, title, actor)
     moved = sorted(set(contribution_ids))
     console.print(
         ngettext(
@@ -473,7 +456,7 @@ def move_contribution(
         raise _fail(_("give exactly one of --to BLOCK or --unassign"), 2)
     actor = _actor(by)
     with _review() as (_app, session):
-        decisions.move(session, contribution_id, to, actor)
+        blocks.move(session, contribution_id, to, actor)
     if to is None:
         console.print(
             _(
@@ -494,57 +477,18 @@ def move_contribution(
 
 def _set_status(block_ids: Sequence[int], by: str | None, status: BlockStatus) -> None:
     actor = _actor(by)
-    change = {
-        BlockStatus.APPROVED: decisions.approve,
-        BlockStatus.REJECTED: decisions.reject,
-        BlockStatus.DRAFT: decisions.reopen,
-    }[status]
+    with _review() as (app, session):
+        result = blocks.set_status(session, block_ids, status, actor)
     word = status_label(status)
-    lines = []
-    # All or nothing: one refused id leaves every block as it was, so a typo never leaves
-    # half a list approved.
-    with _review() as (_app, session):
-        rounds = round_ids_of(session, block_ids)
-        for block_id in dict.fromkeys(block_ids):
-            try:
-                changed = change(session, block_id, actor)
-            except BadInput as exc:
-                raise _fail(str(exc), 2) from exc
-            except DecisionError as exc:
-                message = str(exc)
-                if len(block_ids) > 1:
-                    message = _("%(problem)s (nothing changed)", problem=message)
-                raise _fail(message) from exc
-            lines.append(
-                _("Building block %(block)s %(status)s.", block=block_id, status=word)
-                if changed
-                else _(
-                    "Building block %(block)s was %(status)s already.",
-                    block=block_id,
-                    status=word,
-                )
+    for block_id in dict.fromkeys(block_ids):
+        if block_id in result.changed:
+            console.print(_("Building block %(block)s %(status)s.", block=block_id, status=word))
+        else:
+            console.print(
+                _("Building block %(block)s was %(status)s already.", block=block_id, status=word)
             )
-    for line in lines:
-        console.print(line)
     if status in (BlockStatus.APPROVED, BlockStatus.REJECTED):
-        _signal_approved(rounds)
-
-
-def _signal_approved(round_ids: Sequence[int]) -> None:
-    """After the commit: tell the service about rounds whose blocks are now all approved, so it
-    writes the report. Only with a Prefect server configured (PREFECT_API_URL): without one
-    nobody listens, and the service's tick writes the report at its next run anyway."""
-    from consult.events import configured_emitter, emit_all
-
-    emitter = configured_emitter()
-    if emitter is None:
-        return
-    from consult.app.context import current
-    from consult.app.signals import approval_signals
-
-    with current().db.unit_of_work() as session:
-        signals = approval_signals(session, round_ids)
-    emit_all(emitter, signals)
+        blocks.announce_decided(app, result.round_ids)
 
 
 BlocksArg = Annotated[list[int], typer.Argument(metavar=_("BLOCK..."))]
@@ -586,14 +530,14 @@ def show_history(
 ) -> None:
     with _review() as (_app, session):
         round_id = _round_id(session, round_slug)
-        events = decisions.history(session, round_id, block)
+        events = blocks.history(session, round_id, block)
         rows = [
             (
                 e.at.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S"),
                 e.actor,
                 action_label(e.action),
                 "" if e.block_id is None else str(e.block_id),
-                decisions.describe(e),
+                blocks.describe(e),
             )
             for e in events
         ]

@@ -12,22 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.lifecycle import status_label
+from consult.app.outbox import state_label
 from consult.app.status import RoundStatusView, round_status
-from consult.i18n import pgettext
 from consult.mail.operations import OutboxOverview, overview
 from models import Invitation, InvitationStatus, OutboxStatus, Round
-
-
-def outbox_state_label(status: OutboxStatus) -> str:
-    """A state of an outgoing message, as the secretariat reads it."""
-    labels = {
-        OutboxStatus.PENDING: pgettext("outbox state", "waiting"),
-        OutboxStatus.SENDING: pgettext("outbox state", "being sent"),
-        OutboxStatus.SENT: pgettext("outbox state", "sent"),
-        OutboxStatus.FAILED: pgettext("outbox state", "failed"),
-        OutboxStatus.SUPPRESSED: pgettext("outbox state", "held back (address blocked)"),
-    }
-    return labels[status]
 
 
 @dataclass(frozen=True)
@@ -101,7 +89,7 @@ def round_dashboard(session: Session, round_id: int, now: datetime) -> RoundDash
         view=round_status(session, round_id, now),
         outbox=mail,
         outbox_states=tuple(
-            OutboxState(status, outbox_state_label(status), mail.counts.get(status.value, 0))
+            OutboxState(status, state_label(status), mail.counts.get(status.value, 0))
             for status in OutboxStatus
         ),
     )

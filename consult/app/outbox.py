@@ -1,10 +1,61 @@
-"""Send the mail that is due."""
+"""Outgoing mail: send what is due, see how the outbox is doing, queue failed mail again,
+release a blocked address. The command line, the flows and the workplace call these."""
 
 from __future__ import annotations
 
-from consult.i18n import ngettext
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from consult.i18n import ngettext, pgettext
+from consult.mail.operations import (
+    OutboxOverview,
+    Suppression,
+    UnknownSuppression,
+    overview,
+    retry_failed,
+    suppressions,
+)
+from consult.mail.operations import unsuppress as release
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
+from models import OutboxStatus
+
+__all__ = [
+    "Health",
+    "UnknownSuppression",
+    "figures",
+    "health",
+    "release",
+    "retry_failed",
+    "send",
+    "state_label",
+    "unreachable_message",
+]
+
+
+def state_label(status: OutboxStatus) -> str:
+    """A state of an outgoing message, as the secretariat reads it, in the current language."""
+    labels = {
+        OutboxStatus.PENDING: pgettext("outbox state", "pending"),
+        OutboxStatus.SENDING: pgettext("outbox state", "sending"),
+        OutboxStatus.SENT: pgettext("outbox state", "sent"),
+        OutboxStatus.FAILED: pgettext("outbox state", "failed"),
+        OutboxStatus.SUPPRESSED: pgettext("outbox state", "held back (address blocked)"),
+    }
+    return labels[status]
+
+
+@dataclass(frozen=True)
+class Health:
+    overview: OutboxOverview
+    blocked: list[Suppression]
+
+
+def health(session: Session, round_id: int | None = None) -> Health:
+    """Messages per state, the oldest one waiting, recent failures with the server's reply, and
+    the addresses mail is held back from."""
+    return Health(overview(session, round_id), suppressions(session))
 
 
 async def send(ctx: App) -> SendCounts:
