@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from consult.app import accounts
@@ -109,7 +110,9 @@ class Guard:
 
     async def __call__(self, request: Request) -> Visit:
         ctx = web_context(request)
-        visitor = _visitor(ctx, request)
+        # In a worker thread: the database is asked synchronously, which on the event loop
+        # would hold up every other request meanwhile.
+        visitor = await run_in_threadpool(_visitor, ctx, request)
         self._let_in(ctx, request, visitor)
         lang, path = _language(request, visitor), request.url.path
         if visitor is not None:
