@@ -28,6 +28,8 @@ from consult.web.context import WebContext
 from consult.web.logs import install_link_redaction
 from consult.web.routes_invitee import Refused, not_found, router
 from consult.wiring import build_app
+from consult.workplace.access import page_not_found as workplace_page_not_found
+from consult.workplace.roles import PREFIX as WORKPLACE
 from consult.workplace.router import workplace_routers
 from models.base import utcnow
 
@@ -137,6 +139,8 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and request.url.path.startswith(f"{WORKPLACE}/"):
+            return await workplace_page_not_found(request)
         if exc.status_code == 404:
             return not_found(ctx)
         response = ctx.render_in_both_languages(

@@ -24,7 +24,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -36,7 +36,7 @@ from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.routes_invitee import Refused
 from consult.workplace.cookies import FORM_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
-from consult.workplace.pages import Visit, forbidden, form_expired
+from consult.workplace.pages import Visit, forbidden, form_expired, not_found
 from consult.workplace.roles import CODE_PATH, SIGN_IN_PATH, home_for
 from models import Role
 
@@ -114,15 +114,7 @@ class Guard:
         # would hold up every other request meanwhile.
         visitor = await run_in_threadpool(_visitor, ctx, request)
         self._let_in(ctx, request, visitor)
-        lang, path = _language(request, visitor), request.url.path
-        if visitor is not None:
-            visit = Visit(lang, path, visitor.csrf_token, visitor)
-        else:
-            cookie = request.cookies.get(FORM_COOKIE) or ""
-            new_cookie = None
-            if len(cookie) < 32:
-                cookie = new_cookie = secrets.token_urlsafe(32)
-            visit = Visit(lang, path, anonymous_csrf(ctx.secret, cookie), None, new_cookie)
+        visit = _visit(ctx, request, visitor)
         if request.method not in SAFE_METHODS:
             length = request.headers.get("content-length", "")
             if not length.isdigit() or int(length) > MAX_FORM_BYTES:
@@ -149,6 +141,24 @@ class Guard:
             lang = _language(request, visitor)
             visit = Visit(lang, request.url.path, visitor.csrf_token, visitor)
             raise Refused(forbidden(ctx, visit))
+
+
+def _visit(ctx: WebContext, request: Request, visitor: Visitor | None) -> Visit:
+    lang, path = _language(request, visitor), request.url.path
+    if visitor is not None:
+        return Visit(lang, path, visitor.csrf_token, visitor)
+    cookie = request.cookies.get(FORM_COOKIE) or ""
+    new_cookie = None
+    if len(cookie) < 32:
+        cookie = new_cookie = secrets.token_urlsafe(32)
+    return Visit(lang, path, anonymous_csrf(ctx.secret, cookie), None, new_cookie)
+
+
+async def page_not_found(request: Request) -> Response:
+    """The workplace's own 404, for an address under /werkplek that has no page."""
+    ctx = web_context(request)
+    visitor = await run_in_threadpool(_visitor, ctx, request)
+    return not_found(ctx, _visit(ctx, request, visitor))
 
 
 def _visitor(ctx: WebContext, request: Request) -> Visitor | None:

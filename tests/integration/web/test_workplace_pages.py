@@ -85,6 +85,11 @@ def test_the_dashboard_follows_answers_bounces_and_the_outbox(world: World) -> N
     missing = client.get("/werkplek/rondes/999999")
     assert missing.status_code == 404 and "Pagina niet gevonden" in missing.text
     assert client.get("/werkplek/rondes/abc").status_code == 404
+    # An address in the workplace without a page gets the workplace's own page.
+    nowhere = client.get("/werkplek/bestaat-niet")
+    assert nowhere.status_code == 404 and problems(nowhere.text) == []
+    assert "Op dit adres staat niets in de werkplek." in nowhere.text
+    assert 'href="/werkplek/">Naar uw startpagina' in nowhere.text
 
 
 def test_staff_read_the_rounds_and_a_regional_coordinator_is_refused(world: World) -> None:
