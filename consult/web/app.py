@@ -27,10 +27,10 @@ from consult.settings import Settings, load_settings
 from consult.web.context import WebContext
 from consult.web.logs import install_link_redaction
 from consult.web.routes_invitee import Refused, not_found, router
+from consult.web.workplace.access import page_not_found as workplace_page_not_found
+from consult.web.workplace.roles import PREFIX as WORKPLACE
+from consult.web.workplace.router import workplace_routers
 from consult.wiring import build_app
-from consult.workplace.access import page_not_found as workplace_page_not_found
-from consult.workplace.roles import PREFIX as WORKPLACE
-from consult.workplace.router import workplace_routers
 from models.base import utcnow
 
 logger = logging.getLogger("consult.web")

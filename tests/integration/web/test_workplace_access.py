@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from consult.workplace.access import Audience, GuardedRoute, guards
-from consult.workplace.router import workplace_routers
+from consult.web.workplace.access import Audience, GuardedRoute, guards
+from consult.web.workplace.router import workplace_routers
 from models import Role
 from tests.integration.web.conftest import World
 from tests.integration.web.workplace_support import (

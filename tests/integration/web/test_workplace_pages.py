@@ -11,8 +11,8 @@ import pyotp
 from sqlalchemy import select
 
 from consult.mail.outbox import suppress
-from consult.workplace.access import guards
-from consult.workplace.router import workplace_routers
+from consult.web.workplace.access import guards
+from consult.web.workplace.router import workplace_routers
 from models import OutboxMessage, OutboxStatus, Role
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World

@@ -12,7 +12,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from consult.workplace.cookies import SESSION_COOKIE
+from consult.web.workplace.cookies import SESSION_COOKIE
 from models import OutboxKind, OutboxMessage, OutboxStatus, Role
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import BASE_URL, World

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from consult.tokens import hash_token
-from consult.workplace.cookies import SESSION_COOKIE
+from consult.web.workplace.cookies import SESSION_COOKIE
 from models import Account, AccountSession, Role
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World

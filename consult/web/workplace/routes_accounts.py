@@ -12,9 +12,9 @@ from consult.app import accounts
 from consult.app.accounts import AccountError, AccountRow
 from consult.i18n import N_, format_datetime, gettext, use_language
 from consult.web.context import WebContext, web_context
-from consult.workplace.access import Form, field, fields, requires
-from consult.workplace.pages import Visit, not_found, render
-from consult.workplace.roles import ACCOUNT_MANAGERS, ACCOUNTS_PATH, ALL_ROLES, PREFIX
+from consult.web.workplace.access import Form, field, fields, requires
+from consult.web.workplace.pages import Visit, not_found, render
+from consult.web.workplace.roles import ACCOUNT_MANAGERS, ACCOUNTS_PATH, ALL_ROLES, PREFIX
 from models import Role
 
 router = APIRouter(prefix=PREFIX)

@@ -8,7 +8,7 @@ from typing import Final
 from fastapi.responses import Response
 
 from consult.settings import WorkplaceSettings
-from consult.workplace.roles import PREFIX
+from consult.web.workplace.roles import PREFIX
 
 # The browser's session; it ends when the browser closes, and the server ends it sooner.
 SESSION_COOKIE: Final = "consult_werkplek"

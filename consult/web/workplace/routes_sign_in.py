@@ -17,10 +17,10 @@ from consult.app import accounts
 from consult.app.accounts import AccountError, ResetRefused
 from consult.i18n import N_, gettext
 from consult.web.context import WebContext, web_context
-from consult.workplace import cookies
-from consult.workplace.access import ANYONE, PENDING, Form, field
-from consult.workplace.pages import Visit, message, render
-from consult.workplace.roles import CODE_PATH, PREFIX, SIGN_IN_PATH, home_for
+from consult.web.workplace import cookies
+from consult.web.workplace.access import ANYONE, PENDING, Form, field
+from consult.web.workplace.pages import Visit, message, render
+from consult.web.workplace.roles import CODE_PATH, PREFIX, SIGN_IN_PATH, home_for
 
 router = APIRouter(prefix=PREFIX)
 Ctx = Annotated[WebContext, Depends(web_context)]

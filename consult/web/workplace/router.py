@@ -1,4 +1,4 @@
-"""The workplace's routes under /werkplek, each with its guard (consult.workplace.access). A
+"""The workplace's routes under /werkplek, each with its guard (consult.web.workplace.access). A
 page module of its own adds its router here."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
-from consult.workplace import routes_accounts, routes_rounds, routes_sign_in
-from consult.workplace.access import check_guarded
+from consult.web.workplace import routes_accounts, routes_rounds, routes_sign_in
+from consult.web.workplace.access import check_guarded
 
 
 def workplace_routers() -> Sequence[APIRouter]:

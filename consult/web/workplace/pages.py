@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from consult.app.accounts import Visitor
 from consult.i18n import gettext, pgettext
 from consult.web.context import PAGE_HEADERS, WebContext, language_switch
-from consult.workplace import cookies
-from consult.workplace.roles import ACCOUNT_MANAGERS, ROUND_READERS, home_for
+from consult.web.workplace import cookies
+from consult.web.workplace.roles import ACCOUNT_MANAGERS, ROUND_READERS, home_for
 from models import Role
 
 
@@ -63,9 +63,9 @@ def render(
     errors: Mapping[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """`template` (under templates/workplace) in the visitor's language. `errors` maps a form
+    """`template` (under templates/web/workplace) in the visitor's language. `errors` maps a form
     field's id to what is wrong with it, in that language."""
-    html = ctx.app.env.get_template(f"workplace/{template}").render(
+    html = ctx.app.env.get_template(f"web/workplace/{template}").render(
         lang=visit.lang,
         visit=visit,
         switch=language_switch(visit.lang),

@@ -12,9 +12,9 @@ from consult.app.dashboard import round_dashboard, rounds_overview
 from consult.app.status import step_when, unplaced_warning
 from consult.i18n import format_datetime, use_language
 from consult.web.context import WebContext, web_context
-from consult.workplace.access import requires
-from consult.workplace.pages import Visit, not_found, render
-from consult.workplace.roles import PREFIX, ROUND_READERS
+from consult.web.workplace.access import requires
+from consult.web.workplace.pages import Visit, not_found, render
+from consult.web.workplace.roles import PREFIX, ROUND_READERS
 
 router = APIRouter(prefix=PREFIX)
 Ctx = Annotated[WebContext, Depends(web_context)]

@@ -35,9 +35,9 @@ from consult.i18n import normalise
 from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.routes_invitee import Refused
-from consult.workplace.cookies import FORM_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
-from consult.workplace.pages import Visit, forbidden, form_expired, not_found
-from consult.workplace.roles import CODE_PATH, SIGN_IN_PATH, home_for
+from consult.web.workplace.cookies import FORM_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
+from consult.web.workplace.pages import Visit, forbidden, form_expired, not_found
+from consult.web.workplace.roles import CODE_PATH, SIGN_IN_PATH, home_for
 from models import Role
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
