@@ -24,7 +24,8 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_common import console, err, show_mailing, working
+from consult.actors import set_actor
+from consult.cli_common import command_actor, console, err, show_mailing, working
 from consult.cli_common import fail as _fail
 
 # Command groups that live in their own module, loaded when that group runs: `consult --help`
@@ -35,6 +36,7 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "synth": ("consult.cli_synth", "synth_app", "De groepering meten tegen een gelabeld bestand."),
     "replies": ("consult.cli_replies", "replies_app", "Agenda-antwoorden uit de mailbox."),
     "schedule": ("consult.cli_schedule", "schedule_app", "Indeling van sessies."),
+    "audit": ("consult.cli_audit", "audit_app", "Het auditlogboek: wie deed wat en wanneer."),
 }
 
 
@@ -116,6 +118,8 @@ def _options(
     ] = False,
 ) -> None:
     DEBUG.on = debug
+    # Who the audit log names for what this command changes.
+    set_actor(command_actor())
     # Library log lines (English, per message) would drown the command's own Dutch summary;
     # with --debug they are shown.
     logging.basicConfig(

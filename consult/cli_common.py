@@ -4,6 +4,7 @@ acting."""
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -37,6 +38,17 @@ def actor(by: str | None, doing: str) -> str:
         return getpass.getuser()
     except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
         raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
+
+
+def command_actor() -> str:
+    """Who runs this command, for the audit log: CONSULT_ACTOR, else the login name."""
+    named = os.environ.get(ACTOR_ENV, "").strip()
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (some containers)
+        return "cli"
 
 
 def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) -> None:

@@ -87,9 +87,7 @@ def ngettext(
     return catalog.ngettext(singular, plural, n) % {"num": n, **variables}
 
 
-def pgettext(
-    context: str, message: str, language: str | None = None, /, **variables: Any
-) -> str:
+def pgettext(context: str, message: str, language: str | None = None, /, **variables: Any) -> str:
     """`message` in a context, for one English word with two Dutch meanings."""
     text = translations(language or _current.get()).pgettext(context, message)
     return text % variables if variables else text

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, contains_eager
 
+from consult.app import audit
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Availability, CandidateSlot, Invitation, InvitationStatus, Theme
@@ -62,4 +63,5 @@ def set_availability(
     for slot_id in sorted(wanted - current):
         session.add(Availability(invitation_id=invitation.id, slot_id=slot_id, created_at=now))
     session.flush()
+    audit.by_invitee(session, invitation, audit.Action.AVAILABILITY, {"slots": sorted(wanted)})
     return True

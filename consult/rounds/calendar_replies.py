@@ -51,6 +51,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app import audit
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
 from consult.i18n import AMSTERDAM, N_
 from consult.i18n import gettext as _
@@ -218,6 +219,13 @@ def apply(
     row.outcome = ReplyOutcome.APPLIED
     session.add(row)
     session.flush()
+    if invitation is not None:
+        audit.by_invitee(
+            session,
+            invitation,
+            audit.Action.CALENDAR_REPLY,
+            {"reply_id": row.id, "session_id": cs.id, "partstat": parsed.partstat},
+        )
     return Handled(Handling.APPLIED, reply_id=row.id)
 
 

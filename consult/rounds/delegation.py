@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app import audit
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
@@ -200,5 +201,11 @@ def delegate(
         raise already
     invitation.record_change(InvitationStatus.DELEGATED, now)
     session.flush()
+    audit.by_invitee(
+        session,
+        invitation,
+        audit.Action.DELEGATION,
+        {"delegate_invitation_id": theirs.id, "delegate_person_id": person_id},
+    )
     queue_invitations(session, ctx, [theirs.id])
     return theirs

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.orm import object_session
+
+from consult.app import audit
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Invitation
@@ -21,4 +24,7 @@ def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -
     if list(ordered) == current:
         return False
     invitation.theme_preferences = list(ordered)
+    session = object_session(invitation)
+    if session is not None:
+        audit.by_invitee(session, invitation, audit.Action.RANKING, {"themes": list(ordered)})
     return True
