@@ -62,7 +62,10 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         Source("templates/workplace", "**.html", "jinja2"),
         Source("consult/workplace", "**.py", "python"),
     ),
-    "messages": (Source("consult", "**.py", "python"),),
+    "messages": (
+        Source("consult", "**.py", "python"),
+        Source("templates/privacy", "**.html", "jinja2"),
+    ),
 }
 _OWNED_ELSEWHERE = ("consult/web/", "consult/mail/", "consult/reports/", "consult/workplace/")
 

@@ -37,6 +37,11 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "replies": ("consult.cli_replies", "replies_app", "Agenda-antwoorden uit de mailbox."),
     "schedule": ("consult.cli_schedule", "schedule_app", "Indeling van sessies."),
     "audit": ("consult.cli_audit", "audit_app", "Het auditlogboek: wie deed wat en wanneer."),
+    "privacy": (
+        "consult.cli_privacy",
+        "privacy_app",
+        "Persoonsgegevens: inzage, verwijdering en bewaartermijnen.",
+    ),
 }
 
 

@@ -102,6 +102,24 @@ def pseudonymise_details(
         session.execute(text(f"SELECT set_config('{PG_SETTING}', 'off', true)"))
 
 
+def forget_people(session: Session, round_id: int) -> int:
+    """The retention route: detach a round's entries from the people they were about (the
+    same narrow exception as `pseudonymise_details`). Returns how many entries."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text(f"SELECT set_config('{PG_SETTING}', 'on', true)"))
+    table = _table()
+    result = session.execute(
+        update(table)
+        .where(table.c.round_id == round_id, table.c.person_id.is_not(None))
+        .values(person_id=None)
+        .execution_options(**{PSEUDONYMISE: True})
+    )
+    if dialect == "postgresql":
+        session.execute(text(f"SELECT set_config('{PG_SETTING}', 'off', true)"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def _table() -> Table:
     table = AuditEntry.__table__
     assert isinstance(table, Table)
