@@ -114,6 +114,8 @@ PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "suppressed_address": frozenset({"email"}),
     "calendar_reply": frozenset({"invitation_id", "sender", "attendee", "delegated_to"}),
     "audit_entry": frozenset({"person_id", "actor", "details"}),
+    # must_place: the addresses of people who must be placed.
+    "round": frozenset({"spec"}),
 }
 
 # Columns that look personal but are not an invitee's data, and why.
@@ -335,6 +337,7 @@ def export_person(session: Session, ctx: App, email: str, now: datetime) -> Pers
         ),
         "calendar_reply": _rows(session, t("calendar_reply"), _reply_filter(h)),
         "audit_entry": _rows(session, t("audit_entry"), _audit_filter(h)),
+        "round": _rows(session, t("round"), Round.id.in_(_must_place_rounds(session, h.email))),
     }
     result = PersonExport(
         person_id=h.person_id,
@@ -352,6 +355,15 @@ def export_person(session: Session, ctx: App, email: str, now: datetime) -> Pers
         details={"rows": {name: len(rows) for name, rows in tables.items() if rows}},
     )
     return result
+
+
+def _must_place_rounds(session: Session, email: str) -> list[int]:
+    """Rounds whose spec names the address among the people who must be placed."""
+    return [
+        rnd.id
+        for rnd in session.scalars(select(Round))
+        if any(str(e).strip().lower() == email for e in rnd.spec.get("must_place") or [])
+    ]
 
 
 def _reports_showing(session: Session, ctx: App, h: Holdings) -> list[dict[str, Any]]:
@@ -441,6 +453,7 @@ def _titles() -> dict[str, str]:
         "suppressed_address": pgettext("export section", "Blocked address"),
         "calendar_reply": pgettext("export section", "Calendar replies"),
         "audit_entry": pgettext("export section", "Audit log entries about you"),
+        "round": pgettext("export section", "Rounds in which you must be placed"),
     }
 
 
@@ -460,6 +473,7 @@ _SHOWN: dict[str, tuple[str, ...]] = {
     "building_block": ("id", "round_id", "title", "status", "quote_ids"),
     "outbox_message": ("kind", "created_at", "status", "sent_at", "last_error", "subject"),
     "suppressed_address": ("email", "reason", "created_at"),
+    "round": ("slug", "name"),
     "calendar_reply": ("received_at", "partstat", "outcome", "reason"),
     "audit_entry": ("at", "actor", "action", "round_id", "details"),
 }
@@ -505,6 +519,7 @@ def _heading(column: str) -> str:
         "actor": pgettext("export column", "who"),
         "action": pgettext("export column", "what"),
         "details": pgettext("export column", "details"),
+        "slug": pgettext("export column", "short name"),
     }
     return headings.get(column, column)
 
@@ -648,6 +663,13 @@ def erase_person(
         "session_attendee", delete(SessionAttendee).where(SessionAttendee.person_id == h.person_id)
     )
     remove("invitation", delete(Invitation).where(Invitation.id.in_(h.invitation_ids)))
+    # A round's spec may name them as someone who must be placed.
+    for rnd in session.scalars(
+        select(Round).where(Round.id.in_(_must_place_rounds(session, h.email)))
+    ):
+        kept = [e for e in rnd.spec["must_place"] if str(e).strip().lower() != h.email]
+        rnd.spec = {**rnd.spec, "must_place": kept}
+        count("round", 1)
     session.execute(delete(Person).where(Person.id == h.person_id))
     count("person", 1)
     session.expunge(person)
