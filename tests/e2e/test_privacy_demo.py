@@ -114,9 +114,7 @@ def _quoted_by_name(db: Database) -> tuple[str, str]:
         quoted = {
             q
             for ids in session.scalars(
-                select(BuildingBlock.quote_ids).where(
-                    BuildingBlock.status == BlockStatus.APPROVED
-                )
+                select(BuildingBlock.quote_ids).where(BuildingBlock.status == BlockStatus.APPROVED)
             )
             for q in ids
         }
