@@ -2,8 +2,8 @@
 
 The command line names the person at the keyboard (CONSULT_ACTOR or the login name), a
 workplace request its signed-in account; the service's flows act as "system". An invitee acts
-through their personal link or calendar, and is named by invitation: "invitee:<id>". Light on
-purpose: `consult --help` imports it.
+through their personal link or calendar, and is named by invitation (models.audit.invitee).
+Light on purpose: `consult --help` imports it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,3 @@ def acting_as(name: str) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
-
-
-def invitee(invitation_id: int) -> str:
-    return f"invitee:{invitation_id}"

@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -25,22 +25,24 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
 from consult.actors import set_actor
-from consult.cli_common import command_actor, console, err, show_mailing, working
+from consult.cli_common import RoundArg, command_actor, console, err, show_mailing, working
 from consult.cli_common import fail as _fail
+from consult.i18n import current_language, ngettext, pgettext, use_language
+from consult.i18n import gettext as _
 
 # Command groups that live in their own module, loaded when that group runs: `consult --help`
 # and `consult round status` never import the solver, SQLAlchemy's models or Prefect. The short
 # line is what `consult --help` lists; the group's own help is in its module.
 LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
-    "blocks": ("consult.cli_blocks", "blocks_app", "Bouwstenen beoordelen."),
-    "synth": ("consult.cli_synth", "synth_app", "De groepering meten tegen een gelabeld bestand."),
-    "replies": ("consult.cli_replies", "replies_app", "Agenda-antwoorden uit de mailbox."),
-    "schedule": ("consult.cli_schedule", "schedule_app", "Indeling van sessies."),
-    "audit": ("consult.cli_audit", "audit_app", "Het auditlogboek: wie deed wat en wanneer."),
+    "blocks": ("consult.cli_blocks", "blocks_app", _("Review building blocks.")),
+    "synth": ("consult.cli_synth", "synth_app", _("Measure the grouping against a labelled file.")),
+    "replies": ("consult.cli_replies", "replies_app", _("Calendar replies from the mailbox.")),
+    "schedule": ("consult.cli_schedule", "schedule_app", _("Scheduling of sessions.")),
+    "audit": ("consult.cli_audit", "audit_app", _("The audit log: who did what, when.")),
     "privacy": (
         "consult.cli_privacy",
         "privacy_app",
-        "Persoonsgegevens: inzage, verwijdering en bewaartermijnen.",
+        _("Personal data: export, erasure and retention periods."),
     ),
 }
 
@@ -89,7 +91,7 @@ DEBUG = _Debug()
 
 
 def _foreseeable(exc: Exception) -> str:
-    """A Dutch line for an error a user can run into (no traceback; --debug shows it)."""
+    """One line for an error a user can run into (no traceback; --debug shows it)."""
     from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError
 
@@ -98,18 +100,28 @@ def _foreseeable(exc: Exception) -> str:
     if isinstance(exc, ConfigFileMissing):
         return str(exc)
     if isinstance(exc, OperationalError):
-        return f"de database is niet bereikbaar: {exc.orig}. Meer details met --debug."
+        return _(
+            "the database cannot be reached: %(reason)s. More details with --debug.",
+            reason=exc.orig,
+        )
     if isinstance(exc, ValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        return f"de configuratie klopt niet ({problems}). Zie config/consult.example.toml."
-    return f"onverwachte fout: {type(exc).__name__}: {exc}. Meer details met --debug."
+        return _(
+            "the configuration is not right (%(problems)s). See config/consult.example.toml.",
+            problems=problems,
+        )
+    return _(
+        "unexpected error: %(kind)s: %(error)s. More details with --debug.",
+        kind=type(exc).__name__,
+        error=exc,
+    )
 
 
 app = typer.Typer(
     cls=_LazyGroup,
-    help="consult: thematische consultatierondes van de Commissie Werken in de Zorg.",
+    help=_("consult: themed consultation rounds of the Commissie Werken in de Zorg."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -119,13 +131,13 @@ app = typer.Typer(
 def _options(
     debug: Annotated[
         bool,
-        typer.Option("--debug", help="Bij een fout: logregels en de volledige traceback."),
+        typer.Option("--debug", help=_("On an error: log lines and the full traceback.")),
     ] = False,
 ) -> None:
     DEBUG.on = debug
     # Who the audit log names for what this command changes.
     set_actor(command_actor())
-    # Library log lines (English, per message) would drown the command's own Dutch summary;
+    # Library log lines (English, per message) would drown the command's own summary;
     # with --debug they are shown.
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.ERROR,
@@ -134,11 +146,13 @@ def _options(
     )
 
 
-db_app = typer.Typer(help="Database.", no_args_is_help=True)
-registry_app = typer.Typer(help="The registry of organisations and people.", no_args_is_help=True)
-round_app = typer.Typer(help="Consultation rounds.", no_args_is_help=True)
-input_app = typer.Typer(help="Contributions from invitees.", no_args_is_help=True)
-outbox_app = typer.Typer(help="Outgoing mail.", no_args_is_help=True)
+db_app = typer.Typer(help=_("The database and its migrations."), no_args_is_help=True)
+registry_app = typer.Typer(
+    help=_("The registry of organisations and people."), no_args_is_help=True
+)
+round_app = typer.Typer(help=_("Consultation rounds."), no_args_is_help=True)
+input_app = typer.Typer(help=_("Contributions from invitees."), no_args_is_help=True)
+outbox_app = typer.Typer(help=_("Outgoing mail."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(registry_app, name="registry")
 app.add_typer(round_app, name="round")
@@ -163,9 +177,8 @@ def _round_id(slug: str) -> int:
             raise _fail(str(exc)) from exc
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=_("Apply all database migrations."))
 def db_upgrade() -> None:
-    """Apply all database migrations."""
     from consult.app.context import current
     from consult.mail.outbox import seal_raw_links
     from models.migrate import upgrade
@@ -176,22 +189,44 @@ def db_upgrade() -> None:
     # Mail queued before links were sealed: only here is both the new schema and the key known.
     with app.db.unit_of_work() as session:
         sealed = seal_raw_links(session, app.sealer)
-    console.print(f"Database bijgewerkt: [bold]{escape(settings.database_url)}[/]")
+    url = f"[bold]{escape(settings.database_url)}[/]"
+    console.print(_("Database updated: %(url)s", url=url))
     if sealed:
-        console.print(f"Persoonlijke links versleuteld in {sealed} wachtende berichten")
+        console.print(
+            ngettext(
+                "Personal links sealed in %(num)s waiting message",
+                "Personal links sealed in %(num)s waiting messages",
+                sealed,
+            )
+        )
 
 
-@registry_app.command("import")
+@registry_app.command(
+    "import",
+    help=_(
+        "Import the registry; stores valid rows and reports every rejected row (exit 1 if any)."
+    ),
+)
 def registry_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV or .xlsx with organisation, sector, region, name, email, role, language"
+            metavar=_("FILE"),
+            help=_("CSV or .xlsx with organisation, sector, region, name, email, role, language"),
         ),
     ],
-    language: Annotated[str, typer.Option(help="Language of the error report (nl/en)")] = "nl",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help=_("Language of the report on the file (nl/en); default: the command line's")
+        ),
+    ] = None,
 ) -> None:
-    """Import the registry; stores valid rows and reports every rejected row (exit 1 if any)."""
+    with use_language(language or current_language()):
+        _import_registry(file)
+
+
+def _import_registry(file: Path) -> None:
     from consult.app.context import current
     from consult.app.registry import import_file
     from consult.registry.parsing import RegistryFileError, format_error
@@ -202,29 +237,37 @@ def registry_import(
             parsed, counts = import_file(session, ctx, file)
     except RegistryFileError as exc:
         raise _fail(str(exc), 2) from exc
-    lang: Literal["nl", "en"] = "en" if language == "en" else "nl"
     console.print(
-        f"{len(parsed.rows)} geldige rijen: {counts.created} nieuw, {counts.updated} bijgewerkt, "
-        f"{counts.unchanged} ongewijzigd."
+        ngettext(
+            "%(num)s valid row: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
+            "%(num)s valid rows: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
+            len(parsed.rows),
+            created=counts.created,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+        )
     )
     if parsed.errors:
         rejected = len(parsed.rejected_rows())
-        table = Table(title=f"{rejected} {'rij' if rejected == 1 else 'rijen'} afgewezen")
-        table.add_column("rij", justify="right")
-        table.add_column("kolom")
-        table.add_column("reden")
+        table = Table(title=ngettext("%(num)s row rejected", "%(num)s rows rejected", rejected))
+        table.add_column(pgettext("rejected rows column", "row"), justify="right")
+        table.add_column(pgettext("rejected rows column", "column"))
+        table.add_column(pgettext("rejected rows column", "reason"))
         for error in parsed.errors:
-            table.add_row(str(error.row), error.column, escape(format_error(error, lang)))
+            reason = format_error(error, current_language())
+            table.add_row(str(error.row), error.column, escape(reason))
         err.print(table)
         raise typer.Exit(1)
 
 
-@registry_app.command("correct-address")
+@registry_app.command(
+    "correct-address",
+    help=_("Give a person a corrected address: mail that was held back or bounced goes there."),
+)
 def registry_correct_address(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="The address that bounced")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="The person's right address")],
+    old: Annotated[str, typer.Argument(metavar=_("OLD"), help=_("The address that bounced"))],
+    new: Annotated[str, typer.Argument(metavar=_("NEW"), help=_("The person's right address"))],
 ) -> None:
-    """Give a person a corrected address: mail that was held back or bounced goes there."""
     from consult.app.context import current
     from consult.app.registry import AddressError, correct_address
 
@@ -234,17 +277,22 @@ def registry_correct_address(
     except AddressError as exc:
         raise _fail(str(exc), 1) from exc
     console.print(
-        f"Adres verbeterd; {n} berichten staan klaar voor {escape(new.strip().lower())}. "
-        "Verstuur ze met `consult outbox send`."
+        ngettext(
+            "Address corrected; %(num)s message is queued for %(address)s. Send it with "
+            "`consult outbox send`.",
+            "Address corrected; %(num)s messages are queued for %(address)s. Send them with "
+            "`consult outbox send`.",
+            n,
+            address=escape(new.strip().lower()),
+        )
     )
 
 
-@round_app.command("launch")
+@round_app.command("launch", help=_("Create a round, its candidate slots and its invitations."))
 def round_launch(
-    spec: Annotated[Path, typer.Argument(help="Round spec (TOML)")],
-    seed: Annotated[int, typer.Option(help="Tie-breaker for the invitee selection")] = 0,
+    spec: Annotated[Path, typer.Argument(metavar=_("SPEC"), help=_("Round spec (TOML)"))],
+    seed: Annotated[int, typer.Option(help=_("Tie-breaker for the invitee selection"))] = 0,
 ) -> None:
-    """Create a round, its candidate slots and its invitations."""
     from consult.app import launch
     from consult.app.context import current
     from consult.rounds.launch import LaunchError
@@ -258,7 +306,7 @@ def round_launch(
     if calendar.errors:
         raise _fail(f"{spec}: " + "; ".join(calendar.errors), 2)
     for warning in calendar.warnings:
-        err.print(f"Let op: {escape(warning)}")
+        err.print(_("Note:") + " " + escape(warning))
     ctx = current()
     try:
         with ctx.db.unit_of_work() as session:
@@ -266,111 +314,133 @@ def round_launch(
     except LaunchError as exc:
         raise _fail(str(exc)) from exc
     console.print(
-        f"Ronde gestart (id {result.round_id}): {result.invitations_total} uitnodigingen, "
-        f"{result.slots_created} nieuwe tijdsloten."
+        _(
+            "Round launched (id %(id)s): %(invitations)s, %(slots)s.",
+            id=result.round_id,
+            invitations=ngettext(
+                "%(num)s invitation", "%(num)s invitations", result.invitations_total
+            ),
+            slots=ngettext("%(num)s new slot", "%(num)s new slots", result.slots_created),
+        )
     )
 
 
-@round_app.command("invite")
-def round_invite(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Send the invitation emails that have not gone out yet."""
+@round_app.command("invite", help=_("Send the invitation emails that have not gone out yet."))
+def round_invite(round_slug: RoundArg) -> None:
     from consult.app.context import current
     from consult.app.invitations import send_invitations
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working("Uitnodigingen klaarzetten en versturen"):
+    with working(_("Queueing and sending invitations")):
         mailing = asyncio.run(send_invitations(ctx, round_id))
-    show_mailing(ctx, "Uitnodigingen", *mailing)
+    show_mailing(ctx, _("Invitations"), *mailing)
 
 
-@round_app.command("schedule")
-def round_schedule(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Place accepted invitees into sessions and send their calendar invitations."""
+@round_app.command(
+    "schedule",
+    help=_("Place accepted invitees into sessions and send their calendar invitations."),
+)
+def round_schedule(round_slug: RoundArg) -> None:
     from consult.app import scheduling
     from consult.app.calendar import send_calendar_invites
     from consult.app.context import current
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working("Sessies indelen"), ctx.db.unit_of_work() as session:
+    with working(_("Scheduling sessions")), ctx.db.unit_of_work() as session:
         placed = scheduling.schedule(session, ctx, round_id, _now()).summary()
     _show(placed)
-    with working("Agendaberichten versturen"):
+    with working(_("Sending calendar messages")):
         mailing = asyncio.run(send_calendar_invites(ctx, round_id, _now()))
-    show_mailing(ctx, "Agendaberichten", *mailing)
+    show_mailing(ctx, _("Calendar messages"), *mailing)
 
 
-@round_app.command("synthesise")
-def round_synthesise(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Group contributions per theme into draft building blocks."""
+@round_app.command(
+    "synthesise", help=_("Group contributions per theme into draft building blocks.")
+)
+def round_synthesise(round_slug: RoundArg) -> None:
     from consult.app import synthesis
     from consult.app.context import current
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working("Bouwstenen samenstellen"), ctx.db.unit_of_work() as session:
+    with working(_("Compiling building blocks")), ctx.db.unit_of_work() as session:
         result = synthesis.synthesise(session, ctx, round_id)
     _show({"blocks": result.blocks, "assigned": result.assigned, "unassigned": result.unassigned})
 
 
-@app.command("report")
-def report(
-    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
-    language: Annotated[str, typer.Option(help="nl or en")] = "nl",
-    drafts: Annotated[bool, typer.Option(help="Also show blocks not yet approved")] = False,
-) -> None:
-    """Write the building-block report: Word, HTML, Markdown, charts and a JSON export."""
-    _compile_report(round_slug, language, drafts)
+ReportLanguage = Annotated[
+    str | None,
+    typer.Option(help=_("Language of the report (nl/en); default: the command line's")),
+]
+Drafts = Annotated[bool, typer.Option(help=_("Also show blocks not yet approved"))]
 
 
-@round_app.command("report")
+@app.command(
+    "report",
+    help=_("Write the building-block report: Word, HTML, Markdown, charts and a JSON export."),
+)
+def report(round_slug: RoundArg, language: ReportLanguage = None, drafts: Drafts = False) -> None:
+    _compile_report(round_slug, language or current_language(), drafts)
+
+
+@round_app.command("report", help=_("Write the building-block report (same as `consult report`)."))
 def round_report(
-    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
-    language: Annotated[str, typer.Option(help="nl or en")] = "nl",
-    drafts: Annotated[bool, typer.Option(help="Also show blocks not yet approved")] = False,
+    round_slug: RoundArg, language: ReportLanguage = None, drafts: Drafts = False
 ) -> None:
-    """Write the building-block report (same as `consult report`)."""
-    _compile_report(round_slug, language, drafts)
+    _compile_report(round_slug, language or current_language(), drafts)
 
 
 def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
     # One body for `consult report` and the older `consult round report`.
     if language not in ("nl", "en"):
-        raise _fail(f"--language verwacht nl of en, niet '{language}'", 2)
+        raise _fail(_("--language expects nl or en, not '%(value)s'", value=language), 2)
     from consult.app import reports
     from consult.app.context import current
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working("Rapport schrijven"), ctx.db.unit_of_work() as session:
+    with working(_("Writing the report")), ctx.db.unit_of_work() as session:
         files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
-    table = Table(title="Rapport geschreven", show_header=False)
+    table = Table(title=_("Report written"), show_header=False)
     table.add_column(style="bold")
     table.add_column()
     for kind in ("docx", "html", "markdown", "json"):
         if kind in files:
             table.add_row(REPORT_FILE_LABELS[kind], escape(files[kind]))
     # The coverage charts (coverage-<theme>.png) sit next to the report files.
-    table.add_row("Map", escape(str(Path(files["html"]).parent)))
+    table.add_row(pgettext("report files", "Folder"), escape(str(Path(files["html"]).parent)))
     console.print(table)
 
 
-NARROW_HEADINGS = {
-    "uitgenodigd": "uitge-\nnodigd",
-    "geantwoord": "geant-\nwoord",
-    "ingedeeld": "inge-\ndeeld",
-    "inbreng": "in-\nbreng",
-    "bouwstenen": "bouw-\nstenen",
-}
+# The columns of the per-theme table by id, in the order of consult.app.status.theme_columns.
+STATUS_COLUMNS = ("theme", "invited", "answered", "yes", "scheduled", "input", "blocks")
+
+
+def narrow_heading(column: str) -> str | None:
+    """A long heading hyphenated on two lines: seven columns then fit in 80 characters."""
+    headings = {
+        "invited": pgettext("status column, narrow", "invited"),
+        "answered": pgettext("status column, narrow", "answered"),
+        "scheduled": pgettext("status column, narrow", "scheduled"),
+        "input": pgettext("status column, narrow", "input"),
+        "blocks": pgettext("status column, narrow", "building blocks"),
+    }
+    return headings.get(column)
+
 
 REPORT_FILE_LABELS = {"docx": "Word", "html": "HTML", "markdown": "Markdown", "json": "JSON"}
 
 
-@round_app.command("status")
-def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered
-    addresses; what happens now and at the next deadlines."""
+@round_app.command(
+    "status",
+    help=_(
+        "Per theme: invited, answered, accepted, scheduled, input and blocks; undelivered "
+        "addresses; what happens now and at the next deadlines."
+    ),
+)
+def round_status_cmd(round_slug: RoundArg) -> None:
     from consult.app.context import current
     from consult.app.status import (
         round_status,
@@ -386,20 +456,19 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
     with current().db.unit_of_work() as session:
         view = round_status(session, round_id)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
-    for index, column in enumerate(theme_columns()):
-        if index == 0:
-            table.add_column(column, ratio=1, min_width=20)
+    for column, heading in zip(STATUS_COLUMNS, theme_columns(), strict=True):
+        if column == "theme":
+            table.add_column(heading, ratio=1, min_width=20)
         else:
-            # Hyphenated headings on two lines keep seven columns inside 80 characters.
-            table.add_column(NARROW_HEADINGS.get(column, column), justify="right", no_wrap=True)
+            table.add_column(narrow_heading(column) or heading, justify="right", no_wrap=True)
     for t in view.themes:
         table.add_row(*theme_row(t))
     console.print(table)
     warning = unplaced_warning(view)
     if warning:
-        console.print(f"[bold yellow]Let op:[/] {escape(warning)}")
+        console.print("[bold yellow]" + _("Note:") + "[/] " + escape(warning))
     if view.undelivered:
-        failed = Table(title="Niet afgeleverd")
+        failed = Table(title=_("Not delivered"))
         for column in undelivered_columns():
             failed.add_column(column)
         for line in view.undelivered:
@@ -407,34 +476,43 @@ def round_status_cmd(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]
         console.print(failed)
         if any(line.bounced for line in view.undelivered):
             console.print(
-                "Geblokkeerde adressen krijgen geen mail meer; verbeter het adres met "
-                "`consult registry correct-address OUD NIEUW` of geef het vrij met "
-                "`consult outbox unsuppress ADRES`."
+                _(
+                    "Blocked addresses get no more mail; correct the address with "
+                    "`consult registry correct-address OLD NEW` or release it with "
+                    "`consult outbox unsuppress ADDRESS`."
+                )
             )
-    steps = Table(title="Wat de service doet")
-    steps.add_column("wanneer")
-    steps.add_column("wat")
+    steps = Table(title=_("What the service does"))
+    steps.add_column(pgettext("steps column", "when"))
+    steps.add_column(pgettext("steps column", "what"))
     if not view.automated:
-        steps.add_row("—", "niets vanzelf: [automation] enabled = false in de rondespecificatie")
+        steps.add_row(
+            "—", escape(_("nothing by itself: [automation] enabled = false in the round spec"))
+        )
     for what in view.due_now:
-        steps.add_row("nu", escape(what))
+        steps.add_row(pgettext("steps column", "now"), escape(what))
     for step in view.next_steps:
         steps.add_row(step_when(step), escape(step.what))
     if steps.row_count:
         console.print(steps)
 
 
-@input_app.command("import")
+@input_app.command(
+    "import",
+    help=_("Store contributions from a file; reports every rejected row (exit 1 if any)."),
+)
 def input_import(
-    round_slug: Annotated[str, typer.Argument(metavar="ROUND")],
+    round_slug: RoundArg,
     file: Annotated[
         Path,
-        typer.Argument(help="CSV or .jsonl: email, theme, kind, text, language, quote_permission"),
+        typer.Argument(
+            metavar=_("FILE"),
+            help=_("CSV or .jsonl: email, theme, kind, text, language, quote_permission"),
+        ),
     ],
 ) -> None:
-    """Store contributions from a file; reports every rejected row (exit 1 if any)."""
     if not file.is_file():
-        raise _fail(f"{file}: bestand niet gevonden", 2)
+        raise _fail(_("%(file)s: file not found", file=file), 2)
     from consult.app import contributions
     from consult.app.context import current
     from consult.contributions.intake import InputFileError
@@ -442,145 +520,200 @@ def input_import(
     round_id = _round_id(round_slug)
     ctx = current()
     try:
-        with working("Inbreng inlezen"), ctx.db.unit_of_work() as session:
+        with working(_("Reading input")), ctx.db.unit_of_work() as session:
             result = contributions.collect_file(session, ctx, round_id, file)
     except InputFileError as exc:
         raise _fail(f"{file}: {exc}", 2) from exc
     console.print(
-        f"{result['stored']} bijdragen opgeslagen, {result['already_present']} waren er al."
+        _(
+            "%(stored)s, %(present)s.",
+            stored=ngettext(
+                "%(num)s contribution stored", "%(num)s contributions stored", result["stored"]
+            ),
+            present=ngettext(
+                "%(num)s was there already",
+                "%(num)s were there already",
+                result["already_present"],
+            ),
+        )
     )
     if result["errors"]:
-        table = Table(title="Afgewezen rijen")
-        for column in ("rij", "kolom", "reden"):
-            table.add_column(column)
+        table = Table(title=_("Rejected rows"))
+        table.add_column(pgettext("rejected rows column", "row"))
+        table.add_column(pgettext("rejected rows column", "column"))
+        table.add_column(pgettext("rejected rows column", "reason"))
         for e in result["errors"]:
             table.add_row(str(e["row"]), e["column"], escape(e["reason"]))
         err.print(table)
         raise typer.Exit(1)
 
 
-@outbox_app.command("send")
+@outbox_app.command("send", help=_("Send every message that is due."))
 def outbox_send() -> None:
-    """Send every message that is due."""
     from consult.app import outbox
     from consult.app.context import current
 
     ctx = current()
-    with working("Mail versturen"):
+    with working(_("Sending mail")):
         counts = asyncio.run(outbox.send(ctx))
     console.print(
-        f"verzonden: {counts.sent}, mislukt: {counts.failed}, later opnieuw: {counts.retry_later}"
+        _(
+            "sent: %(sent)s, failed: %(failed)s, retry later: %(later)s",
+            sent=counts.sent,
+            failed=counts.failed,
+            later=counts.retry_later,
+        )
     )
     problem = outbox.unreachable_message(ctx, counts)
     if problem is not None:
         raise _fail(problem)
 
 
-RoundOption = Annotated[str | None, typer.Option("--round", help="Only this round (slug)")]
+RoundOption = Annotated[
+    str | None, typer.Option("--round", metavar=_("ROUND"), help=_("Only this round (slug)"))
+]
 
 
-@outbox_app.command("status")
+@outbox_app.command(
+    "status",
+    help=_(
+        "Messages per state, the oldest one waiting, and recent failures with the server's reply."
+    ),
+)
 def outbox_status(round_slug: RoundOption = None) -> None:
-    """Messages per state, the oldest one waiting, and recent failures with the server's reply."""
     from consult.app.context import current
+    from consult.app.outbox import health
     from consult.i18n import format_datetime
-    from consult.mail.operations import overview, suppressions
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
-        view = overview(session, round_id)
-        blocked = suppressions(session)
+        found = health(session, round_id)
+    view, blocked = found.overview, found.blocked
     labels = {
-        "pending": "wachtend",
-        "sending": "bezig",
-        "sent": "verzonden",
-        "failed": "mislukt",
-        "suppressed": "tegengehouden (adres geblokkeerd)",
+        "pending": pgettext("outbox state", "pending"),
+        "sending": pgettext("outbox state", "sending"),
+        "sent": pgettext("outbox state", "sent"),
+        "failed": pgettext("outbox state", "failed"),
+        "suppressed": pgettext("outbox state", "held back (address blocked)"),
     }
-    table = Table(title="Uitgaande mail")
-    table.add_column("status")
-    table.add_column("aantal", justify="right")
+    language = current_language()
+    table = Table(title=_("Outgoing mail"))
+    table.add_column(pgettext("outbox column", "state"))
+    table.add_column(pgettext("outbox column", "count"), justify="right")
     for status, n in view.counts.items():
         table.add_row(labels.get(status, status), str(n))
     console.print(table)
     if view.oldest_pending:
-        console.print(f"Oudste wachtende bericht: {format_datetime(view.oldest_pending, 'nl')}")
+        oldest = format_datetime(view.oldest_pending, language)
+        console.print(_("Oldest waiting message: %(when)s", when=oldest))
     if view.recent_failures:
-        failed = Table(title="Recent mislukt")
-        for column in ("id", "soort", "adres", "pogingen", "antwoord van de server"):
-            failed.add_column(column)
+        failed = Table(title=_("Recently failed"))
+        failed.add_column(pgettext("outbox column", "id"))
+        failed.add_column(pgettext("outbox column", "kind"))
+        failed.add_column(pgettext("outbox column", "address"))
+        failed.add_column(pgettext("outbox column", "attempts"))
+        failed.add_column(pgettext("outbox column", "server's reply"))
         for f in view.recent_failures:
             failed.add_row(str(f.id), f.kind, escape(f.recipient), str(f.attempts), escape(f.reply))
         console.print(failed)
     if blocked:
-        table = Table(title="Geblokkeerde adressen (onbestelbaar; geen mail tot ze verbeterd zijn)")
-        for column in ("adres", "sinds", "tegengehouden", "antwoord van de server"):
-            table.add_column(column)
+        table = Table(
+            title=_("Blocked addresses (undeliverable; no mail until they are corrected)")
+        )
+        table.add_column(pgettext("outbox column", "address"))
+        table.add_column(pgettext("outbox column", "since"))
+        table.add_column(pgettext("outbox column", "held back"))
+        table.add_column(pgettext("outbox column", "server's reply"))
         for s in blocked:
-            when = format_datetime(s.at, "nl")
+            when = format_datetime(s.at, language)
             table.add_row(escape(s.email), when, str(s.held), escape(s.reply))
         console.print(table)
 
 
-@outbox_app.command("retry-failed")
+@outbox_app.command(
+    "retry-failed",
+    help=_("Queue failed messages again (for example after fixing an address or the relay)."),
+)
 def outbox_retry_failed(round_slug: RoundOption = None) -> None:
-    """Queue failed messages again (for example after fixing an address or the relay)."""
     from consult.app.context import current
-    from consult.mail.operations import retry_failed
+    from consult.app.outbox import retry_failed
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
         n, blocked = retry_failed(session, round_id)
     console.print(
-        f"{n} mislukte berichten staan weer klaar; verstuur ze met `consult outbox send`."
+        ngettext(
+            "%(num)s failed message is queued again; send it with `consult outbox send`.",
+            "%(num)s failed messages are queued again; send them with `consult outbox send`.",
+            n,
+        )
     )
     if blocked:
         console.print(
-            f"{blocked} berichten gaan naar geblokkeerde (onbestelbare) adressen en blijven "
-            "staan: verbeter het adres met `consult registry correct-address OUD NIEUW` of "
-            "geef het vrij met `consult outbox unsuppress ADRES`."
+            ngettext(
+                "%(num)s message goes to a blocked (undeliverable) address and stays: correct "
+                "the address with `consult registry correct-address OLD NEW` or release it with "
+                "`consult outbox unsuppress ADDRESS`.",
+                "%(num)s messages go to blocked (undeliverable) addresses and stay: correct "
+                "the address with `consult registry correct-address OLD NEW` or release it with "
+                "`consult outbox unsuppress ADDRESS`.",
+                blocked,
+            )
         )
 
 
-@outbox_app.command("unsuppress")
+@outbox_app.command(
+    "unsuppress",
+    help=_(
+        "Release an address that bounced (it works again): its held and failed mail is queued. "
+        "For a wrong address use `consult registry correct-address OLD NEW`."
+    ),
+)
 def outbox_unsuppress(
-    email: Annotated[str, typer.Argument(metavar="EMAIL", help="A suppressed address")],
+    email: Annotated[str, typer.Argument(metavar=_("ADDRESS"), help=_("A blocked address"))],
 ) -> None:
-    """Release an address that bounced (it works again): its held and failed mail is queued.
-    For a wrong address use `consult registry correct-address OLD NEW`."""
     from consult.app.context import current
-    from consult.mail.operations import UnknownSuppression, unsuppress
+    from consult.app.outbox import UnknownSuppression, release
 
     try:
         with current().db.unit_of_work() as session:
-            n = unsuppress(session, email)
+            n = release(session, email)
     except UnknownSuppression as exc:
         raise _fail(str(exc), 1) from exc
-    console.print(f"{n} berichten staan weer klaar; verstuur ze met `consult outbox send`.")
+    console.print(
+        ngettext(
+            "%(num)s message is queued again; send it with `consult outbox send`.",
+            "%(num)s messages are queued again; send them with `consult outbox send`.",
+            n,
+        )
+    )
 
 
-@round_app.command("remind")
-def round_remind(round_slug: Annotated[str, typer.Argument(metavar="ROUND")]) -> None:
-    """Remind invitees who have not answered (at the moments set in the round spec)."""
+@round_app.command(
+    "remind",
+    help=_("Remind invitees who have not answered (at the moments set in the round spec)."),
+)
+def round_remind(round_slug: RoundArg) -> None:
     from consult.app.context import current
     from consult.app.reminders import send_reminders
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working("Herinneringen klaarzetten en versturen"):
+    with working(_("Queueing and sending reminders")):
         mailing = asyncio.run(send_reminders(ctx, round_id, _now()))
-    show_mailing(ctx, "Herinneringen", *mailing)
+    show_mailing(ctx, _("Reminders"), *mailing)
 
 
-@app.command()
+@app.command(
+    help=_("Serve the invitee pages (personal links from the emails) and /health."),
+)
 def web(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help=_("Address to listen on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port to listen on"), min=1, max=65535)] = 8000,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (more than 1 needs secret_key)", min=1)
+        int, typer.Option(help=_("Worker processes (more than 1 needs secret_key)"), min=1)
     ] = 1,
 ) -> None:
-    """Serve the invitee pages (personal links from the emails) and /health."""
     import uvicorn
 
     from consult.web.app import create_app
@@ -594,9 +727,10 @@ def web(
     settings = load_settings()
     if workers > 1 and settings.secret_key is None:
         # Each worker would draw its own random secret and refuse the others' forms.
-        raise _fail("--workers above 1 needs secret_key (CONSULT_SECRET_KEY or the config file)")
+        raise _fail(_("--workers above 1 needs secret_key (CONSULT_SECRET_KEY or the config file)"))
+    url = f"http://{host}:{port}"
     console.print(
-        f"Genodigdenpagina's op http://{host}:{port} (links: {escape(settings.base_url)})"
+        _("Invitee pages at %(url)s (links: %(base)s)", url=url, base=escape(settings.base_url))
     )
     # The access log shows every link as /i/… : only the tokens' hashes may be stored anywhere.
     install_link_redaction()
@@ -613,13 +747,17 @@ def web(
         )
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Run the whole service on this machine: a local Prefect server (unless PREFECT_API_URL "
+        "is set), the web app, and every flow with its schedule and triggers. Ctrl-C stops it "
+        "all."
+    ),
+)
 def serve(
-    host: Annotated[str, typer.Option(help="Address the web app listens on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the web app", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help=_("Address the web app listens on"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port of the web app"), min=1, max=65535)] = 8000,
 ) -> None:
-    """Run the whole service on this machine: a local Prefect server (unless PREFECT_API_URL is
-    set), the web app, and every flow with its schedule and triggers. Ctrl-C stops it all."""
     from consult.serve import ServeError, run_service
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -633,50 +771,61 @@ def serve(
         raise _fail(str(exc)) from exc
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Register every flow as a deployment in a process work pool on the Prefect server in "
+        "PREFECT_API_URL, for `prefect worker start --pool POOL` on one or more machines."
+    ),
+)
 def deploy(
     pool: Annotated[
-        str | None, typer.Option(help="Process work pool (default: [service] work_pool)")
+        str | None,
+        typer.Option(help=_("Process work pool (default: the setting service.work_pool)")),
     ] = None,
 ) -> None:
-    """Register every flow as a deployment in a process work pool on the Prefect server in
-    PREFECT_API_URL, for `prefect worker start --pool POOL` on one or more machines."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise _fail("zet PREFECT_API_URL op de Prefect-server waarin de deployments komen", 2)
+        raise _fail(_("set PREFECT_API_URL to the Prefect server that gets the deployments"), 2)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from consult.deploy import register
     from consult.settings import load_settings
 
     settings = load_settings()
-    names = register(settings, pool or settings.service.work_pool)
+    work_pool = pool or settings.service.work_pool
+    names = register(settings, work_pool)
     console.print(
-        f"{len(names)} deployments in werkpool '{escape(pool or settings.service.work_pool)}':"
+        ngettext(
+            "%(num)s deployment in work pool '%(pool)s':",
+            "%(num)s deployments in work pool '%(pool)s':",
+            len(names),
+            pool=escape(work_pool),
+        )
     )
     for name in names:
         console.print(f"  {escape(name)}")
 
 
-@app.command()
+@app.command(
+    help=_("Run a complete consultation round on this machine, with simulated invitees."),
+)
 def demo(
     workspace: Annotated[
-        Path, typer.Option(help="Folder for the demo's config, database, mail and reports")
+        Path, typer.Option(help=_("Folder for the demo's config, database, mail and reports"))
     ] = Path("var/demo"),
     smtp: Annotated[
         str | None,
-        typer.Option(help="HOST:PORT of an SMTP server to send to instead of the built-in one"),
+        typer.Option(help=_("HOST:PORT of an SMTP server to send to instead of the built-in one")),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the generated registry and answers")] = 7,
+    seed: Annotated[int, typer.Option(help=_("Seed for the generated registry and answers"))] = 7,
 ) -> None:
-    """Run a complete consultation round on this machine, with simulated invitees."""
     from consult.demo.run import WorkspaceError, prepare_workspace, run_demo
     from consult.mail.sink import EmlSink
 
     workspace = workspace.resolve()
     host, port = "127.0.0.1", 0
     if smtp:
-        host, _, port_text = smtp.rpartition(":")
+        host, _colon, port_text = smtp.rpartition(":")
         if not host or not port_text.isdigit():
-            raise _fail(f"--smtp verwacht HOST:PORT, niet '{smtp}'", 2)
+            raise _fail(_("--smtp expects HOST:PORT, not '%(value)s'", value=smtp), 2)
         port = int(port_text)
     try:
         prepare_workspace(workspace)
@@ -686,18 +835,7 @@ def demo(
     if sink:
         sink.start()
         port = sink.port
-    labels = {
-        "database": "Database aangemaakt",
-        "registry": "Register gegenereerd en geïmporteerd",
-        "launch": "Ronde gestart",
-        "invitations": "Uitnodigingen verstuurd",
-        "answers": "Antwoorden van genodigden gesimuleerd",
-        "schedule": "Sessies ingedeeld",
-        "calendar": "Agenda-uitnodigingen verstuurd",
-        "input": "Inbreng verzameld",
-        "synthesis": "Bouwstenen samengesteld",
-        "report": "Rapport geschreven",
-    }
+    labels = stage_labels()
     try:
         with Progress(
             SpinnerColumn(),
@@ -708,7 +846,7 @@ def demo(
             console=console,
             transient=False,
         ) as progress:
-            bar = progress.add_task("Demo-ronde", total=len(labels))
+            bar = progress.add_task(_("Demo round"), total=len(labels))
 
             def on_stage(name: str, figures: dict[str, Any]) -> None:
                 progress.console.print(f"[green]✓[/] {labels[name]}: {_figures(figures)}")
@@ -718,52 +856,74 @@ def demo(
     finally:
         if sink:
             sink.stop()
-    summary = Table(title="Samenvatting demo-ronde", show_header=False)
+    summary = Table(title=_("Demo round summary"), show_header=False)
     summary.add_column(style="bold")
     summary.add_column()
     for name, figures in result.stages.items():
         if name not in ("database", "report"):
             summary.add_row(labels[name], _figures(figures))
-    summary.add_row("Mail", str(result.mail_dir) if not smtp else f"verzonden naar {smtp}")
-    summary.add_row("Rapport", str(Path(result.report_files["html"]).parent))
-    summary.add_row("Configuratie", f"CONSULT_CONFIG={workspace / 'consult.toml'}")
+    mail = str(result.mail_dir) if not smtp else _("sent to %(server)s", server=smtp)
+    summary.add_row(pgettext("demo summary", "Mail"), mail)
+    report_dir = str(Path(result.report_files["html"]).parent)
+    summary.add_row(pgettext("demo summary", "Report"), report_dir)
+    config = f"CONSULT_CONFIG={workspace / 'consult.toml'}"
+    summary.add_row(pgettext("demo summary", "Configuration"), config)
     console.print(summary)
 
 
-FIGURE_LABELS = {
-    "url": "database",
-    "organisations": "organisaties",
-    "people": "personen",
-    "rejected": "afgewezen",
-    "round_id": "ronde-id",
-    "queued": "klaargezet",
-    "sent": "verzonden",
-    "failed": "mislukt",
-    "retry_later": "later opnieuw",
-    "accepted": "ja",
-    "declined": "nee",
-    "no_answer": "geen antwoord",
-    "sessions_created": "sessies",
-    "attendees_added": "ingedeeld",
-    "sessions_cancelled": "sessies geannuleerd",
-    "attendees_removed": "uit een sessie gehaald",
-    "moved": "verplaatst",
-    "existing_changed": "bestaande deelnemers met gewijzigde agenda",
-    "unplaced": "niet ingedeeld",
-    "slots_ticked": "tijden aangevinkt",
-    "stored": "opgeslagen",
-    "already_present": "al aanwezig",
-    "errors": "fouten",
-    "blocks": "bouwstenen",
-    "assigned": "toegewezen",
-    "unassigned": "niet toegewezen",
-    "folder": "map",
-}
+def stage_labels() -> dict[str, str]:
+    """What each stage of the demo did, by the stage's name."""
+    return {
+        "database": _("Database created"),
+        "registry": _("Registry generated and imported"),
+        "launch": _("Round launched"),
+        "invitations": _("Invitations sent"),
+        "answers": _("Invitees' answers simulated"),
+        "schedule": _("Sessions scheduled"),
+        "calendar": _("Calendar invitations sent"),
+        "input": _("Input collected"),
+        "synthesis": _("Building blocks compiled"),
+        "report": _("Report written"),
+    }
+
+
+def figure_labels() -> dict[str, str]:
+    """The words for the figures the use cases return, by key."""
+    return {
+        "url": pgettext("figure", "database"),
+        "organisations": pgettext("figure", "organisations"),
+        "people": pgettext("figure", "people"),
+        "rejected": pgettext("figure", "rejected"),
+        "round_id": pgettext("figure", "round id"),
+        "queued": pgettext("figure", "queued"),
+        "sent": pgettext("figure", "sent"),
+        "failed": pgettext("figure", "failed"),
+        "retry_later": pgettext("figure", "retry later"),
+        "accepted": pgettext("figure", "yes"),
+        "declined": pgettext("figure", "no"),
+        "no_answer": pgettext("figure", "no answer"),
+        "sessions_created": pgettext("figure", "sessions"),
+        "attendees_added": pgettext("figure", "scheduled"),
+        "sessions_cancelled": pgettext("figure", "sessions cancelled"),
+        "attendees_removed": pgettext("figure", "taken out of a session"),
+        "moved": pgettext("figure", "moved"),
+        "existing_changed": pgettext("figure", "existing participants with a changed calendar"),
+        "unplaced": pgettext("figure", "not scheduled"),
+        "slots_ticked": pgettext("figure", "times ticked"),
+        "stored": pgettext("figure", "stored"),
+        "already_present": pgettext("figure", "already present"),
+        "errors": pgettext("figure", "errors"),
+        "blocks": pgettext("figure", "building blocks"),
+        "assigned": pgettext("figure", "assigned"),
+        "unassigned": pgettext("figure", "not assigned"),
+        "folder": pgettext("figure", "folder"),
+    }
 
 
 def _figures(figures: dict[str, Any]) -> str:
+    labels = figure_labels()
     return ", ".join(
-        f"{FIGURE_LABELS.get(k, k)}: {escape(str(v))}"
+        f"{labels.get(k, k)}: {escape(str(v))}"
         for k, v in figures.items()
         if not isinstance(v, list)
     )

@@ -1,5 +1,5 @@
-"""What every command module shares: the consoles, failing with a clear message, and who is
-acting."""
+"""What every command module shares: the language, the consoles, failing with a clear message,
+and who is acting."""
 
 from __future__ import annotations
 
@@ -7,26 +7,37 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from consult.i18n import gettext as _
+from consult.i18n import set_language
+
 if TYPE_CHECKING:
     from consult.app.context import AppContext
     from consult.mail.outbox import SendCounts
+
+# Settings.default_language. Read here, before any help text is translated (they are when the
+# command modules load), and from the environment alone: loading the settings would slow down
+# `consult --help`.
+LANGUAGE_ENV = "CONSULT_DEFAULT_LANGUAGE"
+set_language(os.environ.get(LANGUAGE_ENV))
 
 console = Console()
 err = Console(stderr=True)
 
 ACTOR_ENV = "CONSULT_ACTOR"
 
+RoundArg = Annotated[str, typer.Argument(metavar=_("ROUND"), help=_("Slug of the round"))]
+
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     # Messages quote user data (names, titles, addresses such as "jan[at]zorg.nl", server
     # answers); rich would read "[...]" in them as markup and silently drop it.
-    err.print(f"[bold red]Fout:[/] {escape(message)}")
+    err.print("[bold red]" + _("Error:") + "[/] " + escape(message))
     return typer.Exit(code)
 
 
@@ -37,7 +48,7 @@ def actor(by: str | None, doing: str) -> str:
     try:
         return getpass.getuser()
     except (OSError, KeyError) as exc:  # no login name in this environment (some containers)
-        raise fail(f"geef met --by NAAM aan wie {doing}", 2) from exc
+        raise fail(_("say with --by NAME who %(doing)s", doing=doing), 2) from exc
 
 
 def command_actor() -> str:
@@ -57,8 +68,15 @@ def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) ->
     from consult.app.outbox import unreachable_message
 
     console.print(
-        f"{what}: {queued} klaargezet, {counts.sent} verstuurd, {counts.failed} mislukt, "
-        f"{counts.retry_later} later opnieuw."
+        _(
+            "%(what)s: %(queued)s queued, %(sent)s sent, %(failed)s failed, %(later)s to retry "
+            "later.",
+            what=what,
+            queued=queued,
+            sent=counts.sent,
+            failed=counts.failed,
+            later=counts.retry_later,
+        )
     )
     problem = unreachable_message(ctx, counts)
     if problem is not None:

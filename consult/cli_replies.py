@@ -17,27 +17,34 @@ from rich.table import Table
 
 from consult.cli_common import ACTOR_ENV, actor, console, err
 from consult.cli_common import fail as _fail
-from consult.i18n import AMSTERDAM
+from consult.i18n import AMSTERDAM, ngettext, pgettext
+from consult.i18n import gettext as _
 from consult.settings import load_settings
 from models import ReplyOutcome
 
 replies_app = typer.Typer(
-    help="Agenda-antwoorden van genodigden (iTIP REPLY) uit de mailbox van het secretariaat: "
-    "ophalen en toepassen, en de apart gezette antwoorden beoordelen.",
+    help=_(
+        "Invitees' calendar replies (iTIP REPLY) from the secretariat's mailbox: fetch and apply "
+        "them, and review the replies set aside."
+    ),
     no_args_is_help=True,
 )
 
 
-OUTCOME_NL: dict[str, str] = {
-    ReplyOutcome.APPLIED: "toegepast",
-    ReplyOutcome.SET_ASIDE: "apart gezet",
-    ReplyOutcome.RESOLVED: "afgehandeld",
-}
+def outcome_label(outcome: str) -> str:
+    labels: dict[str, str] = {
+        ReplyOutcome.APPLIED: pgettext("reply outcome", "applied"),
+        ReplyOutcome.SET_ASIDE: pgettext("reply outcome", "set aside"),
+        ReplyOutcome.RESOLVED: pgettext("reply outcome", "resolved"),
+    }
+    return labels.get(outcome, outcome)
 
 
-@replies_app.command("poll")
+@replies_app.command(
+    "poll",
+    help=_("Read the new messages in the mailbox once and process the calendar replies."),
+)
 def poll() -> None:
-    """Lees de nieuwe berichten in de mailbox één keer en verwerk de agenda-antwoorden."""
     from consult.app import replies
     from consult.app.context import current
     from consult.events import configured_emitter
@@ -46,9 +53,11 @@ def poll() -> None:
     settings = load_settings()
     if settings.imap is None:
         raise _fail(
-            "er is geen mailbox ingesteld: vul [imap] in het configuratiebestand in "
-            "(zie config/consult.example.toml) of zet CONSULT_IMAP__HOST, "
-            "CONSULT_IMAP__USERNAME en CONSULT_IMAP__PASSWORD",
+            _(
+                "there is no mailbox configured: fill in [imap] in the configuration file "
+                "(see config/consult.example.toml) or set CONSULT_IMAP__HOST, "
+                "CONSULT_IMAP__USERNAME and CONSULT_IMAP__PASSWORD"
+            ),
             2,
         )
     try:
@@ -56,41 +65,52 @@ def poll() -> None:
     except MailboxError as exc:
         raise _fail(str(exc)) from exc
     console.print(
-        f"{counts.messages} nieuwe berichten: {counts.applied} toegepast, "
-        f"{counts.set_aside} apart gezet, {counts.duplicates} al eerder verwerkt, "
-        f"{counts.failed} mislukt."
+        ngettext(
+            "%(num)s new message: %(applied)s applied, %(set_aside)s set aside, %(duplicates)s "
+            "processed before, %(failed)s failed.",
+            "%(num)s new messages: %(applied)s applied, %(set_aside)s set aside, %(duplicates)s "
+            "processed before, %(failed)s failed.",
+            counts.messages,
+            applied=counts.applied,
+            set_aside=counts.set_aside,
+            duplicates=counts.duplicates,
+            failed=counts.failed,
+        )
     )
     if counts.set_aside:
-        console.print("Bekijk de apart gezette antwoorden met [bold]consult replies review[/].")
+        console.print(_("Review the replies set aside with %(command)s.", command=REVIEW_COMMAND))
     if counts.failed:
         for error in counts.errors:
             err.print(f"[red]•[/] {escape(error)}")
         raise typer.Exit(1)
 
 
-@replies_app.command("review")
+REVIEW_COMMAND = "[bold]consult replies review[/]"
+
+
+@replies_app.command(
+    "review",
+    help=_("Show the calendar replies set aside (with --all: every one), or resolve one."),
+)
 def review(
     show_all: Annotated[
-        bool, typer.Option("--all", help="Ook toegepaste en afgehandelde antwoorden")
+        bool, typer.Option("--all", help=_("Also the replies applied and resolved"))
     ] = False,
     resolve_id: Annotated[
         int | None,
-        typer.Option(
-            "--resolve", metavar="ID", help="Markeer dit apart gezette antwoord als afgehandeld"
-        ),
+        typer.Option("--resolve", metavar="ID", help=_("Mark this reply set aside as resolved")),
     ] = None,
     by: Annotated[
         str | None,
         typer.Option(
             "--by",
-            metavar="NAAM",
+            metavar=_("NAME"),
             envvar=ACTOR_ENV,
             show_envvar=True,
-            help="Wie het antwoord afhandelt; zonder --by en CONSULT_ACTOR: de gebruikersnaam.",
+            help=_("Who resolves the reply; without --by and CONSULT_ACTOR: the login name."),
         ),
     ] = None,
 ) -> None:
-    """Toon de apart gezette agenda-antwoorden (met --all: alle), of handel er één af."""
     from consult.app.context import current
     from consult.rounds.calendar_replies import ReviewError, replies_for_review, resolve
 
@@ -100,26 +120,30 @@ def review(
                 row = resolve(session, resolve_id, _actor(by), datetime.now(UTC))
             except ReviewError as exc:
                 raise _fail(str(exc)) from exc
-            console.print(f"Agenda-antwoord {row.id} afgehandeld.")
+            console.print(_("Calendar reply %(id)s resolved.", id=row.id))
             return
         rows = replies_for_review(session, include_all=show_all)
         if not rows:
             console.print(
-                "Geen agenda-antwoorden." if show_all else "Geen apart gezette agenda-antwoorden."
+                _("No calendar replies.") if show_all else _("No calendar replies set aside.")
             )
             return
-        title = "Agenda-antwoorden" if show_all else "Apart gezette agenda-antwoorden"
-        table = Table(title=f"{title} ({len(rows)})")
-        table.add_column("id", justify="right")
-        table.add_column("ontvangen")
-        table.add_column("afzender")
-        table.add_column("attendee")
+        if show_all:
+            title = _("Calendar replies (%(count)s)", count=len(rows))
+        else:
+            title = _("Calendar replies set aside (%(count)s)", count=len(rows))
+        table = Table(title=title)
+        table.add_column(pgettext("replies column", "id"), justify="right")
+        table.add_column(pgettext("replies column", "received"))
+        table.add_column(pgettext("replies column", "sender"))
+        table.add_column(pgettext("replies column", "attendee"))
+        # The names of the iCalendar properties shown, in any language.
         table.add_column("UID")
         table.add_column("SEQ", justify="right")
         table.add_column("PARTSTAT")
         if show_all:
-            table.add_column("uitkomst")
-        table.add_column("reden")
+            table.add_column(pgettext("replies column", "outcome"))
+        table.add_column(pgettext("replies column", "reason"))
         for row in rows:
             cells = [
                 str(row.id),
@@ -135,11 +159,11 @@ def review(
                 ),
             ]
             if show_all:
-                cells.append(OUTCOME_NL.get(row.outcome, row.outcome))
+                cells.append(outcome_label(row.outcome))
             cells.append(escape(row.reason or "—"))
             table.add_row(*cells)
         console.print(table)
 
 
 def _actor(by: str | None) -> str:
-    return actor(by, "het antwoord afhandelt")
+    return actor(by, _("resolves the reply"))

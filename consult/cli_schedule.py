@@ -13,7 +13,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli_common import console, err, fail, show_mailing, working
+from consult.cli_common import RoundArg, console, err, fail, show_mailing, working
+from consult.i18n import gettext as _
+from consult.i18n import ngettext, pgettext
 
 # The solver, SQLAlchemy and the models are imported by the commands that use them, so that
 # `consult --help` and the other commands start at once.
@@ -26,14 +28,14 @@ if TYPE_CHECKING:
     from consult.wiring import App
 
 schedule_app = typer.Typer(
-    help="Indeling van sessies met de optimaliseerder: voorstel bekijken, doorvoeren, "
-    "tijdslot schrappen.",
+    help=_(
+        "Scheduling of sessions with the optimiser: view the proposal, apply it, withdraw a slot."
+    ),
     no_args_is_help=True,
 )
 
-RoundArg = Annotated[str, typer.Argument(metavar="ROUND", help="Slug van de ronde")]
-SeedOpt = Annotated[int, typer.Option(help="Random seed of the solver")]
-BudgetOpt = Annotated[float, typer.Option(help="Deterministic time limit of the solver")]
+SeedOpt = Annotated[int, typer.Option(help=_("Random seed of the solver"))]
+BudgetOpt = Annotated[float, typer.Option(help=_("Deterministic time limit of the solver"))]
 
 T = TypeVar("T")
 
@@ -63,10 +65,14 @@ def _in_round(round_slug: str, work: Callable[[App, Session, int], T], *, commit
     return result[0]
 
 
-@schedule_app.command("preview")
+@schedule_app.command(
+    "preview",
+    help=_(
+        "Show the proposed sessions per theme, their sizes and mix, who is unplaced and why, and "
+        "what would change compared with the sessions planned now, without changing anything."
+    ),
+)
 def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) -> None:
-    """Show the proposed sessions per theme, their sizes and mix, who is unplaced and why, and
-    what would change compared with the sessions planned now, without changing anything."""
     from consult.app import scheduling
     from consult.scheduling.optimiser import SolverOptions
     from models.base import utcnow
@@ -77,28 +83,36 @@ def preview(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) ->
         options = SolverOptions(seed=seed, deterministic_limit=budget)
         return scheduling.preview(session, app, round_id, utcnow(), options)
 
-    with working("Voorstel berekenen"):
+    with working(_("Computing the proposal")):
         rp, solution, changes = _in_round(round_slug, work, commit=False)
     show(rp, solution, changes, saved=False)
 
 
-@schedule_app.command("apply")
+@schedule_app.command(
+    "apply",
+    help=_(
+        "Commit the optimiser's plan and send the calendar invitations, updates and "
+        "cancellations it needs. After a late decline, a withdrawn slot or a late acceptance it "
+        "moves as few people as possible."
+    ),
+)
 def apply(round_slug: RoundArg, seed: SeedOpt = 0, budget: BudgetOpt = 5.0) -> None:
-    """Commit the optimiser's plan and send the calendar invitations, updates and
-    cancellations it needs. After a late decline, a withdrawn slot or a late acceptance it
-    moves as few people as possible."""
     _apply(round_slug, seed, budget)
 
 
-@schedule_app.command("cancel-slot")
+@schedule_app.command(
+    "cancel-slot",
+    help=_(
+        "Withdraw a candidate slot: its sessions are cancelled, their people placed elsewhere "
+        "where possible, and everyone affected gets the calendar message for it."
+    ),
+)
 def cancel_slot(
     round_slug: RoundArg,
-    slot: Annotated[int, typer.Argument(metavar="SLOT", help="Id of the candidate slot")],
+    slot: Annotated[int, typer.Argument(metavar=_("SLOT"), help=_("Id of the candidate slot"))],
     seed: SeedOpt = 0,
     budget: BudgetOpt = 5.0,
 ) -> None:
-    """Withdraw a candidate slot: its sessions are cancelled, their people placed elsewhere
-    where possible, and everyone affected gets the calendar message for it."""
     from consult.app import scheduling
     from consult.rounds.placement import UnknownSlot
 
@@ -109,7 +123,7 @@ def cancel_slot(
             raise fail(str(exc)) from exc
 
     if not _in_round(round_slug, work, commit=True):
-        err.print(f"Tijdslot {slot} was al geschrapt.")
+        err.print(_("Slot %(slot)s was withdrawn already.", slot=slot))
     _apply(round_slug, seed, budget)
 
 
@@ -125,13 +139,13 @@ def _apply(round_slug: str, seed: int, budget: float) -> None:
         options = SolverOptions(seed=seed, deterministic_limit=budget)
         return scheduling.schedule(session, app, round_id, utcnow(), options), round_id
 
-    with working("Indeling berekenen en opslaan"):
+    with working(_("Computing and saving the schedule")):
         result, round_id = _in_round(round_slug, work, commit=True)
     show(result.proposal, result.solution, result.changes, saved=True)
     ctx = current()
-    with working("Agendaberichten versturen"):
+    with working(_("Sending calendar messages")):
         mailing = asyncio.run(send_calendar_invites(ctx, round_id, utcnow()))
-    show_mailing(ctx, "Agendaberichten", *mailing)
+    show_mailing(ctx, _("Calendar messages"), *mailing)
 
 
 def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved: bool) -> None:
@@ -139,17 +153,30 @@ def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved
     from consult.scheduling.model import reason_text
 
     people = {p.id: p for p in rp.problem.people}
-    state = "opgeslagen" if saved else "voorstel, niet opgeslagen"
+    state = pgettext("schedule", "saved") if saved else _("proposal, not saved")
+    name, gap, seconds = f"[bold]{escape(rp.round_name)}[/]", f"{solution.gap:.4%}", solution.wall_s
     console.print(
-        f"[bold]{escape(rp.round_name)}[/] ({escape(rp.round_slug)}): {state}. "
-        f"Ingedeeld {len(people) - len(solution.unplaced)}/{len(people)}; "
-        f"status {solution.status}, gap {solution.gap:.4%}, {solution.wall_s:.1f} s"
+        _(
+            "%(round)s (%(slug)s): %(state)s. Scheduled %(placed)s/%(people)s; status "
+            "%(status)s, gap %(gap)s, %(seconds).1f s",
+            round=name,
+            slug=escape(rp.round_slug),
+            state=state,
+            placed=len(people) - len(solution.unplaced),
+            people=len(people),
+            status=solution.status,
+            gap=gap,
+            seconds=seconds,
+        )
     )
     for rules in rp.problem.themes:
-        table = Table(title=f"{rules.slug}: sessies")
-        for column in ("tijdslot", "start", "groep", "grootte", "sectoren", "regio's"):
-            numeric = column in ("tijdslot", "groep", "grootte")
-            table.add_column(column, justify="right" if numeric else "left")
+        table = Table(title=_("%(theme)s: sessions", theme=rules.slug))
+        table.add_column(pgettext("schedule column", "slot"), justify="right")
+        table.add_column(pgettext("schedule column", "start"))
+        table.add_column(pgettext("schedule column", "group"), justify="right")
+        table.add_column(pgettext("schedule column", "size"), justify="right")
+        table.add_column(pgettext("schedule column", "sectors"))
+        table.add_column(pgettext("schedule column", "regions"))
         for key, members in sorted(solution.groups.items(), key=lambda kv: kv[0].slot_id):
             if key.theme != rules.slug:
                 continue
@@ -166,19 +193,24 @@ def show(rp: RoundProblem, solution: Solution, changes: SessionChanges, *, saved
             )
         console.print(table)
     if solution.unplaced:
-        table = Table(title="Niet ingedeeld")
-        table.add_column("persoon")
-        table.add_column("reden")
+        table = Table(title=_("Not scheduled"))
+        table.add_column(pgettext("schedule column", "person"))
+        table.add_column(pgettext("schedule column", "reason"))
         for pid, reason in sorted(solution.unplaced.items()):
             table.add_row(escape(rp.names[pid]), f"{reason.value}: {reason_text(reason)}")
         console.print(table)
     for problem in solution.infeasible:
-        console.print(
-            f"[bold red]Regel niet haalbaar[/] {problem.rule} ({problem.theme or '-'}): "
-            f"{escape(problem.message)}; probeer: {escape(problem.suggestion)}"
+        said = _(
+            "%(rule)s (%(theme)s): %(problem)s; try: %(suggestion)s",
+            rule=problem.rule,
+            theme=problem.theme or "-",
+            problem=escape(problem.message),
+            suggestion=escape(problem.suggestion),
         )
+        console.print("[bold red]" + _("Rule cannot be met") + "[/] " + said)
     for email in rp.unknown_must_place:
-        console.print(f"[bold red]must_place zonder geaccepteerde uitnodiging:[/] {escape(email)}")
+        heading = _("must_place without an accepted invitation:")
+        console.print(f"[bold red]{heading}[/] {escape(email)}")
     _show_changes(rp, changes, saved=saved)
 
 
@@ -186,26 +218,29 @@ def _show_changes(rp: RoundProblem, changes: SessionChanges, *, saved: bool) -> 
     from consult.scheduling.diff import changed_calendars
 
     if changes.empty:
-        console.print("Wijzigingen: geen; niemand krijgt een agendabericht.")
+        console.print(_("Changes: none; nobody gets a calendar message."))
         return
-    verb = "" if saved else " (bij doorvoeren)"
     new_people = sum(len(s.members) for s in changes.create)
     console.print(
-        f"Wijzigingen{verb}: {len(changes.create)} nieuwe sessie(s) met {new_people} "
-        f"deelnemer(s), {len(changes.cancel)} geannuleerd, {len(changes.join)} erbij in een "
-        f"bestaande sessie, {len(changes.leave)} eruit."
+        _(
+            "%(changes)s: %(sessions)s with %(people)s, %(cancelled)s cancelled, %(joined)s added "
+            "to an existing session, %(left)s taken out.",
+            changes=_("Changes") if saved else _("Changes (when applied)"),
+            sessions=ngettext("%(num)s new session", "%(num)s new sessions", len(changes.create)),
+            people=ngettext("%(num)s participant", "%(num)s participants", new_people),
+            cancelled=len(changes.cancel),
+            joined=len(changes.join),
+            left=len(changes.leave),
+        )
     )
     if rp.running:
         staying = {p.id for p in rp.problem.people}
         changed = len(changed_calendars(rp.running, changes, staying))
-        console.print(
-            f"Bestaande deelnemers met een gewijzigde agenda: {changed} "
-            f"(existing participants whose calendar changes)."
-        )
+        console.print(_("Existing participants whose calendar changes: %(count)s", count=changed))
     if changes.leave:
-        table = Table(title="Uit een sessie gehaald (krijgen een annulering)")
-        table.add_column("sessie", justify="right")
-        table.add_column("persoon")
+        table = Table(title=_("Taken out of a session (they get a cancellation)"))
+        table.add_column(pgettext("schedule column", "session"), justify="right")
+        table.add_column(pgettext("schedule column", "person"))
         for session_id, pid in changes.leave:
             table.add_row(str(session_id), escape(rp.names.get(pid, str(pid))))
         console.print(table)

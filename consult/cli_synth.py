@@ -9,36 +9,52 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from consult.cli_common import console, err
+from consult.cli_common import console, fail
+from consult.i18n import current_language, ngettext, pgettext
+from consult.i18n import gettext as _
 from consult.settings import load_settings
 
-synth_app = typer.Typer(help="The synthesis pipeline.", no_args_is_help=True)
+synth_app = typer.Typer(help=_("The synthesis pipeline."), no_args_is_help=True)
+
+
+@synth_app.callback()
+def synth() -> None:
+    # A group with one command is otherwise collapsed into that command: `consult synth
+    # evaluate FILE` would be refused and only `consult synth FILE` work.
+    pass
 
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-@synth_app.command("evaluate")
+@synth_app.command(
+    "evaluate",
+    help=_("Score the grouping against how people grouped the same contributions."),
+)
 def evaluate_cmd(
-    file: Annotated[Path, typer.Argument(help="JSON lines with id, theme, text, gold_block, ...")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar=_("FILE"), help=_("JSON lines with id, theme, text, gold_block, ...")
+        ),
+    ],
     seeds: Annotated[
-        int, typer.Option(min=0, help="Gold-labelled contributions per block given as seeds")
+        int, typer.Option(min=0, help=_("Gold-labelled contributions per block given as seeds"))
     ] = 0,
     descriptions: Annotated[
         Path | None,
         typer.Option(
-            help="blocks.json (id, theme, title, description): given as if staff wrote them"
+            help=_("blocks.json (id, theme, title, description): given as if staff wrote them")
         ),
     ] = None,
     draws: Annotated[
-        int, typer.Option(min=1, help="Draws of seeds, figures averaged (with --seeds)")
+        int, typer.Option(min=1, help=_("Draws of seeds, figures averaged (with --seeds)"))
     ] = 1,
     as_json: Annotated[
-        bool, typer.Option("--json", help="End with one line of JSON figures")
+        bool, typer.Option("--json", help=_("End with one line of JSON figures"))
     ] = False,
 ) -> None:
-    """Score the grouping against how people grouped the same contributions."""
     from consult.synthesis.embeddings import load_embedder
     from consult.synthesis.evaluate import (
         LabelledFileError,
@@ -53,12 +69,9 @@ def evaluate_cmd(
         rows = read_labelled(file)
         blocks = read_blocks(descriptions) if descriptions else []
     except OSError as exc:
-        name = exc.filename or file
-        err.print(f"[bold red]Fout:[/] {escape(str(name))}: {escape(exc.strerror or str(exc))}")
-        raise typer.Exit(2) from exc
+        raise fail(f"{exc.filename or file}: {exc.strerror or exc}", 2) from exc
     except LabelledFileError as exc:
-        err.print(f"[bold red]Fout:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+        raise fail(str(exc), 2) from exc
     synthesis = load_settings().synthesis
     embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
     runs = [
@@ -66,24 +79,26 @@ def evaluate_cmd(
         for draw in range(draws if seeds else 1)
     ]
     result = mean_of(runs)
-    given = f"{seeds} seeds per bouwsteen" + (", beschrijvingen" if blocks else "")
-    table = Table(title=f"{file.name}: {len(rows)} bijdragen, {given}")
-    columns = (
-        "thema",
-        "ARI",
-        "NMI",
-        "V-measure",
-        "purity",
-        "ingedeeld",
-        "te verplaatsen",
+    given = ngettext("%(num)s seed per building block", "%(num)s seeds per building block", seeds)
+    if blocks:
+        given = _("%(seeds)s, descriptions", seeds=given)
+    contributions = ngettext("%(num)s contribution", "%(num)s contributions", len(rows))
+    table = Table(title=f"{escape(file.name)}: {contributions}, {given}")
+    table.add_column(pgettext("evaluation column", "theme"))
+    # The measures' own names, in any language.
+    for measure in ("ARI", "NMI", "V-measure", "purity"):
+        table.add_column(measure, justify="right")
+    for column in (
+        pgettext("evaluation column", "assigned"),
+        pgettext("evaluation column", "to move"),
         "top-1",
         "top-3",
-        "gescoord",
-        "tijd (s)",
-    )
-    for column in columns:
-        table.add_column(column, justify="left" if column == "thema" else "right")
-    for theme, s in [*result.themes.items(), ("overall", result.overall)]:
+        pgettext("evaluation column", "scored"),
+        pgettext("evaluation column", "time (s)"),
+    ):
+        table.add_column(column, justify="right")
+    overall = pgettext("evaluation", "overall")
+    for theme, s in [*result.themes.items(), (overall, result.overall)]:
         table.add_row(
             theme,
             f"{s.ari:.3f}",
@@ -96,10 +111,11 @@ def evaluate_cmd(
             _share(s.top3),
             str(s.scored),
             f"{s.seconds:.1f}",
-            style="bold" if theme == "overall" else None,
+            style="bold" if s is result.overall else None,
         )
     console.print(table)
-    console.print(f"Gemiddelde ARI per thema: [bold]{result.mean_theme_ari:.3f}[/]")
-    console.print(escape(result.method.describe("nl")))
+    mean = f"[bold]{result.mean_theme_ari:.3f}[/]"
+    console.print(_("Mean ARI per theme: %(ari)s", ari=mean))
+    console.print(escape(result.method.describe(current_language())))
     if as_json:
         print(to_json(result))

@@ -11,7 +11,7 @@ shown in Dutch local time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -161,3 +161,12 @@ def format_datetime(value: datetime, language: str) -> str:
 def format_time_range(start: datetime, end: datetime, language: str) -> str:
     s, e = start.astimezone(AMSTERDAM), end.astimezone(AMSTERDAM)
     return f"{format_date(s, language)}, {s:%H:%M}\u2013{e:%H:%M}"
+
+
+def format_list(items: Sequence[str], language: str) -> str:
+    """The items joined as a reader expects them: "A, B en C" in Dutch, "A, B and C" in
+    English."""
+    # Imported here: only a few pages and emails list things.
+    from babel.lists import format_list as babel_list
+
+    return babel_list(list(items), locale="en" if language == "en" else "nl")

@@ -16,15 +16,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from sqlalchemy.orm import Session
 
 from consult.i18n import gettext as _
 from models import AccessToken
-
-if TYPE_CHECKING:
-    from consult.templating import MailContext
 
 # The placeholder a stored body holds where a link's token goes: "[link:<16 hex>]". The id only
 # pairs the placeholder with its sealed token; it opens nothing.
@@ -104,7 +101,17 @@ def secret_from_file(path: Path) -> bytes:
     return secret
 
 
-def mint_link(session: Session, ctx: MailContext, invitation_id: int, purpose: str) -> str:
+class LinkContext(Protocol):
+    """Where links point and how their tokens are sealed (consult.templating.MailContext)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def sealer(self) -> LinkSealer: ...
+
+
+def mint_link(session: Session, ctx: LinkContext, invitation_id: int, purpose: str) -> str:
     """Store a new token for the invitation and return the link that will carry it.
 
     The link holds a placeholder; the token, sealed, waits in the session until the outbox

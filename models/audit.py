@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Connection, String, Table, event, insert, text, update
@@ -27,11 +28,47 @@ from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_colu
 
 from models.base import Base, utcnow
 from models.contribution import BlockEvent
+from models.invitation import Invitation
 
 # Execution option of the one statement allowed to change audit rows (see module docstring).
 PSEUDONYMISE = "consult_audit_pseudonymise"
 # The PostgreSQL setting, local to one transaction, that the trigger lets through.
 PG_SETTING = "consult.audit_pseudonymise"
+
+
+class AuditAction(StrEnum):
+    """What an entry records; "block.<action>" entries mirror BlockEvents."""
+
+    REGISTRY_IMPORT = "registry.import"
+    ADDRESS_CORRECTED = "registry.correct_address"
+    ROUND_LAUNCH = "round.launch"
+    # A secretariat member approves a mailing in the workplace before it goes out.
+    MAILING_APPROVED = "mailing.approve"
+    MAIL_SENT = "mail.sent"
+    MAIL_FAILED = "mail.failed"
+    MAIL_DEFERRED = "mail.deferred"
+    SCHEDULE_APPLIED = "schedule.apply"
+    SLOT_WITHDRAWN = "schedule.withdraw_slot"
+    ANSWER = "invitation.answer"
+    AVAILABILITY = "invitation.availability"
+    RANKING = "invitation.ranking"
+    DELEGATION = "invitation.delegate"
+    CALENDAR_REPLY = "invitation.calendar_reply"
+    INPUT_SUBMITTED = "contribution.submit"
+    INPUT_IMPORTED = "contribution.import"
+    REPORT_WRITTEN = "report.write"
+    EXPORT = "privacy.export"
+    ERASURE = "privacy.erase"
+    RETENTION = "privacy.retention"
+    SIGN_IN = "account.sign_in"
+    SIGN_IN_FAILED = "account.sign_in_failed"
+
+
+# Detail keys that must never reach the log: what they hold would outlive its purpose (links,
+# bodies) or open something (secrets).
+FORBIDDEN_KEYS = frozenset(
+    {"token", "password", "secret", "body", "text_body", "html_body", "calendar_ics", "csrf"}
+)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -56,6 +93,59 @@ class AuditEntry(Base):
     subject_id: Mapped[int | None]
     # What happened, enough to understand it later. Never a secret, a token or a mail body.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def invitee(invitation_id: int) -> str:
+    """The actor an invitee is, acting through their link or calendar."""
+    return f"invitee:{invitation_id}"
+
+
+def add_entry(
+    session: Session,
+    action: AuditAction | str,
+    actor: str,
+    *,
+    round_id: int | None = None,
+    person_id: int | None = None,
+    subject: tuple[str, int | None] = ("", None),
+    details: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Add one entry in the caller's unit of work (consult.app.audit.record names the actor)."""
+    data = dict(details or {})
+    forbidden = FORBIDDEN_KEYS.intersection(k.lower() for k in data)
+    if forbidden:
+        raise ValueError(f"audit details must not hold {sorted(forbidden)}")
+    entry = AuditEntry(
+        at=at or utcnow(),
+        actor=actor[:200],
+        action=str(action),
+        round_id=round_id,
+        person_id=person_id,
+        subject_type=subject[0],
+        subject_id=subject[1],
+        details=data,
+    )
+    session.add(entry)
+    return entry
+
+
+def by_invitee(
+    session: Session,
+    invitation: Invitation,
+    action: AuditAction,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """An invitee changed something through their link (or their calendar): logged as them."""
+    add_entry(
+        session,
+        action,
+        invitee(invitation.id),
+        round_id=invitation.round_id,
+        person_id=invitation.person_id,
+        subject=("invitation", invitation.id),
+        details=details,
+    )
 
 
 @event.listens_for(AuditEntry, "before_update")

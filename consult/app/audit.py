@@ -16,17 +16,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from consult.actors import current_actor, invitee
+from consult.actors import current_actor
 from consult.i18n import gettext as _
 from consult.i18n import pgettext
-from models import AuditEntry, Invitation, OutboxMessage, OutboxStatus, Person, Round
-from models.base import utcnow
+from models import AuditEntry, OutboxMessage, OutboxStatus, Person, Round
+from models.audit import AuditAction as Action
+from models.audit import add_entry, by_invitee, invitee
 
 if TYPE_CHECKING:
     from consult.mail.smtp import DeliveryResult
@@ -42,39 +42,6 @@ __all__ = [
 ]
 
 
-class Action(StrEnum):
-    REGISTRY_IMPORT = "registry.import"
-    ADDRESS_CORRECTED = "registry.correct_address"
-    ROUND_LAUNCH = "round.launch"
-    # A secretariat member approves a mailing in the workplace before it goes out.
-    MAILING_APPROVED = "mailing.approve"
-    MAIL_SENT = "mail.sent"
-    MAIL_FAILED = "mail.failed"
-    MAIL_DEFERRED = "mail.deferred"
-    SCHEDULE_APPLIED = "schedule.apply"
-    SLOT_WITHDRAWN = "schedule.withdraw_slot"
-    ANSWER = "invitation.answer"
-    AVAILABILITY = "invitation.availability"
-    RANKING = "invitation.ranking"
-    DELEGATION = "invitation.delegate"
-    CALENDAR_REPLY = "invitation.calendar_reply"
-    INPUT_SUBMITTED = "contribution.submit"
-    INPUT_IMPORTED = "contribution.import"
-    REPORT_WRITTEN = "report.write"
-    EXPORT = "privacy.export"
-    ERASURE = "privacy.erase"
-    RETENTION = "privacy.retention"
-    SIGN_IN = "account.sign_in"
-    SIGN_IN_FAILED = "account.sign_in_failed"
-
-
-# Detail keys that must never reach the log: what they hold would outlive its purpose (links,
-# bodies) or open something (secrets).
-FORBIDDEN_KEYS = frozenset(
-    {"token", "password", "secret", "body", "text_body", "html_body", "calendar_ics", "csrf"}
-)
-
-
 def record(
     session: Session,
     action: Action | str,
@@ -86,23 +53,18 @@ def record(
     details: Mapping[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Add one entry to the log in the caller's unit of work."""
-    data = dict(details or {})
-    forbidden = FORBIDDEN_KEYS.intersection(k.lower() for k in data)
-    if forbidden:
-        raise ValueError(f"audit details must not hold {sorted(forbidden)}")
-    entry = AuditEntry(
-        at=at or utcnow(),
-        actor=(actor or current_actor())[:200],
-        action=str(action),
+    """Add one entry to the log in the caller's unit of work; the actor defaults to whoever
+    acts in this process (consult.actors)."""
+    return add_entry(
+        session,
+        action,
+        actor or current_actor(),
         round_id=round_id,
         person_id=person_id,
-        subject_type=subject[0],
-        subject_id=subject[1],
-        details=data,
+        subject=subject,
+        details=details,
+        at=at,
     )
-    session.add(entry)
-    return entry
 
 
 _RESULTS = {
@@ -132,24 +94,6 @@ def mail_outcome(session: Session, row: OutboxMessage, result: DeliveryResult) -
         subject=("outbox_message", row.id),
         details=details,
         at=row.sent_at if row.status == OutboxStatus.SENT else None,
-    )
-
-
-def by_invitee(
-    session: Session,
-    invitation: Invitation,
-    action: Action,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """An invitee changed something through their link (or their calendar): logged as them."""
-    record(
-        session,
-        action,
-        actor=invitee(invitation.id),
-        round_id=invitation.round_id,
-        person_id=invitation.person_id,
-        subject=("invitation", invitation.id),
-        details=details,
     )
 
 

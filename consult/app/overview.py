@@ -3,13 +3,13 @@ artifact that synthesise_round publishes."""
 
 from __future__ import annotations
 
-from consult.i18n import gettext as _
-from consult.i18n import ngettext, pgettext
+from consult.i18n import current_language, ngettext, pgettext
 from consult.reports.content import Report
+from consult.reports.labels import report_title
 
 
 def blocks_markdown(report: Report) -> str:
-    lines = ["# " + _("Building blocks: %(round)s", round=report.round_name), ""]
+    lines = ["# " + report_title(report.round_name, current_language()), ""]
     columns = (
         "#",
         pgettext("overview column", "building block"),

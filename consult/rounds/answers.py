@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from consult.app import audit
 from consult.i18n import gettext as _
 from consult.spec import stored_spec
 from models import Invitation, InvitationStatus, Round
+from models.audit import AuditAction, by_invitee
 
 
 class AnswerError(ValueError):
@@ -72,10 +72,10 @@ def record_answer(
     invitation.record_change(status, now)
     session = object_session(invitation)
     if session is not None:
-        audit.by_invitee(
+        by_invitee(
             session,
             invitation,
-            audit.Action.ANSWER,
+            AuditAction.ANSWER,
             {"status": status.value, "themes": preferences},
         )
     return True

@@ -51,7 +51,6 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.app import audit
 from consult.calendar.replies import ParsedReply, ParseProblem, ParseResult
 from consult.i18n import AMSTERDAM, N_
 from consult.i18n import gettext as _
@@ -71,6 +70,7 @@ from models import (
     SessionAttendee,
     SessionStatus,
 )
+from models.audit import AuditAction, by_invitee
 
 # Why an answer was set aside, for the secretariat's review. Stored with the answer in the
 # language of the process that handled it (`_(REASON_...)`).
@@ -220,10 +220,10 @@ def apply(
     session.add(row)
     session.flush()
     if invitation is not None:
-        audit.by_invitee(
+        by_invitee(
             session,
             invitation,
-            audit.Action.CALENDAR_REPLY,
+            AuditAction.CALENDAR_REPLY,
             {"reply_id": row.id, "session_id": cs.id, "partstat": parsed.partstat},
         )
     return Handled(Handling.APPLIED, reply_id=row.id)

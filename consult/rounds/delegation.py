@@ -13,12 +13,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.app import audit
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
 from consult.templating import MailContext
 from models import DelegationAttempt, Invitation, InvitationStatus, Organisation, Person
+from models.audit import AuditAction, by_invitee
 from models.db import insert_or_get
 
 MAX_NAME = 200
@@ -201,10 +201,10 @@ def delegate(
         raise already
     invitation.record_change(InvitationStatus.DELEGATED, now)
     session.flush()
-    audit.by_invitee(
+    by_invitee(
         session,
         invitation,
-        audit.Action.DELEGATION,
+        AuditAction.DELEGATION,
         {"delegate_invitation_id": theirs.id, "delegate_person_id": person_id},
     )
     queue_invitations(session, ctx, [theirs.id])

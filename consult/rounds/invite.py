@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -54,6 +54,21 @@ def passed_on_by(invitation: Invitation) -> str | None:
     return f"{person.name} ({person.organisation.name})"
 
 
+def theme_choices(
+    invitation: Invitation, themes: Mapping[str, Theme], language: str
+) -> list[dict[str, object]]:
+    """The themes an invitee puts in order on their page, first choice first, as the emails
+    name them (title and guiding questions); empty for someone invited to a single theme. A
+    round with several themes invites everyone to all of them, the one they were picked for
+    first (launch)."""
+    if len(invitation.theme_preferences) < 2:
+        return []
+    return [
+        {"title": themes[slug].title(language), "questions": themes[slug].questions(language)}
+        for slug in invitation.theme_preferences
+    ]
+
+
 def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
     invitations = invitations_with_people(session, invitation_ids)
@@ -79,6 +94,7 @@ def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequen
                 "round_name": rnd.name,
                 "theme_title": theme.title(lang),
                 "questions": theme.questions(lang),
+                "choices": theme_choices(invitation, themes, lang),
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
                 "answer_url": answer_url,
                 "organiser_name": ctx.organiser_name,

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import object_session
 
-from consult.app import audit
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Invitation
+from models.audit import AuditAction, by_invitee
 
 
 def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -> bool:
@@ -26,5 +26,5 @@ def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -
     invitation.theme_preferences = list(ordered)
     session = object_session(invitation)
     if session is not None:
-        audit.by_invitee(session, invitation, audit.Action.RANKING, {"themes": list(ordered)})
+        by_invitee(session, invitation, AuditAction.RANKING, {"themes": list(ordered)})
     return True

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from consult.i18n import format_datetime
 from consult.mail.outbox import already_queued
-from consult.rounds.invite import invitations_with_people, queue_for_invitee
+from consult.rounds.invite import invitations_with_people, queue_for_invitee, theme_choices
 from consult.rounds.seats import find_seat
 from consult.spec import stored_spec
 from consult.templating import MailContext
@@ -107,6 +107,7 @@ def queue_reminders(
             "reminder",
             {
                 "theme_title": theme.title(lang),
+                "choices": theme_choices(invitation, themes, lang),
                 "answer_deadline": format_datetime(rnd.answer_deadline, lang),
                 "answer_url": mint_link(session, ctx, invitation.id, "reminder"),
             },

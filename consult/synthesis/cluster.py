@@ -12,6 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 
 CHUNK = 2048  # rows per block of the similarity product: bounds memory on large themes
+# Columns used by at least this share of rows (an embedding's) are multiplied as a dense
+# matrix: a sparse product over full columns is an order of magnitude slower than BLAS.
+DENSE_SHARE = 0.5
 
 
 def centroid(X: sp.csr_matrix, rows: Sequence[int]) -> np.ndarray:
@@ -23,9 +26,11 @@ def centroid(X: sp.csr_matrix, rows: Sequence[int]) -> np.ndarray:
 def nearest_neighbours(X: sp.csr_matrix, k: int) -> list[list[tuple[int, float]]]:
     """For each row its k most similar other rows with positive cosine similarity."""
     n = X.shape[0]
+    sparse, dense = _split(X)
     result: list[list[tuple[int, float]]] = []
     for start in range(0, n, CHUNK):
-        block = (X[start : start + CHUNK] @ X.T).toarray()
+        block = (sparse[start : start + CHUNK] @ sparse.T).toarray()
+        block += dense[start : start + CHUNK] @ dense.T
         for offset, sims in enumerate(block):
             sims[start + offset] = -1.0
             take = min(k, n - 1)
@@ -35,6 +40,14 @@ def nearest_neighbours(X: sp.csr_matrix, k: int) -> list[list[tuple[int, float]]
             top = np.argpartition(-sims, take - 1)[:take]
             result.append([(int(j), float(sims[j])) for j in top if sims[j] > 0])
     return result
+
+
+def _split(X: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """X's columns as a sparse and a dense part whose products add up to X @ X.T."""
+    X = sp.csr_matrix(X)
+    used = np.bincount(X.indices, minlength=X.shape[1])
+    full = used >= DENSE_SHARE * X.shape[0]
+    return sp.csr_matrix(X[:, ~full]), np.asarray(X[:, full].toarray())
 
 
 def communities(X: sp.csr_matrix, neighbours: int, resolution: float, seed: int) -> list[list[int]]:
@@ -47,10 +60,3 @@ def communities(X: sp.csr_matrix, neighbours: int, resolution: float, seed: int)
         graph, weight="weight", resolution=resolution, seed=seed
     )
     return sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
-
-
-def fits(X: sp.csr_matrix, member: int, group_centroid: np.ndarray, theme: np.ndarray) -> bool:
-    """A text belongs to a group only if it is closer to that group than to the theme overall.
-    A tie counts as fitting: when a whole theme is about one thing, that is its group."""
-    row = X[member]
-    return float((row @ group_centroid)[0]) >= float((row @ theme)[0])

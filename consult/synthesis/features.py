@@ -25,6 +25,9 @@ from consult.synthesis.text import STOPWORDS_NL, stem, terms
 # directions of an embedding space; they carry what all texts share, not what sets them apart.
 COMMON_DIRECTIONS_PER_DIMENSION = 1 / 100
 MIN_TEXTS_PER_LANGUAGE = 10
+# A theme is centred on its own mean (theme_centre) only when it has this many texts: the mean
+# of a handful is mostly those texts.
+MIN_TEXTS_PER_THEME = 10
 ROWS_PER_COMMON_DIRECTION = 20
 
 
@@ -156,15 +159,35 @@ def _join(lexical: sp.csr_matrix, dense: npt.NDArray[np.float32]) -> sp.csr_matr
     return sp.csr_matrix(normalize(joined))
 
 
+def theme_centre(items: Sequence[Text], corpus: Corpus) -> npt.NDArray[np.float32] | None:
+    """The mean embedding of one theme's texts, for `represent(..., centre=)`; None without
+    embeddings or with too few texts to tell the theme from what they say."""
+    dense = corpus.dense(items)
+    if dense is None or len(items) < MIN_TEXTS_PER_THEME:
+        return None
+    return np.asarray(dense.mean(axis=0), dtype=np.float32)
+
+
 def represent(
-    items: Sequence[Text], embedder: Embedder | None = None, corpus: Corpus | None = None
+    items: Sequence[Text],
+    embedder: Embedder | None = None,
+    corpus: Corpus | None = None,
+    centre: npt.NDArray[np.float32] | None = None,
 ) -> sp.csr_matrix:
     """L2-normalised rows. With an embedder, its dense vectors and the TF-IDF vectors each
     carry half of the similarity, so words people share still count. With a corpus, word
     weights and embeddings come from it (its embedder, not `embedder`, is used); without one,
-    they are learned from `items`."""
+    they are learned from `items`.
+
+    `centre` (theme_centre): the embeddings are taken relative to their theme's mean. Within a
+    theme every text shares what the theme is about; without it, that shared part dominates
+    every similarity and hides what sets one block apart from the next."""
     if corpus is None:
         corpus = Corpus(items, embedder)
     dense = corpus.dense(items)
     lexical = corpus.lexical(items)
-    return lexical if dense is None else _join(lexical, dense)
+    if dense is None:
+        return lexical
+    if centre is not None:
+        dense = np.asarray(normalize(dense - centre), dtype=np.float32)
+    return _join(lexical, dense)

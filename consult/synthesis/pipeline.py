@@ -14,10 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from consult.synthesis.cluster import centroid, communities, fits
+from consult.synthesis.cluster import centroid, communities
 from consult.synthesis.describe import Description, Member, describe
 from consult.synthesis.embeddings import Embedder
-from consult.synthesis.features import Corpus, Text, represent
+from consult.synthesis.features import Corpus, Text, represent, theme_centre
 from consult.synthesis.guide import Prototypes, assign, member_sums, prototypes, suggest
 
 # Similarity below this is rounding noise: the texts share nothing.
@@ -88,22 +88,25 @@ def run(
     if corpus is None:
         corpus = Corpus([_text(u) for u in units], embedder)
     index = {u.id: i for i, u in enumerate(units)}
-    X = represent([_text(u) for u in units], corpus=corpus)
+    texts = [_text(u) for u in units]
+    centre = theme_centre(texts, corpus)
+    X = represent(texts, corpus=corpus, centre=centre)
     theme = centroid(X, range(X.shape[0]))
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}
-    descriptions = _describe_rows(described, corpus)
+    descriptions = _describe_rows(described, corpus, centre)
     protos = prototypes(X, anchor_rows, descriptions)
     placed, sims = assign(X, protos, free)
     best: dict[int, tuple[int, float]] = {}  # free row -> (prototype, similarity)
     for n, row in enumerate(free):
         if row in placed:
             best[row] = (placed[row], float(sims[n, placed[row]]))
+    to_theme = np.asarray(X @ theme).ravel()
     joined_rows: dict[int, str] = {}
     for row, (k, sim) in best.items():
         # Closer to its block than to the theme as a whole: it fits that block.
-        if sim >= _similarity(X, row, theme):
+        if sim >= to_theme[row]:
             joined_rows[row] = protos.keys[k]
 
     # Centres of what staff gave and what clearly fits, to tell a new topic from a known one.
@@ -116,15 +119,15 @@ def run(
         sub = X[rest]
         for community in communities(sub, params.neighbours, params.resolution, params.seed):
             rows = [rest[i] for i in community]
-            middle = centroid(X, rows)
-            # A new block only for what is closer to the others in it than to any block staff
-            # have (the text itself left out of the new block's centre).
-            total = np.asarray(X[rows].sum(axis=0)).ravel()
+            # A member is closer to its group than to the theme overall (a tie counts: when a
+            # whole theme is about one thing, that is its group), and closer to the others in
+            # it than to any block staff have (the text itself left out of the group's centre).
+            to_group = np.asarray(X[rows] @ centroid(X, rows)).ravel()
+            to_others = _to_the_others(X, rows)
             members = [
                 r
-                for r in rows
-                if fits(X, r, middle, theme)
-                and _similarity(X, r, _without(total, X, r)) > best.get(r, (0, -1.0))[1]
+                for n, r in enumerate(rows)
+                if to_group[n] >= to_theme[r] and to_others[n] > best.get(r, (0, -1.0))[1]
             ]
             if len(members) < params.min_group_size or _is_known(X, members, block_centres):
                 unassigned.extend(rows)
@@ -165,10 +168,6 @@ def run(
     )
 
 
-def _similarity(X: sp.csr_matrix, row: int, vector: npt.NDArray[np.float64]) -> float:
-    return float(np.asarray(X[row] @ vector).ravel()[0])
-
-
 def _centres(
     X: sp.csr_matrix, protos: Prototypes, placed: Mapping[int, int]
 ) -> npt.NDArray[np.float64]:
@@ -186,27 +185,32 @@ def _is_known(X: sp.csr_matrix, rows: Sequence[int], centres: npt.NDArray[np.flo
     if not len(centres):
         return False
     middle = centroid(X, rows)
-    total = np.asarray(X[list(rows)].sum(axis=0)).ravel()
     # Each member against the centre of the others: a member always looks like a centre it
     # is part of, which would make every small group look tight.
-    cohesion = float(np.mean([_similarity(X, r, _without(total, X, r)) for r in rows]))
+    cohesion = float(np.mean(_to_the_others(X, rows)))
     return float(np.max(centres @ middle)) >= cohesion
 
 
-def _without(total: npt.NDArray[np.float64], X: sp.csr_matrix, row: int) -> npt.NDArray[np.float64]:
-    rest = total - np.asarray(X[row].toarray()).ravel()
-    norm = float(np.linalg.norm(rest))
-    return np.asarray(rest / norm if norm else rest, dtype=np.float64)
+def _to_the_others(X: sp.csr_matrix, rows: Sequence[int]) -> npt.NDArray[np.float64]:
+    """Each row's cosine similarity with the sum of the other rows (0 where there are none)."""
+    members = X[list(rows)]
+    total = np.asarray(members.sum(axis=0)).ravel()
+    dot = np.asarray(members @ total).ravel()
+    self_sim = np.asarray(members.multiply(members).sum(axis=1)).ravel()
+    # |t - x|^2 = |t|^2 - 2 t.x + |x|^2: no dense copy of the rows is needed.
+    norm = np.sqrt(np.maximum(float(total @ total) - 2 * dot + self_sim, 0.0))
+    safe = np.where(norm > 0, norm, 1.0)
+    return np.asarray(np.where(norm > 0, (dot - self_sim) / safe, 0.0), dtype=np.float64)
 
 
 def _describe_rows(
-    described: Mapping[str, str], corpus: Corpus
+    described: Mapping[str, str], corpus: Corpus, centre: npt.NDArray[np.float32] | None
 ) -> dict[str, npt.NDArray[np.float64]]:
     if not described:
         return {}
     keys = list(described)
     # Staff write descriptions in Dutch (the report's language).
-    rows = represent([Text(described[k], "nl") for k in keys], corpus=corpus)
+    rows = represent([Text(described[k], "nl") for k in keys], corpus=corpus, centre=centre)
     return {k: np.asarray(rows[n].toarray()).ravel() for n, k in enumerate(keys)}
 
 

@@ -30,7 +30,7 @@ from consult.i18n import gettext as _
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
 from consult.synthesis.embeddings import Embedder, method_of
-from consult.synthesis.features import Text, represent
+from consult.synthesis.features import Text, represent, theme_centre
 from consult.synthesis.guide import suggest
 from consult.synthesis.pipeline import Params, Unit, corpus_of, run
 from consult.synthesis.store import embed_missing, stored_vectors
@@ -265,7 +265,9 @@ def suggest_blocks(
         .options(joinedload(BuildingBlock.contributions))
         .order_by(BuildingBlock.id)
     ).unique()
-    X = represent([Text(c.text, c.language, vectors.get(c.id)) for c in in_theme], corpus=corpus)
+    texts_in_theme = [Text(c.text, c.language, vectors.get(c.id)) for c in in_theme]
+    centre = theme_centre(texts_in_theme, corpus)
+    X = represent(texts_in_theme, corpus=corpus, centre=centre)
     groups: dict[str, list[int]] = {}
     texts: dict[str, str] = {}
     titles: dict[int, str] = {}
@@ -277,7 +279,7 @@ def suggest_blocks(
             texts[key] = _description(block)
     described = {}
     if texts:
-        rows = represent([Text(t, "nl") for t in texts.values()], corpus=corpus)
+        rows = represent([Text(t, "nl") for t in texts.values()], corpus=corpus, centre=centre)
         described = {k: rows[n].toarray().ravel() for n, k in enumerate(texts)}
     ranked = suggest(X, groups, described, limit)[row[target.id]]
     return [Suggestion(int(k), titles[int(k)], score) for k, score in ranked]

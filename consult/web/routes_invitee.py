@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -37,18 +36,19 @@ from consult.events import (
     round_resource,
 )
 from consult.i18n import N_, gettext
-from consult.rounds.answers import AnswerError, lock_invitation, record_answer
+from consult.rounds.answers import AnswerError, lock_invitation
 from consult.rounds.availability import set_availability
 from consult.rounds.calendar_feeds import person_feed, session_ics
 from consult.rounds.confirmations import queue_answer_confirmation, queue_input_confirmation
 from consult.rounds.delegation import delegate, may_delegate, note_attempt, parse_colleague
 from consult.rounds.ranking import rank_themes
+from consult.rounds.respond import Reply, respond
 from consult.rounds.seats import find_seat
 from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.security import Access, csrf_token, csrf_valid, resolve
 from consult.web.views import input_view, invitation_view
-from models import Invitation, InvitationStatus, Theme
+from models import Invitation, InvitationStatus
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -69,7 +69,7 @@ CONFLICTS = {
 SAVED_ON_INVITATION = {
     "accepted": N_(
         "Thank you: you are taking part. You will get a confirmation by email. "
-        "Tick the times that suit you below."
+        "You can still change your times below."
     ),
     "declined": N_("Your answer is saved: you will not take part."),
     "availability": N_("Your availability is saved."),
@@ -83,9 +83,13 @@ SAVED_ON_INPUT = {
         "You can still change your answers until %(deadline)s."
     ),
 }
-SAVED_ANSWER = {
+# The stored answer each of them belongs with: times and the order are saved by people who
+# take part.
+SAVED_WITH = {
     "accepted": InvitationStatus.ACCEPTED,
     "declined": InvitationStatus.DECLINED,
+    "availability": InvitationStatus.ACCEPTED,
+    "ranking": InvitationStatus.ACCEPTED,
     "delegated": InvitationStatus.DELEGATED,
 }
 PAGES = {"invitation": "", "input": "/input", "delegate": "/delegate"}
@@ -192,24 +196,23 @@ def _invitation_page(
     errors: Mapping[str, str] | None = None,
     status_code: int = 200,
     slot_ids: set[int] | None = None,
+    ranking: list[str] | None = None,
 ) -> Response:
     with ctx.reading() as session:
         access = _open(ctx, session, token, None)
         invitation = access.invitation
         lang = invitation.person.language
         notice = None
-        # The URL only says which form was sent; an answer is confirmed only if it is the
-        # stored one (an old or hand-edited link must not say "u doet niet mee" to someone
-        # who takes part).
-        answer = SAVED_ANSWER.get(saved or "")
-        if saved in SAVED_ON_INVITATION and answer in (None, invitation.status):
+        # The URL only says which form was sent; the banner follows the stored answer (an old
+        # or hand-edited link must not say "u doet niet mee" to someone who takes part).
+        if saved in SAVED_ON_INVITATION and SAVED_WITH[saved] == invitation.status:
             notice = gettext(SAVED_ON_INVITATION[saved], lang)
         return ctx.render(
             "web/invitation.html",
             lang,
             status_code,
             errors=errors,
-            page=invitation_view(session, invitation, ctx.clock(), slot_ids),
+            page=invitation_view(session, invitation, ctx.clock(), slot_ids, ranking),
             may_delegate=may_delegate(invitation, ctx.app.settings.delegation.max_hops),
             notice=notice,
             csrf=csrf_token(ctx.secret, access.token_hash),
@@ -226,32 +229,64 @@ def invitation_page(token: str, ctx: Ctx, saved: str | None = None) -> Response:
 @router.post("/i/{token}/answer")
 def post_answer(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
     answer = _field(form, "answer")
+    # The full answer form (for someone who has not said yes) also carries the order of the
+    # themes and the times; the short one of someone taking part only the answer.
+    details = _field(form, "details") == "1"
+    ranking = [_field(form, f"choice-{i}") for i in range(1, _places(form) + 1)]
+    slot_ids, numbers = _slot_ids(form)
     try:
         with ctx.writing() as session:
             invitation = _open(ctx, session, token, form).invitation
             if answer not in ("accept", "decline"):
                 raise AnswerError("answer must be accept or decline", "bad_answer")
-            changed = record_answer(invitation, answer == "accept", ctx.clock())
+            if details and not numbers:
+                raise AnswerError("slot ids must be numbers", "unknown_slot")
+            reply = Reply(
+                answer == "accept",
+                ranking=ranking or None,
+                slot_ids=slot_ids if details else None,
+            )
+            replied = respond(session, invitation, reply, ctx.clock())
             mail = False
-            if changed and invitation.status == InvitationStatus.ACCEPTED:
-                mail = _confirm_answer(ctx, session, invitation)
-            signals = [invitation_responded(invitation, "answer", status=invitation.status.value)]
+            if replied.answer_changed and invitation.status == InvitationStatus.ACCEPTED:
+                mail = queue_answer_confirmation(session, ctx.app.mail_context(), invitation)
+            extra: dict[str, str | int | list[int]] = {"status": invitation.status.value}
+            if replied.times_changed and slot_ids:
+                extra["slot_ids"] = sorted(slot_ids)
+            signals = [invitation_responded(invitation, "answer", **extra)]
     except AnswerError as exc:
-        return _refused_page(ctx, token, {"answer": exc.code})
-    if changed:
+        field = {"unknown_slot": "availability", "bad_ranking": "ranking"}.get(exc.code, "answer")
+        if not details:
+            return _refused_page(ctx, token, {"answer": exc.code})
+        return _refused_page(ctx, token, {field: exc.code}, slot_ids, ranking or None)
+    if replied.changed:
         ctx.after_response(background, mail, signals)
     return _see(f"/i/{token}?saved={'accepted' if answer == 'accept' else 'declined'}")
 
 
-def _confirm_answer(ctx: WebContext, session: Session, invitation: Invitation) -> bool:
-    theme = session.scalars(
-        select(Theme).where(Theme.slug == invitation.theme_preferences[0])
-    ).one()
-    return queue_answer_confirmation(session, ctx.app.mail_context(), invitation, theme)
+def _places(form: FormData) -> int:
+    """How many places the ranking form has (choice-1, choice-2, ...)."""
+    n = 0
+    while f"choice-{n + 1}" in form:
+        n += 1
+    return n
+
+
+def _slot_ids(form: FormData) -> tuple[set[int], bool]:
+    """The ticked times' slot ids, and whether every one sent was a number (the ids are
+    shown again, ticked, when the form is refused)."""
+    raw = [v for v in form.getlist("slot") if isinstance(v, str)]
+    # ASCII digits only, and not too many: int() refuses "²" and numbers of 4,300 digits.
+    numbers = [v for v in raw if v.isascii() and v.isdigit() and len(v) <= 18]
+    return {int(v) for v in numbers}, len(numbers) == len(raw)
 
 
 def _refused_page(
-    ctx: WebContext, token: str, errors: Mapping[str, str], slot_ids: set[int] | None = None
+    ctx: WebContext,
+    token: str,
+    errors: Mapping[str, str],
+    slot_ids: set[int] | None = None,
+    ranking: list[str] | None = None,
 ) -> Response:
     code = next(iter(errors.values()))
     # A closed answer or a delegated invitation hides the forms; the message then points at
@@ -260,20 +295,18 @@ def _refused_page(
         errors = {"answer": code}
     elif code == "delegated":
         errors = {"status": code}
-    return _invitation_page(ctx, token, errors=errors, status_code=_status(code), slot_ids=slot_ids)
+    return _invitation_page(
+        ctx, token, errors=errors, status_code=_status(code), slot_ids=slot_ids, ranking=ranking
+    )
 
 
 @router.post("/i/{token}/availability")
 def post_availability(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) -> Response:
-    raw = [v for v in form.getlist("slot") if isinstance(v, str)]
-    if not all(v.isdigit() for v in raw):
-        slot_ids: set[int] | None = None
-    else:
-        slot_ids = {int(v) for v in raw}
+    slot_ids, numbers = _slot_ids(form)
     try:
         with ctx.writing() as session:
             invitation = _open(ctx, session, token, form).invitation
-            if slot_ids is None:
+            if not numbers:
                 raise AnswerError("slot ids must be numbers", "unknown_slot")
             changed = set_availability(session, invitation, slot_ids, ctx.clock())
             signals = [invitation_responded(invitation, "availability", slot_ids=sorted(slot_ids))]
@@ -294,7 +327,8 @@ def post_ranking(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) 
             changed = rank_themes(invitation, ordered, ctx.clock())
             signals = [invitation_responded(invitation, "ranking")]
     except AnswerError as exc:
-        return _refused_page(ctx, token, {"ranking": exc.code})
+        sent = [_field(form, f"choice-{i}") for i in range(1, _places(form) + 1)]
+        return _refused_page(ctx, token, {"ranking": exc.code}, ranking=sent or None)
     if changed:
         ctx.after_response(background, False, signals)
     return _see(f"/i/{token}?saved=ranking")

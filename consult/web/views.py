@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,8 +18,8 @@ from consult.contributions.forms import (
     load_answers,
     phase_at,
 )
-from consult.i18n import format_datetime, format_time_range
-from consult.rounds.availability import marked_slot_ids, offered_slots
+from consult.i18n import format_datetime, format_list, format_time_range
+from consult.rounds.availability import marked_slot_ids, offered_times
 from consult.rounds.seats import Seat, find_seat
 from models import Invitation, InvitationStatus, Theme
 
@@ -31,16 +31,13 @@ class ThemeChoice:
 
 
 @dataclass(frozen=True)
-class SlotChoice:
+class TimeChoice:
     id: int
     label: str
     checked: bool
-
-
-@dataclass(frozen=True)
-class ThemeSlots:
-    theme: ThemeChoice
-    slots: list[SlotChoice]
+    # The themes this time is for ("Innovatie en Anders besturen"), when it is not for all
+    # of the invitee's themes: a ticked time can only seat them in one of these.
+    themes: str
 
 
 @dataclass(frozen=True)
@@ -60,13 +57,16 @@ class InvitationView:
     # After the answer deadline someone taking part can still withdraw, until the input deadline.
     withdraw_open: bool
     answer_deadline: str
+    # In the invitee's order of preference; more than one: they rank them.
     themes: list[ThemeChoice]
-    slot_groups: list[ThemeSlots]
+    # The theme chosen at each place of the ranking form: the stored order, or what was sent.
+    ranked: list[str]
+    times: list[TimeChoice]
     session: SessionInfo | None
 
     @property
     def any_marked(self) -> bool:
-        return any(slot.checked for group in self.slot_groups for slot in group.slots)
+        return any(time.checked for time in self.times)
 
 
 def _themes(session: Session, invitation: Invitation, lang: str) -> list[ThemeChoice]:
@@ -94,19 +94,31 @@ def _session_info(seat: Seat | None, lang: str) -> SessionInfo | None:
 
 
 def invitation_view(
-    session: Session, invitation: Invitation, now: datetime, slot_ids: set[int] | None = None
+    session: Session,
+    invitation: Invitation,
+    now: datetime,
+    slot_ids: set[int] | None = None,
+    ranked: Sequence[str] | None = None,
 ) -> InvitationView:
-    """The invitation page. `slot_ids` overrides the stored marks (to show what was posted)."""
+    """The invitation page. `slot_ids` and `ranked` override the stored times and order (to
+    show what a refused form sent)."""
     lang = invitation.person.language
     rnd = invitation.round
     marked = marked_slot_ids(session, invitation.id) if slot_ids is None else slot_ids
-    groups: dict[str, ThemeSlots] = {}
-    for slot in offered_slots(session, invitation):
-        slug = slot.theme.slug
-        group = groups.setdefault(slug, ThemeSlots(ThemeChoice(slug, slot.theme.title(lang)), []))
-        group.slots.append(
-            SlotChoice(slot.id, format_time_range(slot.start, slot.end, lang), slot.id in marked)
+    themes = _themes(session, invitation, lang)
+    titles = {t.slug: t.title for t in themes}
+    times = [
+        TimeChoice(
+            time.id,
+            format_time_range(time.start, time.end, lang),
+            # Stored marks from before times were asked once may tick only one of its slots.
+            any(slot_id in marked for slot_id in time.slot_ids),
+            ""
+            if set(time.theme_slugs) >= set(titles)
+            else format_list([titles[slug] for slug in time.theme_slugs if slug in titles], lang),
         )
+        for time in offered_times(session, invitation)
+    ]
     return InvitationView(
         person_name=invitation.person.name,
         round_name=rnd.name,
@@ -115,8 +127,9 @@ def invitation_view(
         withdraw_open=rnd.answer_deadline < now < rnd.input_deadline
         and invitation.status == InvitationStatus.ACCEPTED,
         answer_deadline=format_datetime(rnd.answer_deadline, lang),
-        themes=_themes(session, invitation, lang),
-        slot_groups=list(groups.values()),
+        themes=themes,
+        ranked=list(ranked) if ranked is not None else [t.slug for t in themes],
+        times=times,
         session=_session_info(find_seat(session, invitation), lang),
     )
 

@@ -1,8 +1,9 @@
 """An invitee in a real browser: Debian's headless Chromium, driven by Playwright, with
 JavaScript switched off. The app runs as `consult web` in its own process on a SQLite file; the
 invitation reaches a real SMTP server (EmlSink) through the outbox, and the browser opens the
-link from that .eml. It accepts, ticks times, gets scheduled, downloads the .ics, reaches the
-input form and submits input; the database, the confirmation emails and the Prefect events
+link from that .eml. It ranks the themes, ticks times and accepts in one step, gets scheduled,
+downloads the .ics, reaches the input form and submits input; a refused answer keeps what was
+chosen; the database, the confirmation emails and the Prefect events
 (on the test Prefect server) are checked afterwards. Screenshots go to test-artifacts/browser/.
 """
 
@@ -62,6 +63,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+# axe-core from npm (tests/browser_tools, installed by script/test).
+AXE = PROJECT_ROOT / "tests" / "browser_tools" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AMS = ZoneInfo("Europe/Amsterdam")
 INVITEE = "anneke.devries@zorg-achterhoek.example"
 
@@ -90,7 +94,8 @@ def _spec() -> RoundSpec:
         min_sectors=0,
         themes=[
             ThemeSpec(slug="innovatie", slots=[slot(10, 10), slot(12, 14), slot(14, 10)]),
-            ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(13, 14)]),
+            # 12 days from now at 14:00 is a time of both themes: the page asks it once.
+            ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(12, 14)]),
         ],
     )
 
@@ -262,6 +267,34 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+def _axe(browser: Any, url: str, html: str | None = None) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page at `url`, or on `html` served as that
+    page (what a POST answered). axe is a script: it runs in a context of its own with
+    JavaScript on and the site's policy against scripts set aside; the page's stylesheet comes
+    from the site, so contrast is judged as shown."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: npm ci --prefix tests/browser_tools (script/test does)")
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1000, "height": 900})
+    try:
+        page = context.new_page()
+        if html is not None:
+            page.route(url, lambda route: route.fulfill(body=html, content_type="text/html"))
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found: list[str] = page.evaluate(
+            """async (tags) => {
+                const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+                return result.violations.map(
+                    (v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`
+                );
+            }""",
+            WCAG_AA,
+        )
+        return found
+    finally:
+        context.close()
+
+
 def _prefect_events(
     site: Site, resource_ids: set[str], timeout: float = 30
 ) -> list[dict[str, Any]]:
@@ -314,19 +347,35 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
     assert page.locator("html").get_attribute("lang") == "nl"
     assert page.get_by_role("heading", level=1).inner_text() == "Consultatieronde najaar"
 
+    # Before answering, the page shows the themes to put in order and every candidate time
+    # once (five slots, four times): the answer, the order and the times go in one form.
+    assert page.get_by_role("heading", name="Doet u mee?").is_visible()
+    page.get_by_label("Keuze 1").select_option("innovatie")
+    page.get_by_label("Keuze 2").select_option("behoud_betrokkenheid")
+    times = page.get_by_role("group", name="Momenten waarop u kunt").get_by_role("checkbox")
+    assert times.count() == 4
+    times.nth(0).check()
+    times.nth(2).check()  # the time both themes share
+    page.screenshot(path=str(ARTIFACTS / "0-invitation-pending.png"), full_page=True)
+    assert _axe(browser, link) == []
     page.get_by_role("button", name="Ja, ik doe mee").click()
     page.wait_for_url("**?saved=accepted")
     assert "Dank u wel: u doet mee" in page.get_by_role("status").inner_text()
+    assert [page.get_by_role("checkbox").nth(n).is_checked() for n in range(4)] == [
+        True,
+        False,
+        True,
+        False,
+    ]
 
-    slots = page.get_by_role("checkbox")
-    assert slots.count() == 5
-    slots.nth(0).check()
-    slots.nth(2).check()
+    # Changed later in the form for people taking part.
+    page.get_by_role("checkbox").nth(0).uncheck()
     page.get_by_role("button", name="Beschikbaarheid opslaan").click()
     page.wait_for_url("**?saved=availability")
-    assert page.get_by_role("checkbox").nth(0).is_checked()
-    assert not page.get_by_role("checkbox").nth(1).is_checked()
+    assert not page.get_by_role("checkbox").nth(0).is_checked()
+    assert page.get_by_role("checkbox").nth(2).is_checked()
     page.screenshot(path=str(ARTIFACTS / "1-invitation-accepted.png"), full_page=True)
+    assert _axe(browser, page.url) == []
 
     with site.wired.db.unit_of_work() as session:
         person = session.scalars(select(Person).where(Person.email == INVITEE)).one()
@@ -334,9 +383,11 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
             select(Invitation).where(Invitation.person_id == person.id)
         ).one()
         assert invitation.status == InvitationStatus.ACCEPTED
+        assert invitation.theme_preferences == ["innovatie", "behoud_betrokkenheid"]
         marked = session.scalars(
             select(Availability).where(Availability.invitation_id == invitation.id)
         ).all()
+        # The one ticked time, for each theme that has a slot then.
         assert len(marked) == 2
         invitation_id, person_id = invitation.id, person.id
     confirmation = site.wait_for_mail(INVITEE, "Bevestiging: u doet mee")
@@ -368,6 +419,7 @@ def test_an_invitee_answers_picks_times_and_submits_input_in_a_real_browser(
         "Geen <script>alert(1)</script> hier."
     )
     page.screenshot(path=str(ARTIFACTS / "2-input-submitted.png"), full_page=True)
+    assert _axe(browser, page.url) == []
     context.close()
 
     with site.wired.db.unit_of_work() as session:
@@ -416,6 +468,64 @@ def test_keyboard_users_start_at_a_visible_skip_link(site: Site, browser: Any) -
     page.screenshot(path=str(ARTIFACTS / "3-skip-link-focused.png"))
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    # The next stop after the skip link's target is the first control of the page's content.
-    assert page.locator(":focus").inner_text() == "Ja, ik doe mee"
+    # The next stop after the skip link's target is the first control of the page's content:
+    # the first place of the themes' order, in the answer form.
+    assert page.locator(":focus").get_attribute("id") == "choice-1"
     context.close()
+
+
+def test_a_refused_answer_says_why_and_keeps_what_was_chosen(site: Site, browser: Any) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    address = "carla.smit@zkh-zwolle.example"
+    invitation_mail = site.wait_for_mail(address, "Uitnodiging")
+    text = _body(invitation_mail, "plain").replace("\r\n", "\n")
+    # The email asks what the page asks: the themes in order, not one theme.
+    assert "in volgorde van voorkeur" in text
+    assert "\nInnovatie\n" in text and "\nBehoud & betrokkenheid van zorgprofessionals\n" in text
+    match = re.search(re.escape(site.base_url) + r"/i/[A-Za-z0-9_-]+", text)
+    assert match
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1000, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(match.group(0))
+    page.get_by_label("Keuze 1").select_option("behoud_betrokkenheid")
+    page.get_by_label("Keuze 2").select_option("behoud_betrokkenheid")
+    page.get_by_role("checkbox").nth(1).check()
+    page.get_by_role("button", name="Ja, ik doe mee").click()
+
+    summary = page.get_by_role("alert")
+    assert "Er is iets niet goed gegaan" in summary.inner_text()
+    assert "Kies elk thema precies één keer." in summary.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "4-answer-refused.png"), full_page=True)
+    assert _axe(browser, page.url, page.content()) == []
+    # What was chosen is still there, and the summary leads to the order of the themes.
+    assert page.get_by_role("checkbox").nth(1).is_checked()
+    assert page.get_by_label("Keuze 2").input_value() == "behoud_betrokkenheid"
+    summary.get_by_role("link").click()
+    assert page.url.endswith("#ranking")
+    with site.wired.db.unit_of_work() as session:
+        person = session.scalars(select(Person).where(Person.email == address)).one()
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.person_id == person.id)
+        ).one()
+        assert invitation.status == InvitationStatus.PENDING
+        invitation_id = invitation.id
+
+    page.get_by_label("Keuze 2").select_option("innovatie")
+    page.get_by_role("button", name="Ja, ik doe mee").click()
+    page.wait_for_url("**?saved=accepted")
+    assert page.get_by_role("checkbox").nth(1).is_checked()
+    context.close()
+    with site.wired.db.unit_of_work() as session:
+        invitation = session.get_one(Invitation, invitation_id)
+        assert invitation.status == InvitationStatus.ACCEPTED
+        assert invitation.theme_preferences == ["behoud_betrokkenheid", "innovatie"]
+        assert (
+            len(
+                session.scalars(
+                    select(Availability).where(Availability.invitation_id == invitation_id)
+                ).all()
+            )
+            == 1
+        )

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment, UndefinedError
+from markupsafe import escape
 
 from consult.settings import PROJECT_ROOT
 from consult.templating import RenderedEmail, make_environment, render_email
@@ -35,6 +36,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         ],
         "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
         "answer_url": ANSWER_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
         "delegated_by": None,
     },
@@ -48,6 +50,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         ],
         "answer_deadline": "Friday 14 February 2025 at 17:00",
         "answer_url": ANSWER_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
         "delegated_by": None,
     },
@@ -93,6 +96,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "theme_title": "Innovatie",
         "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
         "answer_url": ANSWER_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("reminder", "en"): {
@@ -101,6 +105,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "theme_title": "Innovation",
         "answer_deadline": "Friday 14 February 2025 at 17:00",
         "answer_url": ANSWER_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("confirmation_answer", "nl"): {
@@ -109,6 +114,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "theme_title": "Innovatie",
         "answer_deadline": "vrijdag 14 februari 2025 om 17:00",
         "page_url": PAGE_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("confirmation_answer", "en"): {
@@ -117,6 +123,7 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
         "theme_title": "Innovation",
         "answer_deadline": "Friday 14 February 2025 at 17:00",
         "page_url": PAGE_URL,
+        "choices": [],
         "organiser_name": "Secretariaat Commissie Werken in de Zorg",
     },
     ("confirmation_input", "nl"): {
@@ -176,6 +183,28 @@ CONTEXTS: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 CASES = sorted(CONTEXTS)
+# A round with several themes: the invitee puts them in order on their page.
+CHOICES = {
+    "nl": [
+        {"title": "Innovatie", "questions": ["Wat houdt opschaling tegen?"]},
+        {
+            "title": "Onderwijsvernieuwing",
+            "questions": ["Waar lopen onderwijs en praktijk nog langs elkaar heen?"],
+        },
+        {"title": "Anders besturen", "questions": ["Welke vorm van regionale samenwerking werkt?"]},
+    ],
+    "en": [
+        {"title": "Innovation", "questions": ["What holds back scaling up?"]},
+        {
+            "title": "Renewing education",
+            "questions": ["Where do education and practice still miss each other?"],
+        },
+        {
+            "title": "Governing differently",
+            "questions": ["Which form of regional cooperation works?"],
+        },
+    ],
+}
 
 
 EMAIL_TEMPLATES = PROJECT_ROOT / "templates" / "email"
@@ -243,6 +272,31 @@ def test_a_colleague_s_invitation_says_who_passed_it_on(env: Environment, lang: 
     said = "heeft deze uitnodiging aan u doorgegeven" if lang == "nl" else "has passed this"
     assert said in rendered.text.splitlines()[2]
     assert "Jan &lt;b&gt;de Boer&lt;/b&gt; (Zorg &amp; Co)" in rendered.html
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("name", ["invitation", "reminder", "confirmation_answer"])
+def test_an_invitee_who_ranks_themes_is_told_so_not_given_one_theme(
+    env: Environment, name: str, lang: str
+) -> None:
+    # The page asks them to put the round's themes in order, so the email must say that
+    # rather than name one theme as if it were the one they are invited to.
+    rendered = _render(env, name, lang, choices=CHOICES[lang])
+    assert_snapshot(f"{name}.{lang}.ranking.subject.txt", rendered.subject + "\n")
+    assert_snapshot(f"{name}.{lang}.ranking.txt", rendered.text)
+    assert_snapshot(f"{name}.{lang}.ranking.html", rendered.html)
+    first = CHOICES[lang][0]["title"]
+    assert first not in rendered.subject
+    choice = "naar keuze" if lang == "nl" else "of your choice"
+    single = ("over het thema" if lang == "nl" else "on the theme") + f' "{first}"'
+    assert single not in rendered.text
+    if name == "invitation":
+        assert choice in rendered.subject
+        for theme in CHOICES[lang]:
+            assert f"\n{theme['title']}\n- {theme['questions'][0]}\n" in rendered.text
+            assert f"<strong>{escape(theme['title'])}</strong>" in rendered.html
+        ranked = "volgorde van voorkeur" if lang == "nl" else "order of preference"
+        assert ranked in rendered.text
 
 
 @pytest.mark.parametrize(("name", "lang"), CASES)

@@ -19,26 +19,7 @@ from models import OutboxMessage, OutboxStatus
 from models.db import Database
 from models.migrate import upgrade
 from tests.conftest import write_config
-
-REGISTRY = """organisatie;sector;regio;naam;e-mail;functie
-Zorggroep Oost;vvt;Twente;Anneke de Vries;anneke@oost.example;bestuurder
-Saxion;hbo;Twente;Carla Smit;carla@saxion.example;lector
-Gemeente Zwolle;gemeente;Zwolle;Dirk Bakker;dirk@zwolle.example;wethouder
-"""
-
-
-def _spec(slot_end: str = "2030-03-14T11:30:00", theme: str = "innovatie") -> str:
-    return f"""slug = "voorjaar-2030"
-name = "Voorjaarsronde"
-answer_deadline = 2030-03-01T17:00:00
-input_deadline = 2030-04-01T17:00:00
-invitees_per_theme = 3
-[[themes]]
-slug = "{theme}"
-[[themes.slots]]
-start = 2030-03-14T10:00:00
-end = {slot_end}
-"""
+from tests.integration.cli.inputs import REGISTRY, round_spec
 
 
 def consult(
@@ -85,7 +66,7 @@ def test_a_spec_with_slots_in_the_wrong_order_is_refused_in_dutch(
     config: Path, tmp_path: Path
 ) -> None:
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(slot_end="2030-03-14T09:00:00"), encoding="utf-8")
+    spec.write_text(round_spec(slot_end="2030-03-14T09:00:00"), encoding="utf-8")
     result = consult(config, "round", "launch", str(spec))
     assert result.returncode == 2
     assert "thema innovatie, tijdslot 1: het einde moet na het begin liggen" in _clean(result)
@@ -95,7 +76,7 @@ def test_an_unknown_theme_is_refused_without_prefect_tracebacks(
     config: Path, tmp_path: Path
 ) -> None:
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(theme="ruimtevaart"), encoding="utf-8")
+    spec.write_text(round_spec(theme="ruimtevaart"), encoding="utf-8")
     result = consult(config, "round", "launch", str(spec))
     assert result.returncode == 1
     text = _clean(result)
@@ -105,7 +86,7 @@ def test_an_unknown_theme_is_refused_without_prefect_tracebacks(
 
 def test_an_unknown_round_names_the_known_ones(config: Path, tmp_path: Path) -> None:
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(), encoding="utf-8")
+    spec.write_text(round_spec(), encoding="utf-8")
     assert consult(config, "round", "launch", str(spec)).returncode == 0
     result = consult(config, "round", "status", "najaar-2031")
     assert result.returncode == 1
@@ -116,7 +97,7 @@ def test_an_unreachable_relay_gives_up_after_its_timeout_and_keeps_the_mail(
     config: Path, tmp_path: Path
 ) -> None:
     spec = tmp_path / "round.toml"
-    spec.write_text(_spec(), encoding="utf-8")
+    spec.write_text(round_spec(), encoding="utf-8")
     assert consult(config, "round", "launch", str(spec)).returncode == 0
     started = time.monotonic()
     result = consult(config, "round", "invite", "voorjaar-2030")

@@ -334,6 +334,56 @@ def test_english_report_uses_english_labels_everywhere(
             assert dutch not in text, f"{dutch!r} in the English {where}"
 
 
+def test_dutch_report_uses_dutch_labels_everywhere(
+    make_sample: MakeSample, templates_env: Environment, tmp_path: Path
+) -> None:
+    files = _write(templates_env, make_sample("nl"), tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    markdown = files.markdown.read_text(encoding="utf-8")
+    # Only the words Word shows (body, footnotes, footer, title), not its English markup.
+    shown = _docx_words(files.docx)
+    assert "2 thema's, 3 bouwstenen, 12 bijdragen." in shown
+    assert "Consultatieronde voorjaar 2025 · pagina" in shown
+    assert '<html lang="nl">' in html and "<h4>Voetnoten</h4>" in html
+    assert "## Thema: Innovatie" in markdown and "| Regio | Bijdragers |" in markdown
+    english = (
+        "Building block",
+        "building block",
+        "Compiled",
+        "Theme",
+        "Key terms",
+        "Support",
+        "Contributors",
+        "Region",
+        "No input",
+        "Quotes",
+        "Notes",
+        "Rests on",
+        "contribution #",
+        " contributions",
+        "Not assigned",
+        "not quotable",
+        "draft",
+        "page",
+    )
+    for word in english:
+        for where, text in (("docx", shown), ("html", html), ("markdown", markdown)):
+            assert word not in text, f"{word!r} in the Dutch {where}"
+
+
+def _docx_words(path: Path) -> str:
+    """The text of every w:t in the package (body, footnotes, footer) and the document
+    title."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [
+            ElementTree.fromstring(archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("word/") and name.endswith(".xml")
+        ]
+    words = ["".join(t.text or "" for t in part.iter(f"{W}t")) for part in parts]
+    return "\n".join([*words, docx.Document(str(path)).core_properties.title])
+
+
 def test_control_characters_from_pasted_text_do_not_break_the_word_file(
     make_sample: MakeSample, templates_env: Environment, tmp_path: Path
 ) -> None:

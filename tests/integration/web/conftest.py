@@ -8,6 +8,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -175,24 +176,25 @@ def web_settings(
     return load_settings()
 
 
-def launch(wired: App) -> int:
+def launch(wired: App, spec: RoundSpec = SPEC) -> int:
     with wired.db.unit_of_work() as session:
         sync_reference_data(session, wired.taxonomy)
         store_rows(session, registry())
         round_id = launch_round(
-            session, SPEC, "Secretariaat WiZ", "secretariaat@wiz.example"
+            session, spec, "Secretariaat WiZ", "secretariaat@wiz.example"
         ).round_id
         ids = list(session.scalars(select(Invitation.id).where(Invitation.round_id == round_id)))
         queue_invitations(session, wired.mail_context(), ids)
         return round_id
 
 
-@pytest.fixture
-def world(web_settings: Settings, sink: EmlSink) -> Iterator[World]:
+@contextmanager
+def running(web_settings: Settings, sink: EmlSink, spec: RoundSpec) -> Iterator[World]:
+    """The web app on a round launched from `spec`, its invitations queued."""
     clock = Clock(BEFORE_DEADLINE)
     events: list[Signal] = []
     with open_app(web_settings) as wired:
-        round_id = launch(wired)
+        round_id = launch(wired, spec)
         app = create_app(web_settings, emitter=events.append, clock=clock)
         with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
             yield World(
@@ -204,3 +206,9 @@ def world(web_settings: Settings, sink: EmlSink) -> Iterator[World]:
                 round_id=round_id,
                 tokens=tokens_from_outbox(wired),
             )
+
+
+@pytest.fixture
+def world(web_settings: Settings, sink: EmlSink) -> Iterator[World]:
+    with running(web_settings, sink, SPEC) as launched:
+        yield launched

@@ -155,6 +155,18 @@ def mail_to(w: World, address: str, subject_start: str = "") -> list[str]:
     ]
 
 
+def text_of(w: World, address: str, subject_start: str) -> str:
+    """The plain text of the one message to `address` whose subject starts so."""
+    (found,) = [
+        m
+        for m in w.mail()
+        if m["To"].addresses[0].addr_spec == address and str(m["Subject"]).startswith(subject_start)
+    ]
+    part = found.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
 def email_of(w: World, invitation_id: int) -> str:
     inv = invitation(w, invitation_id)
     with w.wired.db.unit_of_work() as session:
@@ -512,9 +524,12 @@ def test_accepting_stores_first_then_signals_and_confirms_by_email(world: World)
     # The confirmation went through the outbox and reached the SMTP server.
     address = email_of(world, invitation_id)
     assert count(world, OutboxMessage, OutboxMessage.kind == OutboxKind.CONFIRMATION) == 1
+    # The invitee ranks the round's two themes: the confirmation names their first choice
+    # as such, not as the theme they will be in.
     assert mail_to(world, address, "Bevestiging") == [
-        "Bevestiging: u doet mee aan het gesprek over Innovatie"
+        "Bevestiging: u doet mee aan het online gesprek"
     ]
+    assert 'Uw eerste keuze is "Innovatie"' in text_of(world, address, "Bevestiging")
     # Its link opens the same page (a token of its own).
     confirmation = tokens_from_outbox(world.wired, OutboxKind.CONFIRMATION, world.mail_dir)
     confirmation = confirmation[invitation_id]
@@ -671,7 +686,9 @@ def test_slots_of_other_rounds_or_garbage_are_refused(world: World) -> None:
     invitation_id, token = world.first()
     accept(world, token)
     before = snapshot(world.wired.db)
-    for bad in (["999999"], ["abc"], ["-1"], [str(slot_ids(world, invitation_id)[0]), "1e9"]):
+    first = str(slot_ids(world, invitation_id)[0])
+    # "²" and a number of 5,000 digits pass str.isdigit() but not int().
+    for bad in (["999999"], ["abc"], ["-1"], [first, "1e9"], ["\u00b2"], ["9" * 5000]):
         response = post(world, token, "availability", {"slot": bad})
         assert response.status_code == 422, bad
         assert 'href="#availability"' in response.text
@@ -1104,7 +1121,7 @@ def test_the_english_switch_is_remembered(world: World) -> None:
     # Later emails follow the remembered language.
     accept(world, token)
     assert mail_to(world, email_of(world, invitation_id), "Confirmation") == [
-        "Confirmation: you will join the conversation on Innovation"
+        "Confirmation: you will join the online conversation"
     ]
     # An unknown language or page changes nothing and redirects to the invitation page.
     response = post(world, token, "language", {"language": "de", "page": "https://evil.example"})

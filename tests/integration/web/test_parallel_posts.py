@@ -164,6 +164,28 @@ def test_a_burst_of_acceptances_accepts_once_and_confirms_once(world: World, liv
     assert len(_delivered(world, address, "Bevestiging")) == 2
 
 
+def test_a_burst_of_the_same_full_answer_takes_it_once(world: World, live: Live) -> None:
+    # Yes, the order of the themes and the times, in the one form of someone who has not
+    # answered yet.
+    invitation_id, token = world.first()
+    slots = offered(world, invitation_id)[1:3]
+    answer = {
+        "answer": "accept",
+        "details": "1",
+        "choice-1": "behoud_betrokkenheid",
+        "choice-2": "innovatie",
+        "slot": slots,
+    }
+
+    assert live.burst(token, "answer", answer) == {303: BURST}
+    inv = invitation(world, invitation_id)
+    assert inv.status == InvitationStatus.ACCEPTED
+    assert inv.theme_preferences == ["behoud_betrokkenheid", "innovatie"]
+    assert count(world, Availability, Availability.invitation_id == invitation_id) == 2
+    assert len(live.responded("answer")) == 1
+    assert _confirmations(world, invitation_id) == 1
+
+
 def test_a_burst_of_the_same_availability_stores_it_once(world: World, live: Live) -> None:
     invitation_id, token = world.first()
     assert live.post(token, "answer", {"answer": "accept"}).status_code == 303

@@ -82,3 +82,18 @@ def test_communities_hold_every_row_exactly_once() -> None:
     }
     # Largest first.
     assert [len(c) for c in found] == sorted((len(c) for c in found), reverse=True)
+
+
+def test_neighbours_of_texts_with_words_and_an_embedding_are_those_of_the_full_product() -> None:
+    # Word columns are sparse, embedding columns full: the two parts are multiplied apart.
+    rng = np.random.default_rng(3)
+    words = sp.random(300, 2000, density=0.01, random_state=4)
+    embedding = rng.normal(size=(300, 48))
+    X = sp.csr_matrix(normalize(sp.hstack([words, sp.csr_matrix(embedding)])))
+    full = (X @ X.T).toarray()
+    for i, links in enumerate(nearest_neighbours(X, 7)):
+        assert len(links) == 7
+        others = np.delete(full[i], i)
+        assert min(s for _, s in links) == pytest.approx(np.sort(others)[-7])
+        for j, s in links:
+            assert s == pytest.approx(full[i, j])

@@ -16,6 +16,7 @@ from consult.synthesis.features import (
     remove_common,
     represent,
     tfidf,
+    theme_centre,
     tokens,
 )
 from consult.synthesis.text import stem
@@ -291,3 +292,37 @@ def test_a_corpus_embeds_a_text_it_did_not_hold_when_asked() -> None:
     assert dense is not None
     assert dense.shape == (2, 3)
     assert np.linalg.norm(dense, axis=1) == pytest.approx([1.0, 1.0], abs=1e-5)
+
+
+def test_within_a_theme_what_all_its_texts_share_no_longer_hides_its_topics() -> None:
+    # Two themes of a round; theme A's texts all lean strongly along one direction, and fall
+    # in two topics that differ only a little (dimensions 2 and 3). Theme B's texts differ
+    # widely among themselves: that is the round's strongest common direction, not theme A's.
+    rng = np.random.default_rng(5)
+    theme_a = [Text(f"Bijdrage {n}.", "nl") for n in range(12)]
+    theme_b = [Text(f"Inbreng {n}.", "nl") for n in range(12)]
+    vectors = {
+        t.text: [3.0, 0.0, 0.3 * (n % 2), 0.3 * (1 - n % 2), *rng.normal(size=4) * 0.05]
+        for n, t in enumerate(theme_a)
+    }
+    vectors |= {
+        t.text: [0.0, 3.0, 0.0, 0.0, 8.0 * (-1) ** n, *rng.normal(size=3)]
+        for n, t in enumerate(theme_b)
+    }
+    corpus = Corpus([*theme_a, *theme_b], FixedEmbedder(vectors))
+
+    def topic_gap(X: object) -> float:
+        same = [_cosine(X, i, j) for i in range(12) for j in range(12) if i != j and i % 2 == j % 2]
+        other = [_cosine(X, i, j) for i in range(12) for j in range(12) if i % 2 != j % 2]
+        return float(np.mean(same) - np.mean(other))
+
+    plain = represent(theme_a, corpus=corpus)
+    centred = represent(theme_a, corpus=corpus, centre=theme_centre(theme_a, corpus))
+
+    assert topic_gap(centred) > 2 * topic_gap(plain)
+    assert np.linalg.norm(centred.toarray(), axis=1) == pytest.approx(np.ones(12), abs=1e-5)
+
+
+def test_a_theme_with_few_texts_is_not_centred() -> None:
+    fixed = FixedEmbedder({t.text: np.random.default_rng(6).normal(size=8).tolist() for t in TEXTS})
+    assert theme_centre(TEXTS, Corpus(TEXTS, fixed)) is None
