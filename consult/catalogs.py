@@ -42,7 +42,9 @@ class Source:
     method: str
 
 
-# Which files feed which domain. Python files outside the other domains' folders are `messages`.
+# Which files feed which domain. A file belongs to the domain of the most specific folder that
+# holds it: the workplace's files are in the web's folders, Python files outside the other
+# domains' folders are `messages`.
 SOURCES: dict[str, tuple[Source, ...]] = {
     "pages": (
         Source("templates/web", "**.html", "jinja2"),
@@ -59,15 +61,25 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         Source("consult/reports", "**.py", "python"),
     ),
     "workplace": (
-        Source("templates/workplace", "**.html", "jinja2"),
-        Source("consult/workplace", "**.py", "python"),
+        Source("templates/web/workplace", "**.html", "jinja2"),
+        Source("consult/web/workplace", "**.py", "python"),
     ),
     "messages": (
         Source("consult", "**.py", "python"),
         Source("templates/privacy", "**.html", "jinja2"),
     ),
 }
-_OWNED_ELSEWHERE = ("consult/web/", "consult/mail/", "consult/reports/", "consult/workplace/")
+
+
+def owner(path: str) -> str:
+    """The domain a file's words belong to."""
+    holders = [
+        (len(source.directory), domain)
+        for domain, sources in SOURCES.items()
+        for source in sources
+        if path.startswith(source.directory + "/")
+    ]
+    return max(holders)[1]
 
 
 def extract(domain: str) -> Catalog:
@@ -82,7 +94,7 @@ def extract(domain: str) -> Catalog:
             str(base), method_map, options, keywords=KEYWORDS, comment_tags=("Translators:",)
         ):
             path = f"{source.directory}/{filename}"
-            if domain == "messages" and path.startswith(_OWNED_ELSEWHERE):
+            if owner(path) != domain:
                 continue
             if path == "consult/catalogs.py":
                 continue

@@ -38,6 +38,7 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "synth": ("consult.cli_synth", "synth_app", _("Measure the grouping against a labelled file.")),
     "replies": ("consult.cli_replies", "replies_app", _("Calendar replies from the mailbox.")),
     "schedule": ("consult.cli_schedule", "schedule_app", _("Scheduling of sessions.")),
+    "users": ("consult.cli_users", "users_app", _("Accounts of the workplace.")),
     "audit": ("consult.cli_audit", "audit_app", _("The audit log: who did what, when.")),
     "privacy": (
         "consult.cli_privacy",
@@ -582,26 +583,20 @@ RoundOption = Annotated[
 )
 def outbox_status(round_slug: RoundOption = None) -> None:
     from consult.app.context import current
-    from consult.app.outbox import health
+    from consult.app.outbox import health, state_label
     from consult.i18n import format_datetime
+    from models import OutboxStatus
 
     round_id = _round_id(round_slug) if round_slug else None
     with current().db.unit_of_work() as session:
         found = health(session, round_id)
     view, blocked = found.overview, found.blocked
-    labels = {
-        "pending": pgettext("outbox state", "pending"),
-        "sending": pgettext("outbox state", "sending"),
-        "sent": pgettext("outbox state", "sent"),
-        "failed": pgettext("outbox state", "failed"),
-        "suppressed": pgettext("outbox state", "held back (address blocked)"),
-    }
     language = current_language()
     table = Table(title=_("Outgoing mail"))
     table.add_column(pgettext("outbox column", "state"))
     table.add_column(pgettext("outbox column", "count"), justify="right")
     for status, n in view.counts.items():
-        table.add_row(labels.get(status, status), str(n))
+        table.add_row(state_label(OutboxStatus(status)), str(n))
     console.print(table)
     if view.oldest_pending:
         oldest = format_datetime(view.oldest_pending, language)

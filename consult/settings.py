@@ -128,6 +128,27 @@ class DelegationSettings(BaseModel):
     max_attempts_per_day: int = Field(default=5, ge=1)
 
 
+class WorkplaceSettings(BaseModel):
+    """The secretariat's and staff's pages under /werkplek and their sign-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A session ends after this many minutes without a request, and in any case this many hours
+    # after sign-in.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # After this many wrong passwords or codes in a row, sign-in is refused for lockout_minutes,
+    # even with the right password.
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # How long a password-reset link works, and how many may be asked for per hour per account.
+    reset_link_minutes: int = Field(default=60, ge=5)
+    resets_per_hour: int = Field(default=3, ge=1)
+    min_password_length: int = Field(default=12, ge=12)
+    # The session cookie goes over HTTPS only. Switch off only for a test over plain HTTP.
+    cookie_secure: bool = True
+
+
 class PrivacySettings(BaseModel):
     """Personal data of invitees (names, addresses, answers, what they said)."""
 
@@ -157,6 +178,7 @@ class Settings(BaseSettings):
     synthesis: SynthesisSettings = SynthesisSettings()
     service: ServiceSettings = ServiceSettings()
     delegation: DelegationSettings = DelegationSettings()
+    workplace: WorkplaceSettings = WorkplaceSettings()
     privacy: PrivacySettings = PrivacySettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"

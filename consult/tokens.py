@@ -26,9 +26,10 @@ from models import AccessToken
 # The placeholder a stored body holds where a link's token goes: "[link:<16 hex>]". The id only
 # pairs the placeholder with its sealed token; it opens nothing.
 PLACEHOLDER_RE: Final = re.compile(r"\[link:([0-9a-f]{16})\]")
-# A token in a link, as in an access log line, also a wrong one: a log need not tell which
-# guesses came close, and a real token in a request line must not survive.
-TOKEN_IN_PATH_RE: Final = re.compile(r"/i/[A-Za-z0-9_-]+")
+# A token in a link (an invitee's page, a workplace password reset), as in an access log line,
+# also a wrong one: a log need not tell which guesses came close, and a real token in a request
+# line must not survive.
+TOKEN_IN_PATH_RE: Final = re.compile(r"(/i/|/werkplek/wachtwoord/)[A-Za-z0-9_-]+")
 REDACTED_PATH: Final = "/i/…"
 # Where `mint_link` leaves the tokens it sealed for the outbox to pick up in the same session.
 _SEALED_KEY: Final = "consult.sealed_links"
@@ -42,37 +43,46 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class LinkSealer:
-    """Seals and unseals link tokens with a key derived from the installation's secret."""
+class Sealer:
+    """Seals and unseals short secrets with a key derived from the installation's secret; each
+    `purpose` gets a key of its own."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, purpose: bytes) -> None:
         # Imported here: commands that read the database only (round status) start faster.
         from cryptography.fernet import Fernet
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-        # A key of its own, so the CSRF signatures made with the same secret reveal nothing.
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"consult link tokens"
-        ).derive(secret)
+        # A key per purpose, so the CSRF signatures made with the same secret reveal nothing.
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
-    def seal(self, token: str) -> str:
-        return self._fernet.encrypt(token.encode("ascii")).decode("ascii")
+    def seal(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode("ascii")).decode("ascii")
 
     def unseal(self, sealed: str) -> str:
-        """The token; ValueError when it was sealed with another key or is damaged."""
+        """The value; ValueError when it was sealed with another key or is damaged."""
         from cryptography.fernet import InvalidToken
 
         try:
             return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError) as exc:
-            raise ValueError(
-                _(
-                    "the personal link cannot be decrypted: was secret_key changed since it was "
-                    "queued?"
-                )
-            ) from exc
+            raise ValueError(self.unreadable()) from exc
+
+    def unreadable(self) -> str:
+        return _("a stored secret cannot be decrypted: was secret_key changed since it was stored?")
+
+
+class LinkSealer(Sealer):
+    """Seals and unseals link tokens with a key derived from the installation's secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        super().__init__(secret, b"consult link tokens")
+
+    def unreadable(self) -> str:
+        return _(
+            "the personal link cannot be decrypted: was secret_key changed since it was queued?"
+        )
 
 
 def secret_from_file(path: Path) -> bytes:
@@ -121,9 +131,15 @@ def mint_link(session: Session, ctx: LinkContext, invitation_id: int, purpose: s
     session.add(
         AccessToken(invitation_id=invitation_id, token_hash=hash_token(token), purpose=purpose)
     )
+    return f"{ctx.base_url}/i/{seal_link(session, ctx.sealer, token)}"
+
+
+def seal_link(session: Session, sealer: LinkSealer, token: str) -> str:
+    """The placeholder that stands for `token` in a message composed in this session; the
+    token, sealed, waits in the session until the outbox stores it (`sealed_links_in`)."""
     link_id = secrets.token_hex(8)
-    session.info.setdefault(_SEALED_KEY, {})[link_id] = ctx.sealer.seal(token)
-    return f"{ctx.base_url}/i/[link:{link_id}]"
+    session.info.setdefault(_SEALED_KEY, {})[link_id] = sealer.seal(token)
+    return f"[link:{link_id}]"
 
 
 def sealed_links_in(session: Session, *texts: str) -> dict[str, str] | None:
@@ -148,5 +164,5 @@ def fill_links(text: str, tokens: Mapping[str, str]) -> str:
 
 
 def redact_links(text: str) -> str:
-    """`text` with every raw token in an /i/ link cut out (log lines, old stored mail)."""
-    return TOKEN_IN_PATH_RE.sub(REDACTED_PATH, text)
+    """`text` with every raw token in a link cut out (log lines, old stored mail)."""
+    return TOKEN_IN_PATH_RE.sub(r"\1…", text)

@@ -11,7 +11,7 @@ from jinja2 import Environment
 from consult.settings import Settings, load_settings
 from consult.taxonomy import Taxonomy, load_taxonomy
 from consult.templating import MailContext, make_environment
-from consult.tokens import LinkSealer, secret_from_file
+from consult.tokens import LinkSealer, Sealer, secret_from_file
 from models.db import Database
 
 
@@ -22,6 +22,7 @@ class App:
     env: Environment
     taxonomy: Taxonomy
     _sealer: LinkSealer | None = field(default=None, repr=False)
+    _totp_sealer: Sealer | None = field(default=None, repr=False)
 
     @property
     def sealer(self) -> LinkSealer:
@@ -30,6 +31,14 @@ class App:
             self._sealer = link_sealer(self.settings)
         return self._sealer
 
+    @property
+    def totp_sealer(self) -> Sealer:
+        """Seals the workplace accounts' TOTP secrets for the database and unseals them to
+        check a code."""
+        if self._totp_sealer is None:
+            self._totp_sealer = Sealer(installation_secret(self.settings), b"consult totp secrets")
+        return self._totp_sealer
+
     def mail_context(self) -> MailContext:
         organiser = self.settings.organiser
         return MailContext(
@@ -37,10 +46,15 @@ class App:
         )
 
 
-def link_sealer(settings: Settings) -> LinkSealer:
+def installation_secret(settings: Settings) -> bytes:
+    """secret_key, or without it the secret in secret_key_file (made on first use)."""
     if settings.secret_key is not None:
-        return LinkSealer(settings.secret_key.get_secret_value().encode("utf-8"))
-    return LinkSealer(secret_from_file(settings.secret_key_file))
+        return settings.secret_key.get_secret_value().encode("utf-8")
+    return secret_from_file(settings.secret_key_file)
+
+
+def link_sealer(settings: Settings) -> LinkSealer:
+    return LinkSealer(installation_secret(settings))
 
 
 def build_app(settings: Settings) -> App:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from consult.app.audit import mail_outcome
-from consult.i18n import ngettext
+from consult.i18n import ngettext, pgettext
 from consult.mail.operations import (
     OutboxOverview,
     Suppression,
@@ -21,6 +21,7 @@ from consult.mail.operations import (
 from consult.mail.operations import unsuppress as release
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
+from models import OutboxStatus
 
 __all__ = [
     "Health",
@@ -30,8 +31,21 @@ __all__ = [
     "release",
     "retry_failed",
     "send",
+    "state_label",
     "unreachable_message",
 ]
+
+
+def state_label(status: OutboxStatus) -> str:
+    """A state of an outgoing message, as the secretariat reads it, in the current language."""
+    labels = {
+        OutboxStatus.PENDING: pgettext("outbox state", "pending"),
+        OutboxStatus.SENDING: pgettext("outbox state", "sending"),
+        OutboxStatus.SENT: pgettext("outbox state", "sent"),
+        OutboxStatus.FAILED: pgettext("outbox state", "failed"),
+        OutboxStatus.SUPPRESSED: pgettext("outbox state", "held back (address blocked)"),
+    }
+    return labels[status]
 
 
 @dataclass(frozen=True)

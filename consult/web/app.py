@@ -1,4 +1,5 @@
-"""The web app: invitee pages behind personal links, and /health for operators.
+"""The web app: invitee pages behind personal links, the workplace under /werkplek, and /health
+for operators.
 
 `create_app(settings)` builds everything; importing this module does nothing else, so tests and
 `consult web` decide which database, secret, clock and event emitter the app gets.
@@ -26,6 +27,9 @@ from consult.settings import Settings, load_settings
 from consult.web.context import WebContext
 from consult.web.logs import install_link_redaction
 from consult.web.routes_invitee import Refused, not_found, router
+from consult.web.workplace.access import page_not_found as workplace_page_not_found
+from consult.web.workplace.roles import PREFIX as WORKPLACE
+from consult.web.workplace.router import workplace_routers
 from consult.wiring import build_app
 from models.base import utcnow
 
@@ -115,6 +119,8 @@ def create_app(
     app.state.web = ctx
     app.add_middleware(HeadAsGet)
     app.include_router(router)
+    for workplace in workplace_routers():
+        app.include_router(workplace)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", include_in_schema=False)
@@ -133,6 +139,8 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and request.url.path.startswith(f"{WORKPLACE}/"):
+            return await workplace_page_not_found(request)
         if exc.status_code == 404:
             return not_found(ctx)
         response = ctx.render_in_both_languages(

@@ -31,6 +31,7 @@ def test_no_package_imports_itself_round_about() -> None:
 
 def test_the_context_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[object] = []
+
     def counting(settings: object) -> object:
         built.append(settings)
         return build_app(settings)  # type: ignore[arg-type]

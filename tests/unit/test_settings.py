@@ -68,6 +68,9 @@ def test_example_file_documents_valid_settings(monkeypatch: pytest.MonkeyPatch) 
     for key in settings.service.model_dump():
         assert f"{key} =" in documented, key
     assert "[service]" in documented
+    for key in settings.workplace.model_dump():
+        assert f"{key} =" in documented, key
+    assert "[workplace]" in documented
     # The mailbox is off unless configured, so the example documents it commented out.
     assert settings.imap is None
     assert "# [imap]" in documented
@@ -168,4 +171,21 @@ def test_service_settings_from_file_and_environment(
     assert (service.tick_seconds, service.prefect_port, service.work_pool) == (60, 4300, "wiz-pool")
     config.write_text("[service]\ntick_second = 60\n", encoding="utf-8")
     with pytest.raises(ValidationError):
+        load_settings()
+
+
+def test_workplace_sign_in_is_strict_by_default_and_set_by_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workplace = load_settings().workplace
+    assert workplace.cookie_secure is True
+    assert (workplace.session_idle_minutes, workplace.lockout_threshold) == (30, 5)
+    config = tmp_path / "consult.toml"
+    config.write_text("[workplace]\nlockout_threshold = 3\n", encoding="utf-8")
+    monkeypatch.setenv("CONSULT_CONFIG", str(config))
+    monkeypatch.setenv("CONSULT_WORKPLACE__COOKIE_SECURE", "false")
+    workplace = load_settings().workplace
+    assert (workplace.lockout_threshold, workplace.cookie_secure) == (3, False)
+    config.write_text("[workplace]\nmin_password_length = 8\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="min_password_length"):
         load_settings()

@@ -6,6 +6,7 @@ Create Date: 2026-12-05 07:30:00.000000
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,7 +36,7 @@ def _replace_kind_check(kinds: Sequence[str]) -> None:
         batch_op.create_check_constraint("outboxkind", sa.column("kind").in_(kinds))
 
 
-def _utc(name: str, nullable: bool) -> sa.Column[sa.DateTime]:
+def _utc(name: str, nullable: bool) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 

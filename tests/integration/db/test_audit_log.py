@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from consult.app import audit, blocks
 from consult.cli import app as cli
 from consult.settings import Settings
+from consult.wiring import App
 from models import AuditEntry, AuditLogIsAppendOnly, BlockStatus, Round, Theme
 from models.audit import pseudonymise_details
 from models.db import Database
@@ -127,3 +128,36 @@ def test_audit_list_shows_entries_in_dutch(settings: Settings, tmp_path: Path) -
     refused = CliRunner().invoke(cli, ["audit", "list", "--since", "gisteren"])
     assert refused.exit_code == 2
     assert "2027-01-15" in refused.output
+
+
+def test_sign_ins_and_refused_sign_ins_are_in_the_log(app: App) -> None:
+    import pyotp
+
+    from consult.app import accounts
+    from models import Role
+    from models.base import utcnow
+
+    password = "een lange zin als wachtwoord"
+    with app.db.unit_of_work() as session:
+        made = accounts.add_account(session, app, "sanne@wiz.example", Role.STAF, password=password)
+    assert made.totp_secret is not None
+    now = utcnow()
+    with app.db.unit_of_work() as session:
+        assert accounts.sign_in_password(session, app, made.email, "fout", now) is None
+        assert accounts.sign_in_password(session, app, "niemand@wiz.example", password, now) is None
+        pending = accounts.sign_in_password(session, app, made.email, password, now)
+        assert pending is not None
+        assert accounts.sign_in_code(session, app, pending, "000000", now) is None
+        code = pyotp.TOTP(made.totp_secret).at(now)
+        assert accounts.sign_in_code(session, app, pending, code, now) is not None
+    with app.db.unit_of_work() as session:
+        logged = [
+            (e.action, e.details.get("reason"))
+            for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        ]
+    assert logged == [
+        ("account.sign_in_failed", "wrong_password"),
+        ("account.sign_in_failed", "unknown"),
+        ("account.sign_in_failed", "wrong_code"),
+        ("account.sign_in", None),
+    ]

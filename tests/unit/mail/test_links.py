@@ -87,12 +87,22 @@ def test_log_lines_show_no_token(
             logging.getLogger("uvicorn.access").info(
                 '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", f"/i/{token}?saved=x", "1.1", 200
             )
+            # A workplace password-reset link is a key to an account too.
+            logging.getLogger("uvicorn.access").info(
+                '%s - "%s %s HTTP/%s" %d',
+                "127.0.0.1:5",
+                "POST",
+                f"/werkplek/wachtwoord/{token}",
+                "1.1",
+                303,
+            )
     finally:
         logging.setLogRecordFactory(previous)
         access.setLevel(previous_level)
     assert token not in caplog.text
     assert "opened /i/…/input" in caplog.text
     assert '"GET /i/…?saved=x HTTP/1.1" 200' in caplog.text
+    assert '"POST /werkplek/wachtwoord/… HTTP/1.1" 303' in caplog.text
 
 
 def test_text_that_only_looks_like_a_placeholder_stays_as_it_is() -> None:

@@ -1,0 +1,26 @@
+"""Which roles the workplace's pages are for, and the addresses they start from."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from models import Role
+
+PREFIX: Final = "/werkplek"
+SIGN_IN_PATH: Final = f"{PREFIX}/aanmelden"
+CODE_PATH: Final = f"{PREFIX}/aanmelden/code"
+ROUNDS_PATH: Final = f"{PREFIX}/"
+OWN_ACCOUNT_PATH: Final = f"{PREFIX}/account"
+ACCOUNTS_PATH: Final = f"{PREFIX}/accounts"
+
+ALL_ROLES: Final = frozenset(Role)
+# The rounds pages: the secretariat works on rounds; administrators and staff look.
+ROUND_READERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF})
+# Changes to a round (launch, mailings, people): the secretariat and administrators.
+ROUND_MANAGERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})
+ACCOUNT_MANAGERS: Final = frozenset({Role.BEHEERDER})
+
+
+def home_for(role: Role) -> str:
+    """Where a role lands after signing in: the rounds, or its own account page."""
+    return ROUNDS_PATH if role in ROUND_READERS else OWN_ACCOUNT_PATH

@@ -1,0 +1,15 @@
+"""The workplace's routes under /werkplek, each with its guard (consult.web.workplace.access). A
+page module of its own adds its router here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from consult.web.workplace import routes_accounts, routes_rounds, routes_sign_in
+from consult.web.workplace.access import check_guarded
+
+
+def workplace_routers() -> Sequence[APIRouter]:
+    return check_guarded([routes_sign_in.router, routes_rounds.router, routes_accounts.router])

@@ -1,0 +1,271 @@
+"""The workplace in a real browser: Debian's headless Chromium, driven by Playwright, against
+`consult web` in its own process on PostgreSQL. A secretariat member signs in with password and
+TOTP code, sees the rounds list and opens a round's dashboard; axe-core (npm, pinned in
+tests/browser_tools) checks every page on the way against WCAG 2.1 A and AA and finds no serious
+or critical violation. Screenshots go to test-artifacts/workplace/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from consult.app.accounts import add_account
+from consult.mail.sink import EmlSink, free_port
+from consult.registry.parsing import RegistryRow
+from consult.registry.store import store_rows, sync_reference_data
+from consult.rounds.invite import queue_invitations
+from consult.rounds.launch import launch_round
+from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.spec import RoundSpec, SlotSpec, ThemeSpec
+from consult.wiring import open_app
+from models import Invitation, Role
+from models.base import utcnow
+from tests.conftest import _migrated_schema, _pg_base_url
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+AXE = PROJECT_ROOT / "tests" / "browser_tools" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "workplace"
+AMS = ZoneInfo("Europe/Amsterdam")
+EMAIL = "fatima.bouzid@wiz.example"
+PASSWORD = "een lange zin als wachtwoord"
+ROUND_NAME = "Consultatieronde najaar"
+
+
+def _day(days: int, hour: int) -> datetime:
+    day = (utcnow() + timedelta(days=days)).astimezone(AMS).date()
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=AMS)
+
+
+def _spec() -> RoundSpec:
+    def slot(days: int, hour: int) -> SlotSpec:
+        return SlotSpec(start=_day(days, hour), end=_day(days, hour) + timedelta(minutes=90))
+
+    return RoundSpec(
+        slug="werkplek-ronde",
+        name=ROUND_NAME,
+        answer_deadline=_day(7, 17),
+        input_deadline=_day(40, 23),
+        holiday_slots="warn",
+        invitees_per_theme=2,
+        group_min=1,
+        group_max=6,
+        min_sectors=0,
+        themes=[
+            ThemeSpec(slug="innovatie", slots=[slot(10, 10), slot(12, 14)]),
+            ThemeSpec(slug="behoud_betrokkenheid", slots=[slot(11, 10), slot(13, 14)]),
+        ],
+    )
+
+
+def _registry() -> list[RegistryRow]:
+    people = [
+        ("Anneke de Vries", "anneke@zorg-achterhoek.example", "vvt", "Achterhoek"),
+        ("Bram Jansen", "bram@ggz-twente.example", "ggz", "Twente"),
+        ("Carla Smit", "carla@zkh-zwolle.example", "ziekenhuis", "Zwolle"),
+        ("Daan Bakker", "daan@mbo-twente.example", "mbo", "Twente"),
+    ]
+    return [
+        RegistryRow(
+            row=n + 2,
+            organisation=f"Zorggroep {region} {sector.upper()}",
+            sector=sector,
+            region=region,
+            name=name,
+            email=address,
+            role="bestuurder",
+            language="nl",
+        )
+        for n, (name, address, sector, region) in enumerate(people)
+    ]
+
+
+@dataclass
+class Site:
+    base_url: str
+    totp_secret: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (script/test does)")
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: npm ci --prefix tests/browser_tools (script/test does)")
+    workdir = tmp_path_factory.mktemp("workplace")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
+        config = workdir / "consult.toml"
+        config.write_text(
+            f'database_url = "{database_url}"\n'
+            f'base_url = "{base_url}"\n'
+            'secret_key = "workplace-browser-test-secret"\n'
+            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
+            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
+            f'reports_dir = "{workdir / "reports"}"\n'
+            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
+            # Plain HTTP on this machine: a Secure cookie would never be sent back.
+            "[workplace]\ncookie_secure = false\n",
+            encoding="utf-8",
+        )
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(CONFIG_ENV, str(config))
+            settings = load_settings()
+        with open_app(settings) as wired:
+            with wired.db.unit_of_work() as session:
+                sync_reference_data(session, wired.taxonomy)
+                store_rows(session, _registry())
+                round_id = launch_round(
+                    session, _spec(), settings.organiser.name, settings.organiser.email
+                ).round_id
+                ids = session.scalars(select(Invitation.id).where(Invitation.round_id == round_id))
+                queue_invitations(session, wired.mail_context(), list(ids))
+                made = add_account(
+                    session,
+                    wired,
+                    EMAIL,
+                    Role.SECRETARIAAT,
+                    name="Fatima Bouzid",
+                    password=PASSWORD,
+                )
+            assert made.totp_secret is not None
+        env = {**os.environ, CONFIG_ENV: str(config)}
+        env.pop("PREFECT_API_URL", None)
+        log = (workdir / "web.log").open("wb")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_healthy(base_url, server, workdir / "web.log")
+            yield Site(base_url, made.totp_secret)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            log.close()
+
+
+def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"consult web exited:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"consult web did not answer /health:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _axe(page: Any, name: str) -> list[str]:
+    """The serious and critical WCAG 2.1 A/AA violations axe-core finds on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """() => axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+            resultTypes: ['violations'],
+        })"""
+    )
+    (ARTIFACTS / f"axe-{name}.json").write_text(
+        json.dumps(result["violations"], indent=2), encoding="utf-8"
+    )
+    return [
+        f"{name}: {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_a_secretariat_member_signs_in_with_password_and_code_and_sees_the_rounds(
+    site: Site, browser: Any
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # axe-core is injected as a script; the app's policy allows none of its own.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    found: list[str] = []
+
+    page.goto(f"{site.base_url}/werkplek/")
+    page.wait_for_url("**/werkplek/aanmelden")
+    assert page.get_by_role("heading", level=1).inner_text() == "Aanmelden"
+    found += _axe(page, "1-sign-in")
+    page.screenshot(path=str(ARTIFACTS / "1-sign-in.png"), full_page=True)
+
+    # A keyboard user starts at the skip link.
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").inner_text() == "Naar de inhoud"
+
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Verder").click()
+    page.wait_for_url("**/werkplek/aanmelden/code")
+    found += _axe(page, "2-code")
+    page.screenshot(path=str(ARTIFACTS / "2-code.png"), full_page=True)
+
+    # The password alone opens no page.
+    other = context.new_page()
+    other.goto(f"{site.base_url}/werkplek/rondes/1")
+    assert other.url.endswith("/werkplek/aanmelden/code")
+    other.close()
+
+    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url("**/werkplek/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Rondes"
+    row = page.get_by_role("row", name=ROUND_NAME)
+    assert "uitnodigen" in row.inner_text()
+    found += _axe(page, "3-rounds")
+    page.screenshot(path=str(ARTIFACTS / "3-rounds.png"), full_page=True)
+
+    page.get_by_role("link", name=ROUND_NAME).click()
+    page.wait_for_url("**/werkplek/rondes/*")
+    assert page.get_by_role("heading", level=1).inner_text() == ROUND_NAME
+    assert page.get_by_role("heading", name="Per thema").is_visible()
+    assert page.get_by_role("heading", name="Wat er nu gebeurt").is_visible()
+    assert page.get_by_role("heading", name="Uitgaande mail").is_visible()
+    found += _axe(page, "4-dashboard")
+    page.screenshot(path=str(ARTIFACTS / "4-dashboard.png"), full_page=True)
+
+    page.get_by_role("button", name="Afmelden").click()
+    page.wait_for_url("**/werkplek/aanmelden?melding=afgemeld")
+    assert "U bent afgemeld." in page.get_by_role("status").inner_text()
+    page.goto(f"{site.base_url}/werkplek/")
+    assert "/werkplek/aanmelden" in page.url
+    context.close()
+
+    assert found == []

@@ -1,0 +1,147 @@
+"""Every workplace route, for every kind of visitor: not signed in, password checked but no code
+yet, and each role. Refused means sent to sign-in (303) without a session, to the code page
+with only the password, and 403 for a role the route is not for; allowed means the route
+answered itself. Who may use each route is written out below, apart from the code; the routes
+come from the app's own routers, so a new page fails this test until it has a line here."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from consult.web.workplace.access import Audience, GuardedRoute, guards
+from consult.web.workplace.router import workplace_routers
+from models import Role
+from tests.integration.web.conftest import World
+from tests.integration.web.workplace_support import (
+    add_member,
+    csrf_of,
+    new_client,
+    sign_in,
+    submit_password,
+)
+
+ROUTES = guards(workplace_routers())
+SIGN_IN = "/werkplek/aanmelden"
+CODE = "/werkplek/aanmelden/code"
+READERS = {Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF}
+# Who may use each route: "anyone", "pending" (password checked, code to come), or the roles.
+POLICY: dict[tuple[str, str], str | set[Role]] = {
+    ("GET", "/werkplek/aanmelden"): "anyone",
+    ("POST", "/werkplek/aanmelden"): "anyone",
+    ("GET", "/werkplek/aanmelden/code"): "pending",
+    ("POST", "/werkplek/aanmelden/code"): "pending",
+    ("POST", "/werkplek/afmelden"): "anyone",
+    ("GET", "/werkplek/wachtwoord-vergeten"): "anyone",
+    ("POST", "/werkplek/wachtwoord-vergeten"): "anyone",
+    ("GET", "/werkplek/wachtwoord/{token}"): "anyone",
+    ("POST", "/werkplek/wachtwoord/{token}"): "anyone",
+    ("POST", "/werkplek/taal"): "anyone",
+    ("GET", "/werkplek/"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}"): READERS,
+    ("GET", "/werkplek/accounts"): {Role.BEHEERDER},
+    ("POST", "/werkplek/accounts"): {Role.BEHEERDER},
+    ("POST", "/werkplek/accounts/{account_id}/uitschakelen"): {Role.BEHEERDER},
+    ("GET", "/werkplek/account"): set(Role),
+}
+HOMES = {
+    Role.BEHEERDER: "/werkplek/",
+    Role.SECRETARIAAT: "/werkplek/",
+    Role.STAF: "/werkplek/",
+    Role.REGIOCOORDINATOR: "/werkplek/account",
+}
+
+
+def _path(route: GuardedRoute, values: dict[str, str]) -> str:
+    params = re.findall(r"{(\w+)}", route.path)
+    missing = [p for p in params if p not in values]
+    assert not missing, f"give the matrix a value for {missing} in {route.path}"
+    return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], route.path)
+
+
+def _ask(client: TestClient, route: GuardedRoute, path: str, csrf: str) -> httpx.Response:
+    if route.method == "GET":
+        return client.get(path)
+    return client.request(route.method, path, data={"csrf": csrf})
+
+
+def _expected(route: GuardedRoute, visitor: str) -> tuple[int, str | None] | None:
+    """The refusal `visitor` gets (status, redirect target), or None when allowed."""
+    policy = POLICY[(route.method, route.path)]
+    if policy == "anyone":
+        return None
+    if visitor == "anonymous":
+        return 303, SIGN_IN
+    if visitor == "pending":
+        return None if policy == "pending" else (303, CODE)
+    role = Role(visitor)
+    if policy == "pending":
+        return 303, HOMES[role]
+    assert isinstance(policy, set)
+    return None if role in policy else (403, None)
+
+
+# Signing out ends the visitor's session: it comes last.
+ORDERED = sorted(ROUTES, key=lambda r: r.path == "/werkplek/afmelden")
+
+
+def test_every_route_has_a_line_in_the_policy_and_declares_it() -> None:
+    assert {(r.method, r.path) for r in ROUTES} == set(POLICY)
+    for route in ROUTES:
+        policy = POLICY[(route.method, route.path)]
+        if policy in ("anyone", "pending"):
+            assert route.guard.audience.value == policy, route
+        else:
+            assert route.guard.audience is Audience.SIGNED_IN, route
+            assert route.guard.roles == policy, route
+
+
+@pytest.mark.parametrize(
+    "visitor", ["anonymous", "pending", *(role.value for role in Role)], ids=str
+)
+def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visitor: str) -> None:
+    target = add_member(world.wired, Role.STAF, email="doelwit@wiz.example")
+    with world.wired.db.unit_of_work() as session:
+        from consult.app.accounts import find_account
+
+        target_id = find_account(session, target.email).id
+    values = {
+        "round_id": str(world.round_id),
+        "token": secrets.token_urlsafe(32),
+        "account_id": str(target_id),
+    }
+    client = new_client(world.client)
+    if visitor == "anonymous":
+        csrf = csrf_of(client.get(SIGN_IN).text)
+    elif visitor == "pending":
+        member = add_member(world.wired, Role.SECRETARIAAT)
+        assert submit_password(client, member.email, member.password).status_code == 303
+        csrf = csrf_of(client.get(CODE).text)
+    else:
+        member = add_member(world.wired, Role(visitor))
+        sign_in(client, member, world.clock)
+        csrf = csrf_of(client.get("/werkplek/account").text)
+
+    wrong = []
+    for route in ORDERED:
+        response = _ask(client, route, _path(route, values), csrf)
+        refusal = _expected(route, visitor)
+        location = response.headers.get("location")
+        if refusal is None:
+            refused = response.status_code == 403 or (
+                response.status_code == 303 and location in (SIGN_IN, CODE)
+            )
+            if refused:
+                wrong.append(f"{route.method} {route.path}: refused ({response.status_code})")
+        elif (response.status_code, location) != refusal:
+            wrong.append(
+                f"{route.method} {route.path}: {response.status_code} {location}, "
+                f"expected {refusal}"
+            )
+        elif response.status_code == 403:
+            assert "Geen toegang" in response.text
+    assert wrong == []
