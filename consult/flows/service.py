@@ -91,7 +91,7 @@ async def run_action(action: Action, now: datetime) -> dict[str, Any]:
         return dict(round_cycle.synthesise_round(rid))
     if kind == ActionKind.COMPILE_REPORT:
         language = round_state(rid).report_language
-        return dict(round_cycle.compile_report(rid, language))
+        return dict(round_cycle.compile_report(rid, language, now=now))
     return await send_outbox_flow()
 
 
