@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app import audit
 from consult.i18n import gettext as _
 from consult.mail.operations import unsuppress
 from consult.registry.parsing import ParseResult, read_registry
@@ -23,7 +24,21 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
     taxonomy = ctx.taxonomy
     parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     sync_reference_data(session, taxonomy)
-    return parsed, store_rows(session, parsed.rows)
+    counts = store_rows(session, parsed.rows)
+    audit.record(
+        session,
+        audit.Action.REGISTRY_IMPORT,
+        subject=("registry", None),
+        details={
+            "file": path.name,
+            "valid_rows": len(parsed.rows),
+            "rejected_rows": len(parsed.rejected_rows()),
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+        },
+    )
+    return parsed, counts
 
 
 class AddressError(ValueError):
@@ -57,4 +72,12 @@ def correct_address(session: Session, old: str, new: str) -> int:
             )
         )
     person.email = new_address
-    return unsuppress(session, old_address, new_address)
+    requeued = unsuppress(session, old_address, new_address)
+    audit.record(
+        session,
+        audit.Action.ADDRESS_CORRECTED,
+        person_id=person.id,
+        subject=("person", person.id),
+        details={"messages_queued_again": requeued},
+    )
+    return requeued
