@@ -62,6 +62,9 @@ class AuditAction(StrEnum):
     RETENTION = "privacy.retention"
     SIGN_IN = "account.sign_in"
     SIGN_IN_FAILED = "account.sign_in_failed"
+    ACCOUNT_ADDED = "account.add"
+    ACCOUNT_DISABLED = "account.disable"
+    ACCOUNT_RESET = "account.reset"
 
 
 # Detail keys that must never reach the log: what they hold would outlive its purpose (links,

@@ -165,6 +165,9 @@ def add_account(
     )
     session.add(account)
     session.flush()
+    audit.account_changed(
+        session, audit.Action.ACCOUNT_ADDED, account.id, email=address, role=role.value
+    )
     return Credentials(address, shown, secret, totp.provisioning_uri(secret, address))
 
 
@@ -213,6 +216,7 @@ def disable_account(session: Session, email: str) -> bool:
     if not account.active:
         return False
     account.active = False
+    audit.account_changed(session, audit.Action.ACCOUNT_DISABLED, account.id, email=account.email)
     return True
 
 
@@ -245,6 +249,9 @@ def reset_account(
         account.totp_secret_sealed = app.totp_sealer.seal(secret)
         account.totp_last_step = None
     _end_sessions(session, account.id)
+    audit.account_changed(
+        session, audit.Action.ACCOUNT_RESET, account.id, email=account.email, new_totp=new_totp
+    )
     return Credentials(account.email, shown, secret, uri)
 
 

@@ -119,6 +119,12 @@ def sign_in_failed(session: Session, email: str, reason: str, account_id: int | 
     )
 
 
+def account_changed(session: Session, action: Action, account_id: int, **details: Any) -> None:
+    """For the workplace and `consult users`: an account added, disabled or reset (by whoever
+    acts in this process)."""
+    record(session, action, subject=("account", account_id), details=details)
+
+
 # --------------------------------------------------------------------------------------------
 # Reading the log
 
@@ -213,6 +219,9 @@ def action_label(action: str) -> str:
         Action.RETENTION: pgettext("audit action", "retention period ended"),
         Action.SIGN_IN: pgettext("audit action", "signed in"),
         Action.SIGN_IN_FAILED: pgettext("audit action", "sign-in refused"),
+        Action.ACCOUNT_ADDED: pgettext("audit action", "account added"),
+        Action.ACCOUNT_DISABLED: pgettext("audit action", "account disabled"),
+        Action.ACCOUNT_RESET: pgettext("audit action", "account reset"),
     }
     if action in labels:
         return labels[Action(action)]
