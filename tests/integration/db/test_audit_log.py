@@ -156,6 +156,7 @@ def test_sign_ins_and_refused_sign_ins_are_in_the_log(app: App) -> None:
             for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
         ]
     assert logged == [
+        ("account.add", None),
         ("account.sign_in_failed", "wrong_password"),
         ("account.sign_in_failed", "unknown"),
         ("account.sign_in_failed", "wrong_code"),
