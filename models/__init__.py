@@ -21,7 +21,7 @@ from models.invitation import (
     InvitationStatus,
 )
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
-from models.registry import Organisation, Person, Region
+from models.registry import Organisation, Person, Region, RegistryUpload
 from models.round import (
     AttendeeStatus,
     CandidateSlot,
@@ -60,6 +60,7 @@ __all__ = [
     "Person",
     "QuotePermission",
     "Region",
+    "RegistryUpload",
     "ReplyOutcome",
     "Role",
     "Round",

@@ -38,6 +38,7 @@ TABLES = {
     "password_reset_token",
     "person",
     "region",
+    "registry_upload",
     "round",
     "session_attendee",
     "suppressed_address",
