@@ -512,6 +512,7 @@ def person_in_round(
     sectors = sector_names(taxonomy)
     slots = session.execute(
         select(Theme.slug, CandidateSlot.start, CandidateSlot.end)
+        .select_from(Availability)
         .join(CandidateSlot, CandidateSlot.id == Availability.slot_id)
         .join(Theme, Theme.id == CandidateSlot.theme_id)
         .where(Availability.invitation_id == invitation.id)
@@ -526,6 +527,7 @@ def person_in_round(
             ConsultationSession.status,
             SessionAttendee.status,
         )
+        .select_from(SessionAttendee)
         .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
         .join(Theme, Theme.id == ConsultationSession.theme_id)
         .where(ConsultationSession.round_id == rnd.id, SessionAttendee.person_id == person.id)
@@ -539,6 +541,7 @@ def person_in_round(
             Contribution.draft,
             Contribution.text,
         )
+        .select_from(Contribution)
         .join(Theme, Theme.id == Contribution.theme_id)
         .where(Contribution.round_id == rnd.id, Contribution.person_id == person.id)
         .order_by(Contribution.submitted_at, Contribution.id)

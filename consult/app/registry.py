@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from consult.app.people import sector_names
+from consult.app.people import ActionRefused, locked_invitation, sector_names
 from consult.i18n import gettext as _
 from consult.mail.operations import unsuppress
 from consult.registry.parsing import (
@@ -34,7 +34,15 @@ from consult.taxonomy import Taxonomy
 from consult.text import clean_text
 from consult.tokens import hash_token
 from consult.wiring import App
-from models import Organisation, Person, Region, RegistryUpload, SuppressedAddress
+from models import (
+    InvitationStatus,
+    Organisation,
+    Person,
+    Region,
+    RegistryUpload,
+    RoundStatus,
+    SuppressedAddress,
+)
 
 # A national registry (20,000 people) is about 3 MB as CSV, less as .xlsx.
 MAX_UPLOAD_BYTES: Final = 10 * 1024 * 1024
@@ -65,12 +73,7 @@ def correct_address(session: Session, old: str, new: str) -> int:
     address, the old one leaves the suppression list, and the mail that did not reach them
     (held back, bounced, still waiting) goes to the new one. Returns how many messages."""
     old_address = old.strip().lower()
-    try:
-        new_address = validate_email(new.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise AddressError(
-            _("invalid email address '%(address)s': %(reason)s", address=new.strip(), reason=exc)
-        ) from exc
+    new_address = _valid_address(new)
     person = session.scalar(select(Person).where(func.lower(Person.email) == old_address))
     if person is None:
         raise AddressError(
@@ -87,6 +90,36 @@ def correct_address(session: Session, old: str, new: str) -> int:
         )
     person.email = new_address
     return unsuppress(session, old_address, new_address)
+
+
+def _valid_address(address: str) -> str:
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise AddressError(
+            _(
+                "invalid email address '%(address)s': %(reason)s",
+                address=address.strip(),
+                reason=exc,
+            )
+        ) from exc
+
+
+def correct_invitee_address(
+    session: Session, round_id: int, invitation_id: int, new: str
+) -> int | None:
+    """`correct_address` for an invitee of a round, from their page in the workplace; None
+    when `new` is the address they have already. Raises AddressError, ActionRefused (the
+    invitation is withdrawn or the round closed), LookupError (no such invitation)."""
+    invitation = locked_invitation(session, round_id, invitation_id)
+    if invitation.round.status == RoundStatus.CLOSED:
+        raise ActionRefused(_("The round is closed."))
+    if invitation.status == InvitationStatus.WITHDRAWN:
+        raise ActionRefused(_("The invitation is withdrawn."))
+    current = invitation.person.email
+    if _valid_address(new) == current.lower():
+        return None
+    return correct_address(session, current, new)
 
 
 # --------------------------------------------------------------------------------------------
