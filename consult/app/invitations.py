@@ -11,6 +11,7 @@ from consult.app.batches import chunks
 from consult.app.people import (
     ActionRefused,
     Done,
+    blocked,
     locked_invitation,
     mail_counts,
     waiting_kinds,
@@ -57,7 +58,7 @@ def send_again(
     invitation = locked_invitation(session, round_id, invitation_id)
     counts = mail_counts(session, invitation)
     sent = counts.get(OutboxKind.INVITATION, 0)
-    refusal = why_not_again(invitation, now, sent > 0)
+    refusal = why_not_again(invitation, now, sent > 0, blocked(session, invitation))
     if refusal is not None:
         raise ActionRefused(refusal)
     if earlier != sent:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from consult.app.outbox import state_label
 from consult.app.review import kind_label as contribution_kind_label
 from consult.app.status import kind_label
-from consult.i18n import current_language, pgettext
+from consult.i18n import N_, current_language, pgettext
 from consult.i18n import gettext as _
 from consult.rounds.answers import lock_invitation
 from consult.spec import stored_spec
@@ -291,10 +291,18 @@ class Remind(StrEnum):
 class Actions:
     """What the secretariat can do for this invitee now; each action checks again."""
 
-    send_again: bool
+    # Why the invitation cannot go again, or why no reminder fits (current language); None
+    # when the action is offered.
+    not_again: str | None
+    no_reminder: str | None
+    # The reminder "remind now" sends, when one fits.
     remind: Remind | None
     correct_address: bool
     withdraw: bool
+
+    @property
+    def send_again(self) -> bool:
+        return self.not_again is None
 
 
 def mail_counts(session: Session, invitation: Invitation) -> dict[OutboxKind, int]:
@@ -349,10 +357,25 @@ def remind_kind(invitation: Invitation, now: datetime, has_input: bool) -> Remin
     return None
 
 
-def why_not_again(invitation: Invitation, now: datetime, invited: bool) -> str | None:
+def blocked(session: Session, invitation: Invitation) -> bool:
+    """Whether the invitee's address is on the list of addresses mail is held back from."""
+    address = invitation.person.email.lower()
+    found = session.scalar(select(SuppressedAddress.id).where(SuppressedAddress.email == address))
+    return found is not None
+
+
+BLOCKED = N_(
+    "The address is blocked: mail to it would only be held back. Correct the address first; "
+    "the mail that did not arrive then goes to the new one."
+)
+
+
+def why_not_again(
+    invitation: Invitation, now: datetime, invited: bool, address_blocked: bool
+) -> str | None:
     """Why the invitation email cannot go again, in the current language; None when it can:
     it went once (the round's own mailing sends the first), the invitee has it still (not
-    passed on, not withdrawn) and may still answer."""
+    passed on, not withdrawn), may still answer, and can be reached."""
     if invitation.round.status == RoundStatus.CLOSED:
         return _("The round is closed.")
     if invitation.status == InvitationStatus.WITHDRAWN:
@@ -363,15 +386,21 @@ def why_not_again(invitation: Invitation, now: datetime, invited: bool) -> str |
         return _("The invitation has not been sent yet; it goes with the round's mailing.")
     if now >= invitation.round.answer_deadline:
         return _("The time to answer has passed.")
+    if address_blocked:
+        return _(BLOCKED)
     return None
 
 
-def why_no_reminder(invitation: Invitation, now: datetime, has_input: bool) -> str | None:
+def why_no_reminder(
+    invitation: Invitation, now: datetime, has_input: bool, address_blocked: bool
+) -> str | None:
     """Why no reminder fits now, in the current language; None when one does."""
     if invitation.round.status == RoundStatus.CLOSED:
         return _("The round is closed.")
     if invitation.status == InvitationStatus.WITHDRAWN:
         return _("The invitation is withdrawn.")
+    if address_blocked:
+        return _(BLOCKED)
     if remind_kind(invitation, now, has_input) is None:
         return _(
             "No reminder fits now: only someone who has not answered yet (before the answer "
@@ -384,15 +413,20 @@ def why_no_reminder(invitation: Invitation, now: datetime, has_input: bool) -> s
 def actions(
     session: Session, invitation: Invitation, now: datetime, counts: Mapping[OutboxKind, int]
 ) -> Actions:
-    if invitation.round.status == RoundStatus.CLOSED:
-        return Actions(False, None, False, False)
-    live = invitation.status != InvitationStatus.WITHDRAWN
     invited = counts.get(OutboxKind.INVITATION, 0) > 0
+    unreachable = blocked(session, invitation)
+    has_input = handed_in(session, invitation)
+    no_reminder = why_no_reminder(invitation, now, has_input, unreachable)
+    changeable = (
+        invitation.round.status != RoundStatus.CLOSED
+        and invitation.status != InvitationStatus.WITHDRAWN
+    )
     return Actions(
-        send_again=why_not_again(invitation, now, invited) is None,
-        remind=remind_kind(invitation, now, handed_in(session, invitation)) if live else None,
-        correct_address=live,
-        withdraw=live,
+        not_again=why_not_again(invitation, now, invited, unreachable),
+        no_reminder=no_reminder,
+        remind=remind_kind(invitation, now, has_input) if no_reminder is None else None,
+        correct_address=changeable,
+        withdraw=changeable,
     )
 
 

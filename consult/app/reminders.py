@@ -13,6 +13,7 @@ from consult.app.people import (
     ActionRefused,
     Done,
     Remind,
+    blocked,
     handed_in,
     locked_invitation,
     mail_counts,
@@ -71,7 +72,7 @@ def remind_now(
     email). Raises ActionRefused when no reminder fits, LookupError for an unknown invitation."""
     invitation = locked_invitation(session, round_id, invitation_id)
     has_input = handed_in(session, invitation)
-    refusal = why_no_reminder(invitation, now, has_input)
+    refusal = why_no_reminder(invitation, now, has_input, blocked(session, invitation))
     kind = remind_kind(invitation, now, has_input)
     if refusal is not None or kind is None:
         raise ActionRefused(refusal or "")

@@ -281,6 +281,15 @@ def test_a_corrected_address_clears_the_bounce_and_sends_the_held_mail(world: Wo
     page = client.get(link)
     assert "adres geblokkeerd" in page.text and "550 5.1.1" in page.text
     assert f"&lt;{old}&gt;" in page.text  # the server's reply, escaped
+    # Sending it again would only be held back: the address comes first.
+    assert f'action="{link}/opnieuw-uitnodigen"' not in page.text
+    assert "Het adres is geblokkeerd" in page.text
+    held = client.post(
+        f"{link}/opnieuw-uitnodigen", data={"csrf": csrf_of(page.text), "eerder": "1"}
+    )
+    assert held.status_code == 409 and problems(held.text) == []
+    assert 'href="#send-again"' in held.text
+    assert len(_messages(world, invitation_id, OutboxKind.INVITATION)) == 1
 
     wrong = client.post(f"{link}/adres", data={"csrf": csrf_of(page.text), "email": "jan@@x"})
     assert wrong.status_code == 422 and problems(wrong.text) == []
