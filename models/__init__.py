@@ -23,7 +23,7 @@ from models.invitation import (
 )
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.privacy import ErasedAddress, address_hash
-from models.registry import Organisation, Person, Region
+from models.registry import Organisation, Person, Region, RegistryUpload
 from models.round import (
     AttendeeStatus,
     CandidateSlot,
@@ -65,6 +65,7 @@ __all__ = [
     "Person",
     "QuotePermission",
     "Region",
+    "RegistryUpload",
     "ReplyOutcome",
     "Role",
     "Round",

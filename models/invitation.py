@@ -18,6 +18,8 @@ class InvitationStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     DELEGATED = "delegated"
+    # Taken back by the secretariat: the links stop working and no more mail goes to them.
+    WITHDRAWN = "withdrawn"
 
 
 class Invitation(Base):
@@ -42,6 +44,11 @@ class Invitation(Base):
     # invitation has been passed on to reach this person (0 for one the secretariat sent).
     delegated_from_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"))
     delegation_hops: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the secretariat withdrew the invitation, and who (the workplace account).
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL")
+    )
 
     round: Mapped[Round] = relationship()
     person: Mapped[Person] = relationship()

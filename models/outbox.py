@@ -18,6 +18,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     # Not sent because its address is on the suppression list; sent once the address is fixed.
     SUPPRESSED = "suppressed"
+    # Not sent and never to be: the invitation it belongs to was withdrawn.
+    CANCELLED = "cancelled"
 
 
 class OutboxKind(StrEnum):

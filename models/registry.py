@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base
+from models.base import Base, utcnow
 
 
 class Region(Base):
@@ -42,3 +45,24 @@ class Person(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
 
     organisation: Mapped[Organisation] = relationship(back_populates="people")
+
+
+class RegistryUpload(Base):
+    """A registry file the secretariat uploaded in the workplace, read and checked, waiting for
+    them to look at the report and confirm. Kept here, not in the web process, so any worker
+    can show and store it; it belongs to the browser session that uploaded it, and goes when
+    that session ends or the upload is confirmed."""
+
+    __tablename__ = "registry_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The random key in the preview's address; only its hash is kept.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_session_id: Mapped[int] = mapped_column(
+        ForeignKey("account_session.id", ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(200))
+    # The valid rows and the problems found, as the parser gave them (plain values).
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

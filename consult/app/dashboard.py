@@ -35,9 +35,9 @@ def rounds_overview(session: Session) -> list[RoundRow]:
     """Every round, newest first, with how many were invited, answered and said yes."""
     counts: dict[int, Counter[InvitationStatus]] = {}
     for round_id, status, n in session.execute(
-        select(Invitation.round_id, Invitation.status, func.count(Invitation.id)).group_by(
-            Invitation.round_id, Invitation.status
-        )
+        select(Invitation.round_id, Invitation.status, func.count(Invitation.id))
+        .where(Invitation.status != InvitationStatus.WITHDRAWN)
+        .group_by(Invitation.round_id, Invitation.status)
     ):
         counts.setdefault(round_id, Counter())[status] = n
     rows = []

@@ -1,14 +1,30 @@
-"""Send the invitation emails that have not gone out yet."""
+"""Send the invitation emails that have not gone out yet; send one invitee theirs again."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from consult.app import outbox
 from consult.app.batches import chunks
+from consult.app.people import (
+    ActionRefused,
+    Done,
+    blocked,
+    locked_invitation,
+    mail_counts,
+    waiting_kinds,
+    why_not_again,
+)
 from consult.mail.outbox import SendCounts
-from consult.rounds.invite import pending_invitation_ids, queue_invitations
+from consult.rounds.invite import (
+    pending_invitation_ids,
+    queue_invitation_again,
+    queue_invitations,
+)
 from consult.wiring import App
+from models import OutboxKind
 
 
 def pending(session: Session, round_id: int) -> list[int]:
@@ -29,3 +45,25 @@ async def send_invitations(ctx: App, round_id: int) -> tuple[int, SendCounts]:
         with ctx.db.unit_of_work() as session:
             queued += queue_batch(session, ctx, batch)
     return queued, await outbox.send(ctx)
+
+
+def send_again(
+    session: Session, ctx: App, round_id: int, invitation_id: int, earlier: int, now: datetime
+) -> Done:
+    """The secretariat sends an invitee the invitation email again, with a fresh link.
+    `earlier` is how many invitation emails the secretariat's page showed: a form sent twice
+    (a double click, two requests at once) adds one email, not two. Nothing is added while an
+    earlier one is still on its way. Raises ActionRefused when the invitation cannot go again,
+    LookupError when the round has no such invitation."""
+    invitation = locked_invitation(session, round_id, invitation_id)
+    counts = mail_counts(session, invitation)
+    sent = counts.get(OutboxKind.INVITATION, 0)
+    refusal = why_not_again(invitation, now, sent > 0, blocked(session, invitation))
+    if refusal is not None:
+        raise ActionRefused(refusal)
+    if earlier != sent:
+        return Done.REPEATED
+    if OutboxKind.INVITATION in waiting_kinds(session, invitation):
+        return Done.WAITING
+    added = queue_invitation_again(session, ctx.mail_context(), invitation, earlier)
+    return Done.QUEUED if added else Done.REPEATED

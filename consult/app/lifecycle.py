@@ -1,4 +1,4 @@
-"""The one place where a round changes status.
+"""The one place where a round changes status, and where an invitation is withdrawn.
 
 A round moves forward only: inviting → scheduled → collecting → synthesised → reported, and
 from any of them to closed. Each step may be skipped (input can come in before anyone is
@@ -9,9 +9,11 @@ change.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from consult.i18n import gettext as _
 from consult.i18n import pgettext
-from models import Round, RoundStatus
+from models import Invitation, InvitationStatus, Round, RoundStatus
 
 ORDER: tuple[RoundStatus, ...] = (
     RoundStatus.INVITING,
@@ -65,4 +67,21 @@ def close(rnd: Round) -> bool:
     if rnd.status == RoundStatus.CLOSED:
         return False
     rnd.status = RoundStatus.CLOSED
+    return True
+
+
+def withdraw_invitation(invitation: Invitation, by_account_id: int | None, now: datetime) -> bool:
+    """The secretariat takes an invitation back: whatever its answer, it is withdrawn, its
+    links stop working and nothing more is sent for it. Final, like a closed round; True if
+    it changed. A closed round refuses it."""
+    rnd = invitation.round
+    if rnd.status == RoundStatus.CLOSED:
+        raise IllegalTransition(
+            _("round '%(round)s' is closed; nothing about it can change any more", round=rnd.slug)
+        )
+    if invitation.status == InvitationStatus.WITHDRAWN:
+        return False
+    invitation.status = InvitationStatus.WITHDRAWN
+    invitation.withdrawn_at = now
+    invitation.withdrawn_by_id = by_account_id
     return True

@@ -44,6 +44,7 @@ def state_label(status: OutboxStatus) -> str:
         OutboxStatus.SENT: pgettext("outbox state", "sent"),
         OutboxStatus.FAILED: pgettext("outbox state", "failed"),
         OutboxStatus.SUPPRESSED: pgettext("outbox state", "held back (address blocked)"),
+        OutboxStatus.CANCELLED: pgettext("outbox state", "cancelled (invitation withdrawn)"),
     }
     return labels[status]
 

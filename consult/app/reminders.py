@@ -9,14 +9,30 @@ from sqlalchemy.orm import Session
 
 from consult.app import outbox
 from consult.app.batches import chunks
+from consult.app.people import (
+    ActionRefused,
+    Done,
+    Remind,
+    blocked,
+    handed_in,
+    locked_invitation,
+    mail_counts,
+    remind_kind,
+    reminder_count,
+    waiting_kinds,
+    why_no_reminder,
+)
 from consult.mail.outbox import SendCounts
 from consult.rounds.reminders import (
     due_input_reminder_ids,
     due_invitation_ids,
+    queue_input_reminder_now,
     queue_input_reminders,
+    queue_reminder_now,
     queue_reminders,
 )
 from consult.wiring import App
+from models import OutboxKind
 
 Kind = Literal["answer", "input"]
 
@@ -45,3 +61,26 @@ async def send_reminders(ctx: App, round_id: int, now: datetime) -> tuple[int, S
             with ctx.db.unit_of_work() as session:
                 queued += queue_batch(session, ctx, batch, now, kind)
     return queued, await outbox.send(ctx)
+
+
+def remind_now(
+    session: Session, ctx: App, round_id: int, invitation_id: int, earlier: int, now: datetime
+) -> tuple[Remind, Done]:
+    """The secretariat reminds one invitee now, whatever the round's reminder moments: to
+    answer if they have not, to hand in input if they take part and have not. `earlier` is
+    how many reminders of that kind the secretariat's page showed (a form sent twice adds one
+    email). Raises ActionRefused when no reminder fits, LookupError for an unknown invitation."""
+    invitation = locked_invitation(session, round_id, invitation_id)
+    has_input = handed_in(session, invitation)
+    refusal = why_no_reminder(invitation, now, has_input, blocked(session, invitation))
+    kind = remind_kind(invitation, now, has_input)
+    if refusal is not None or kind is None:
+        raise ActionRefused(refusal or "")
+    if earlier != reminder_count(mail_counts(session, invitation), kind):
+        return kind, Done.REPEATED
+    outbox_kind = OutboxKind.INPUT_REQUEST if kind is Remind.INPUT else OutboxKind.REMINDER
+    if outbox_kind in waiting_kinds(session, invitation):
+        return kind, Done.WAITING
+    queue = queue_input_reminder_now if kind is Remind.INPUT else queue_reminder_now
+    added = queue(session, ctx.mail_context(), invitation, earlier)
+    return kind, Done.QUEUED if added else Done.REPEATED

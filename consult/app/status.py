@@ -114,7 +114,12 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     accepted: Counter[str] = Counter()
-    for invitation in session.scalars(select(Invitation).where(Invitation.round_id == round_id)):
+    # A withdrawn invitation no longer counts as one: the secretariat took it back.
+    for invitation in session.scalars(
+        select(Invitation).where(
+            Invitation.round_id == round_id, Invitation.status != InvitationStatus.WITHDRAWN
+        )
+    ):
         first = invitation.theme_preferences[0] if invitation.theme_preferences else ""
         invited[first] += 1
         if invitation.status != InvitationStatus.PENDING:

@@ -545,7 +545,10 @@ def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[s
 # Messages
 
 
-def _message(error: RowError, language: str) -> str:
+def reason_text(error: RowError, language: str | None = None) -> str:
+    """What is wrong, without where, in `language` (default: the current one), e.g.
+    "ongeldig e-mailadres 'jan@@x'"."""
+    language = normalise(language or current_language())
     value = f"'{_display(error.value)}'"
     reason = error.reason
     if reason == "missing":
@@ -615,4 +618,4 @@ def format_error(error: RowError, language: str | None = None) -> str:
         )
     else:
         where = _("row %(row)s", lang, row=error.row)
-    return f"{where}: {_message(error, lang)}"
+    return f"{where}: {reason_text(error, lang)}"

@@ -69,48 +69,75 @@ def theme_choices(
     ]
 
 
+def invitation_message(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    themes: Mapping[str, Theme],
+    key: str,
+) -> NewMessage:
+    """The invitation email of `invitation` under `key`, with a link of its own."""
+    answer_url = mint_link(session, ctx, invitation.id, "invitation")
+    person, rnd = invitation.person, invitation.round
+    theme = themes[invitation.theme_preferences[0]]
+    lang = person.language
+    rendered = render_email(
+        ctx.env,
+        "invitation",
+        lang,
+        {
+            "person_name": person.name,
+            "round_name": rnd.name,
+            "theme_title": theme.title(lang),
+            "questions": theme.questions(lang),
+            "choices": theme_choices(invitation, themes, lang),
+            "answer_deadline": format_datetime(rnd.answer_deadline, lang),
+            "answer_url": answer_url,
+            "organiser_name": ctx.organiser_name,
+            "delegated_by": passed_on_by(invitation),
+        },
+    )
+    return NewMessage(
+        key=key,
+        kind=OutboxKind.INVITATION,
+        recipient=Recipient(person.email, person.name, person.id, invitation.id),
+        rendered=rendered,
+        round_id=rnd.id,
+    )
+
+
 def queue_invitations(session: Session, ctx: MailContext, invitation_ids: Sequence[int]) -> int:
     themes = {t.slug: t for t in session.scalars(select(Theme))}
     invitations = invitations_with_people(session, invitation_ids)
     # One query for the whole batch instead of one per invitation.
     queued = queued_keys(session, [invitation_key(i.id) for i in invitations])
-    messages: list[NewMessage] = []
-    for invitation in invitations:
-        key = invitation_key(invitation.id)
-        if key in queued:
-            continue
-        if invitation.status != InvitationStatus.PENDING:
-            continue
-        answer_url = mint_link(session, ctx, invitation.id, "invitation")
-        person, rnd = invitation.person, invitation.round
-        theme = themes[invitation.theme_preferences[0]]
-        lang = person.language
-        rendered = render_email(
-            ctx.env,
-            "invitation",
-            lang,
-            {
-                "person_name": person.name,
-                "round_name": rnd.name,
-                "theme_title": theme.title(lang),
-                "questions": theme.questions(lang),
-                "choices": theme_choices(invitation, themes, lang),
-                "answer_deadline": format_datetime(rnd.answer_deadline, lang),
-                "answer_url": answer_url,
-                "organiser_name": ctx.organiser_name,
-                "delegated_by": passed_on_by(invitation),
-            },
-        )
-        messages.append(
-            NewMessage(
-                key=key,
-                kind=OutboxKind.INVITATION,
-                recipient=Recipient(person.email, person.name, person.id, invitation.id),
-                rendered=rendered,
-                round_id=rnd.id,
-            )
-        )
+    messages = [
+        invitation_message(session, ctx, invitation, themes, invitation_key(invitation.id))
+        for invitation in invitations
+        if invitation_key(invitation.id) not in queued
+        and invitation.status == InvitationStatus.PENDING
+    ]
     added = enqueue_many(session, messages, ctx.domain)
+    session.flush()
+    return added
+
+
+def invitation_again_key(invitation_id: int, earlier: int) -> str:
+    """The key of an invitation sent again by hand, after `earlier` invitation emails: two
+    requests to send it again that read the same number make one email, not two."""
+    return f"invitation:{invitation_id}:again:{earlier}"
+
+
+def queue_invitation_again(
+    session: Session, ctx: MailContext, invitation: Invitation, earlier: int
+) -> bool:
+    """Put the invitation email in the outbox once more (a fresh link; the earlier ones keep
+    working). False when a request that read the same `earlier` already did."""
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    message = invitation_message(
+        session, ctx, invitation, themes, invitation_again_key(invitation.id, earlier)
+    )
+    added = enqueue_many(session, [message], ctx.domain) == 1
     session.flush()
     return added
 

@@ -10,7 +10,7 @@ than the spec's maximum of each kind, and nobody who has answered (or handed in 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -87,7 +87,7 @@ def queue_reminders(
     invitations = invitations_with_people(session, invitation_ids)
     queued = 0
     for invitation in invitations:
-        rnd, person = invitation.round, invitation.person
+        rnd = invitation.round
         days_before = stored_spec(rnd.spec).reminder_days_before
         moment = current_moment(days_before, rnd.answer_deadline, now)
         # Checked again here: the person may have answered since the ids were collected.
@@ -96,24 +96,34 @@ def queue_reminders(
         key = reminder_key(invitation.id, moment)
         if already_queued(session, key):
             continue
-        lang = person.language
-        theme = themes[invitation.theme_preferences[0]]
-        queued += queue_for_invitee(
-            session,
-            ctx,
-            invitation,
-            key,
-            OutboxKind.REMINDER,
-            "reminder",
-            {
-                "theme_title": theme.title(lang),
-                "choices": theme_choices(invitation, themes, lang),
-                "answer_deadline": format_datetime(rnd.answer_deadline, lang),
-                "answer_url": mint_link(session, ctx, invitation.id, "reminder"),
-            },
-        )
+        queued += _queue_answer_reminder(session, ctx, invitation, themes, key)
     session.flush()
     return queued
+
+
+def _queue_answer_reminder(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    themes: Mapping[str, Theme],
+    key: str,
+) -> bool:
+    lang, rnd = invitation.person.language, invitation.round
+    theme = themes[invitation.theme_preferences[0]]
+    return queue_for_invitee(
+        session,
+        ctx,
+        invitation,
+        key,
+        OutboxKind.REMINDER,
+        "reminder",
+        {
+            "theme_title": theme.title(lang),
+            "choices": theme_choices(invitation, themes, lang),
+            "answer_deadline": format_datetime(rnd.answer_deadline, lang),
+            "answer_url": mint_link(session, ctx, invitation.id, "reminder"),
+        },
+    )
 
 
 def input_reminder_key(invitation_id: int, days_before: float) -> str:
@@ -186,22 +196,66 @@ def queue_input_reminders(
         key = input_reminder_key(invitation.id, moment)
         if handed_in is not None or already_queued(session, key):
             continue
-        lang = person.language
-        seat = find_seat(session, invitation)
-        theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
-        link = mint_link(session, ctx, invitation.id, "input-reminder")
-        queued += queue_for_invitee(
-            session,
-            ctx,
-            invitation,
-            key,
-            OutboxKind.INPUT_REQUEST,
-            "input_reminder",
-            {
-                "theme_title": theme.title(lang),
-                "input_deadline": format_datetime(rnd.input_deadline, lang),
-                "input_url": f"{link}/input",
-            },
-        )
+        queued += _queue_input_reminder(session, ctx, invitation, themes, key)
     session.flush()
     return queued
+
+
+def _queue_input_reminder(
+    session: Session,
+    ctx: MailContext,
+    invitation: Invitation,
+    themes: Mapping[str, Theme],
+    key: str,
+) -> bool:
+    lang, rnd = invitation.person.language, invitation.round
+    seat = find_seat(session, invitation)
+    theme = seat.session.theme if seat else themes[invitation.theme_preferences[0]]
+    link = mint_link(session, ctx, invitation.id, "input-reminder")
+    return queue_for_invitee(
+        session,
+        ctx,
+        invitation,
+        key,
+        OutboxKind.INPUT_REQUEST,
+        "input_reminder",
+        {
+            "theme_title": theme.title(lang),
+            "input_deadline": format_datetime(rnd.input_deadline, lang),
+            "input_url": f"{link}/input",
+        },
+    )
+
+
+def reminder_now_key(invitation_id: int, earlier: int) -> str:
+    """The key of a reminder the secretariat sends by hand, after `earlier` reminders of its
+    kind: two requests that read the same number make one email."""
+    return f"reminder:{invitation_id}:now:{earlier}"
+
+
+def input_reminder_now_key(invitation_id: int, earlier: int) -> str:
+    # Starts as the scheduled input reminders' keys do: it counts towards their maximum.
+    return f"input-reminder:{invitation_id}:now:{earlier}"
+
+
+def queue_reminder_now(
+    session: Session, ctx: MailContext, invitation: Invitation, earlier: int
+) -> bool:
+    """A reminder to answer, now (the invitation is pending). False when a request that read
+    the same `earlier` already queued it."""
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    key = reminder_now_key(invitation.id, earlier)
+    added = _queue_answer_reminder(session, ctx, invitation, themes, key)
+    session.flush()
+    return added
+
+
+def queue_input_reminder_now(
+    session: Session, ctx: MailContext, invitation: Invitation, earlier: int
+) -> bool:
+    """A reminder to hand in input, now (the invitee takes part)."""
+    themes = {t.slug: t for t in session.scalars(select(Theme))}
+    key = input_reminder_now_key(invitation.id, earlier)
+    added = _queue_input_reminder(session, ctx, invitation, themes, key)
+    session.flush()
+    return added

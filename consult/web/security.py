@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from consult.tokens import hash_token
-from models import AccessToken, Invitation, Round, RoundStatus
+from models import AccessToken, Invitation, InvitationStatus, Round, RoundStatus
 
 # token_urlsafe(32) makes 43 characters; anything that cannot be one of ours is turned away
 # before the database is asked. 22 characters of base64url are 128 bits, the least we accept.
@@ -55,6 +55,8 @@ def resolve(session: Session, token: str, now: datetime, grace: timedelta) -> Ac
     )
     if row is None or link_expired(row.invitation.round, now, grace):
         return None
+    if row.invitation.status == InvitationStatus.WITHDRAWN:
+        return None  # the secretariat took the invitation back
     return Access(row.invitation, token_hash)
 
 

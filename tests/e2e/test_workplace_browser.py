@@ -1,8 +1,10 @@
 """The workplace in a real browser: Debian's headless Chromium, driven by Playwright, against
 `consult web` in its own process on PostgreSQL. A secretariat member signs in with password and
-TOTP code, sees the rounds list and opens a round's dashboard; axe-core (npm, pinned in
-tests/browser_tools) checks every page on the way against WCAG 2.1 A and AA and finds no serious
-or critical violation. Screenshots go to test-artifacts/workplace/.
+TOTP code, sees the rounds list and opens a round's dashboard, the people of the round and one
+invitee, corrects a bounced address, reads in a registry file with two bad rows and sees them,
+and looks at the outgoing mail; axe-core (npm, pinned in tests/browser_tools) checks every page
+on the way against WCAG 2.1 A and AA and finds no serious or critical violation. Screenshots go
+to test-artifacts/workplace/.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.app.accounts import add_account
+from consult.mail.outbox import suppress
 from consult.mail.sink import EmlSink, free_port
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
@@ -33,7 +36,7 @@ from consult.rounds.launch import launch_round
 from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
 from consult.wiring import open_app
-from models import Invitation, Role
+from models import Invitation, OutboxMessage, OutboxStatus, Role
 from models.base import utcnow
 from tests.conftest import _migrated_schema, _pg_base_url
 
@@ -47,6 +50,13 @@ AMS = ZoneInfo("Europe/Amsterdam")
 EMAIL = "fatima.bouzid@wiz.example"
 PASSWORD = "een lange zin als wachtwoord"
 ROUND_NAME = "Consultatieronde najaar"
+BOUNCED = "bram@ggz-twente.example"
+REGISTRY_CSV = (
+    "organisatie;sector;regio;naam;e-mailadres;functie\n"
+    "Zorggroep Twente VVT;vvt;Twente;Eva Evers;eva@zorg-twente.example;bestuurder\n"
+    "Zorggroep Fout;vvt;Twente;Frank Fout;frank@@fout;bestuurder\n"
+    "Tandartsen Oost;tandarts;Twente;Tim Tand;tim@tand.example;\n"
+)
 
 
 def _day(days: int, hour: int) -> datetime:
@@ -138,6 +148,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 ).round_id
                 ids = session.scalars(select(Invitation.id).where(Invitation.round_id == round_id))
                 queue_invitations(session, wired.mail_context(), list(ids))
+                # One address bounced for good: the secretariat corrects it in the browser.
+                for message in session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.recipient_email == BOUNCED)
+                ):
+                    reply = f"550 5.1.1 <{BOUNCED}>: Recipient address rejected: User unknown"
+                    message.status, message.last_error = OutboxStatus.FAILED, reply
+                    suppress(session, BOUNCED, reply, message.id)
                 made = add_account(
                     session,
                     wired,
@@ -260,6 +277,61 @@ def test_a_secretariat_member_signs_in_with_password_and_code_and_sees_the_round
     assert page.get_by_role("heading", name="Uitgaande mail").is_visible()
     found += _axe(page, "4-dashboard")
     page.screenshot(path=str(ARTIFACTS / "4-dashboard.png"), full_page=True)
+
+    # The people of the round, filtered to those whose address bounced.
+    page.get_by_role("link", name="Mensen in deze ronde").click()
+    page.wait_for_url("**/mensen")
+    assert page.get_by_role("heading", level=1).inner_text() == f"Mensen in {ROUND_NAME}"
+    found += _axe(page, "5-people")
+    page.screenshot(path=str(ARTIFACTS / "5-people.png"), full_page=True)
+    page.get_by_label("Status").select_option("bounced")
+    page.get_by_role("button", name="Tonen").click()
+    page.wait_for_url("**/mensen?status=bounced*")
+    page.get_by_role("link", name="Bram Jansen").click()
+    page.wait_for_url("**/mensen/*")
+    assert "550 5.1.1" in page.get_by_role("main").inner_text()
+    found += _axe(page, "6-person")
+    page.screenshot(path=str(ARTIFACTS / "6-person.png"), full_page=True)
+    page.get_by_label("Nieuw e-mailadres").fill("bram.jansen@ggz-twente.example")
+    page.get_by_role("button", name="Adres opslaan").click()
+    page.wait_for_url("**/mensen/*?melding=adres*")
+    assert "Het adres is verbeterd." in page.get_by_role("status").inner_text()
+    found += _axe(page, "7-person-corrected")
+
+    # The registry: a file with two bad rows, its report, then the valid row stored.
+    page.get_by_role("navigation", name="Werkplek").get_by_role("link", name="Register").click()
+    page.wait_for_url("**/werkplek/register")
+    found += _axe(page, "8-registry")
+    page.screenshot(path=str(ARTIFACTS / "8-registry.png"), full_page=True)
+    page.get_by_role("link", name="Bestand inlezen").click()
+    page.wait_for_url("**/register/inlezen")
+    found += _axe(page, "9-upload")
+    page.get_by_label("Bestand").set_input_files(
+        files=[{"name": "register.csv", "mimeType": "text/csv", "buffer": REGISTRY_CSV.encode()}]
+    )
+    page.get_by_role("button", name="Bestand lezen").click()
+    page.wait_for_url("**/register/inlezen/*")
+    rejected = page.get_by_role("table").inner_text()
+    assert "frank@@fout" in rejected and "tandarts" in rejected
+    found += _axe(page, "10-upload-report")
+    page.screenshot(path=str(ARTIFACTS / "10-upload-report.png"), full_page=True)
+    page.get_by_role("button", name="1 geldige rij opslaan").click()
+    page.wait_for_url("**/werkplek/register?melding=ingelezen*")
+    assert "1 nieuwe persoon" in page.get_by_role("status").first.inner_text()
+    page.get_by_role("link", name="Eva Evers").click()
+    page.wait_for_url("**/register/mensen/*")
+    found += _axe(page, "11-registry-person")
+    page.goto(f"{site.base_url}/werkplek/register/organisaties")
+    found += _axe(page, "12-organisations")
+
+    # Outgoing mail, and the failed messages in it.
+    page.get_by_role("link", name="Uitgaande mail").first.click()
+    page.wait_for_url("**/werkplek/uitgaand")
+    found += _axe(page, "13-outbox")
+    page.screenshot(path=str(ARTIFACTS / "13-outbox.png"), full_page=True)
+    page.goto(f"{site.base_url}/werkplek/uitgaand?staat=sent")
+    assert page.get_by_role("heading", name="Berichten: verzonden").is_visible()
+    found += _axe(page, "14-outbox-sent")
 
     page.get_by_role("button", name="Afmelden").click()
     page.wait_for_url("**/werkplek/aanmelden?melding=afgemeld")

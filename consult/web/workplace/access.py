@@ -37,7 +37,7 @@ from consult.text import clean_text
 from consult.web.context import WebContext, web_context
 from consult.web.routes_invitee import Refused
 from consult.web.workplace.cookies import FORM_COOKIE, LANGUAGE_COOKIE, SESSION_COOKIE
-from consult.web.workplace.pages import Visit, forbidden, form_expired, not_found
+from consult.web.workplace.pages import Visit, forbidden, form_expired, not_found, too_large
 from consult.web.workplace.roles import CODE_PATH, SIGN_IN_PATH, home_for
 from models import Role
 
@@ -92,9 +92,16 @@ def _language(request: Request, visitor: Visitor | None) -> str:
 class Guard:
     """A route's dependency that decides whether the request may go on, and returns the Visit."""
 
-    def __init__(self, audience: Audience, roles: frozenset[Role] = frozenset()) -> None:
+    def __init__(
+        self,
+        audience: Audience,
+        roles: frozenset[Role] = frozenset(),
+        upload_limit: int | None = None,
+    ) -> None:
         self.audience = audience
         self.roles = roles
+        # A route that takes a file: how large it may be (the rest of its form is small).
+        self.upload_limit = upload_limit
 
     def __repr__(self) -> str:
         roles = ", ".join(sorted(r.value for r in self.roles))
@@ -122,7 +129,12 @@ class Guard:
         visit = _visit(ctx, request, visitor)
         if request.method not in SAFE_METHODS:
             length = request.headers.get("content-length", "")
-            if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            limit = MAX_FORM_BYTES + (self.upload_limit or 0)
+            if not length.isdigit():
+                raise Refused(form_expired(ctx, visit))
+            if int(length) > limit:
+                if self.upload_limit is not None:
+                    raise Refused(too_large(ctx, visit, self.upload_limit))
                 raise Refused(form_expired(ctx, visit))
             form = await request.form()
             if not csrf_matches(visit.csrf, form.get("csrf")):
@@ -185,10 +197,12 @@ ANYONE: Final = Guard(Audience.ANYONE)
 PENDING: Final = Guard(Audience.PENDING)
 
 
-def requires(*roles: Role) -> Guard:
+def requires(*roles: Role, upload_limit: int | None = None) -> Guard:
+    """The guard of a route for signed-in visitors in one of `roles`; with `upload_limit`,
+    its form carries a file of at most that many bytes."""
     if not roles:
         raise ValueError("a route for signed-in visitors names the roles it is for")
-    return Guard(Audience.SIGNED_IN, frozenset(roles))
+    return Guard(Audience.SIGNED_IN, frozenset(roles), upload_limit)
 
 
 def _guards_in(dependant: Dependant) -> Iterator[Guard]:

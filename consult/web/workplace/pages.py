@@ -14,7 +14,12 @@ from consult.app.accounts import Visitor
 from consult.i18n import gettext, pgettext
 from consult.web.context import PAGE_HEADERS, WebContext, language_switch
 from consult.web.workplace import cookies
-from consult.web.workplace.roles import ACCOUNT_MANAGERS, ROUND_READERS, home_for
+from consult.web.workplace.roles import (
+    ACCOUNT_MANAGERS,
+    REGISTRY_KEEPERS,
+    ROUND_READERS,
+    home_for,
+)
 from models import Role
 
 
@@ -46,13 +51,21 @@ class Navigation:
     rounds: bool
     accounts: bool
     home: str
+    registry: bool = False
+    outbox: bool = False
 
 
 def _navigation(visit: Visit) -> Navigation | None:
     role = visit.role
     if role is None:
         return None
-    return Navigation(role in ROUND_READERS, role in ACCOUNT_MANAGERS, home_for(role))
+    return Navigation(
+        role in ROUND_READERS,
+        role in ACCOUNT_MANAGERS,
+        home_for(role),
+        registry=role in REGISTRY_KEEPERS,
+        outbox=role in ROUND_READERS,
+    )
 
 
 def render(
@@ -138,4 +151,22 @@ def not_found(ctx: WebContext, visit: Visit) -> HTMLResponse:
         pgettext("workplace", "Page not found", lang),
         gettext("There is nothing at this address in the workplace.", lang),
         _start_page(visit),
+    )
+
+
+def too_large(ctx: WebContext, visit: Visit, limit: int) -> HTMLResponse:
+    """A file larger than its form takes (the request is refused before it is read)."""
+    lang = visit.lang
+    return message(
+        ctx,
+        visit,
+        413,
+        gettext("The file is too large", lang),
+        gettext(
+            "A file may be at most %(size)s MB. Go back and choose a smaller file, or split "
+            "the registry in parts.",
+            lang,
+            size=limit // (1024 * 1024),
+        ),
+        (visit.path, gettext("Back to the form", lang)),
     )

@@ -19,6 +19,10 @@ ROUND_READERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF})
 # Changes to a round (launch, mailings, people): the secretariat and administrators.
 ROUND_MANAGERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})
 ACCOUNT_MANAGERS: Final = frozenset({Role.BEHEERDER})
+# The registry holds everyone's contact details: only those who keep it see it.
+REGISTRY_KEEPERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})
+REGISTRY_PATH: Final = f"{PREFIX}/register"
+OUTBOX_PATH: Final = f"{PREFIX}/uitgaand"
 
 
 def home_for(role: Role) -> str:

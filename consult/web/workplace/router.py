@@ -7,9 +7,25 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
-from consult.web.workplace import routes_accounts, routes_rounds, routes_sign_in
+from consult.web.workplace import (
+    routes_accounts,
+    routes_outbox,
+    routes_people,
+    routes_registry,
+    routes_rounds,
+    routes_sign_in,
+)
 from consult.web.workplace.access import check_guarded
 
 
 def workplace_routers() -> Sequence[APIRouter]:
-    return check_guarded([routes_sign_in.router, routes_rounds.router, routes_accounts.router])
+    return check_guarded(
+        [
+            routes_sign_in.router,
+            routes_rounds.router,
+            routes_accounts.router,
+            routes_people.router,
+            routes_registry.router,
+            routes_outbox.router,
+        ]
+    )

@@ -40,6 +40,7 @@ TABLES = {
     "password_reset_token",
     "person",
     "region",
+    "registry_upload",
     "round",
     "session_attendee",
     "suppressed_address",

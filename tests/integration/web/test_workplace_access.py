@@ -20,6 +20,7 @@ from tests.integration.web.conftest import World
 from tests.integration.web.workplace_support import (
     add_member,
     csrf_of,
+    ids_in,
     new_client,
     sign_in,
     submit_password,
@@ -29,6 +30,8 @@ ROUTES = guards(workplace_routers())
 SIGN_IN = "/werkplek/aanmelden"
 CODE = "/werkplek/aanmelden/code"
 READERS = {Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF}
+# Changes to rounds and the registry (which holds everyone's contact details).
+MANAGERS = {Role.BEHEERDER, Role.SECRETARIAAT}
 # Who may use each route: "anyone", "pending" (password checked, code to come), or the roles.
 POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/aanmelden"): "anyone",
@@ -47,6 +50,25 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/accounts"): {Role.BEHEERDER},
     ("POST", "/werkplek/accounts/{account_id}/uitschakelen"): {Role.BEHEERDER},
     ("GET", "/werkplek/account"): set(Role),
+    ("GET", "/werkplek/rondes/{round_id}/mensen"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/mensen/{invitation_id}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/mensen/{invitation_id}/opnieuw-uitnodigen"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/mensen/{invitation_id}/herinneren"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/mensen/{invitation_id}/adres"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/mensen/{invitation_id}/intrekken"): MANAGERS,
+    ("GET", "/werkplek/register"): MANAGERS,
+    ("GET", "/werkplek/register/organisaties"): MANAGERS,
+    ("GET", "/werkplek/register/inlezen"): MANAGERS,
+    ("POST", "/werkplek/register/inlezen"): MANAGERS,
+    ("GET", "/werkplek/register/inlezen/{key}"): MANAGERS,
+    ("POST", "/werkplek/register/inlezen/{key}"): MANAGERS,
+    ("GET", "/werkplek/register/mensen/{person_id}"): MANAGERS,
+    ("POST", "/werkplek/register/mensen/{person_id}"): MANAGERS,
+    ("GET", "/werkplek/register/organisaties/{organisation_id}"): MANAGERS,
+    ("POST", "/werkplek/register/organisaties/{organisation_id}"): MANAGERS,
+    ("GET", "/werkplek/uitgaand"): READERS,
+    ("POST", "/werkplek/uitgaand/opnieuw"): MANAGERS,
+    ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
@@ -113,6 +135,7 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        **ids_in(world),
     }
     client = new_client(world.client)
     if visitor == "anonymous":

@@ -21,6 +21,7 @@ from tests.integration.web.test_invitee_routes import accept, snapshot
 from tests.integration.web.workplace_support import (
     add_member,
     csrf_of,
+    ids_in,
     new_client,
     sign_in,
     submit_code,
@@ -180,7 +181,7 @@ def test_an_administrator_adds_and_disables_accounts(world: World) -> None:
 def test_no_workplace_get_changes_the_database(world: World) -> None:
     admin = new_client(world.client)
     sign_in(admin, add_member(world.wired, Role.BEHEERDER), world.clock)
-    values = {"round_id": str(world.round_id), "token": "x" * 43}
+    values = {"round_id": str(world.round_id), "token": "x" * 43, **ids_in(world)}
     paths = [
         re.sub(r"{(\w+)}", lambda m: values[m.group(1)], r.path)
         for r in guards(workplace_routers())

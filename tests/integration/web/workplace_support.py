@@ -10,11 +10,12 @@ from dataclasses import dataclass
 import httpx
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from consult.app import accounts
 from consult.wiring import App
-from models import Role
-from tests.integration.web.conftest import BASE_URL, Clock
+from models import Invitation, Role
+from tests.integration.web.conftest import BASE_URL, Clock, World
 
 PASSWORD = "een lange zin als wachtwoord"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -73,3 +74,19 @@ def sign_in(client: TestClient, member: Member, clock: Clock) -> None:
     assert first.status_code == 303 and first.headers["location"] == "/werkplek/aanmelden/code"
     second = submit_code(client, code_for(member, clock))
     assert second.status_code == 303, second.text
+
+
+def ids_in(world: World) -> dict[str, str]:
+    """A value for each id in the workplace's addresses: the round's first invitation, its
+    person and organisation, and an upload key (of no upload)."""
+    with world.wired.db.unit_of_work() as session:
+        invitation = session.scalars(
+            select(Invitation).where(Invitation.round_id == world.round_id).order_by(Invitation.id)
+        ).first()
+        assert invitation is not None
+        return {
+            "invitation_id": str(invitation.id),
+            "person_id": str(invitation.person_id),
+            "organisation_id": str(invitation.person.organisation_id),
+            "key": "k" * 32,
+        }
