@@ -4,6 +4,7 @@ release a blocked address. The command line, the flows and the workplace call th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,10 @@ from consult.mail.operations import (
 from consult.mail.operations import unsuppress as release
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
-from models import OutboxStatus
+from models import OutboxMessage, OutboxStatus
 
 __all__ = [
+    "LISTED",
     "Health",
     "UnknownSuppression",
     "figures",
@@ -32,6 +34,22 @@ __all__ = [
     "state_label",
     "unreachable_message",
 ]
+
+
+# The columns of a message that lists of messages show: not the bodies, kilobytes each.
+LISTED: Final = (
+    OutboxMessage.kind,
+    OutboxMessage.recipient_email,
+    OutboxMessage.recipient_name,
+    OutboxMessage.subject,
+    OutboxMessage.round_id,
+    OutboxMessage.invitation_id,
+    OutboxMessage.created_at,
+    OutboxMessage.sent_at,
+    OutboxMessage.status,
+    OutboxMessage.attempts,
+    OutboxMessage.last_error,
+)
 
 
 def state_label(status: OutboxStatus) -> str:

@@ -13,9 +13,9 @@ from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 
-from consult.app.outbox import state_label
+from consult.app.outbox import LISTED, state_label
 from consult.app.review import kind_label as contribution_kind_label
 from consult.app.status import kind_label
 from consult.i18n import N_, current_language, pgettext
@@ -582,6 +582,7 @@ def person_in_round(
     )
     mails = session.scalars(
         select(OutboxMessage)
+        .options(load_only(*LISTED))
         .where(OutboxMessage.round_id == rnd.id, OutboxMessage.person_id == person.id)
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     )
