@@ -427,3 +427,23 @@ def test_the_actions_refuse_invitations_of_other_rounds_and_bad_ids(world: World
     with world.wired.db.unit_of_work() as session:
         assert session.get_one(Invitation, invitation_id).status == InvitationStatus.PENDING
         assert session.scalar(select(func.count(Person.id))) == 6
+
+
+def test_the_pages_speak_english_after_the_switch(world: World) -> None:
+    invitation_id, _ = world.first("innovatie")
+    client = _secretariat(world)
+    link = f"/werkplek/rondes/{world.round_id}/mensen/{invitation_id}"
+    page = client.get(link)
+    switched = client.post(
+        "/werkplek/taal", data={"csrf": csrf_of(page.text), "language": "en", "next": link}
+    )
+    assert switched.status_code == 303
+    english = client.get(link).text
+    assert '<html lang="en">' in english
+    assert "Mail to this person" in english and "no answer yet" in english
+    assert "Withdraw the invitation" in english and "invitation" in english
+    people = client.get(f"/werkplek/rondes/{world.round_id}/mensen").text
+    assert "6 people" in people and "Show everyone" not in people
+    assert "Registry" in people and "Outgoing mail" in people
+    assert "Messages per state" in client.get("/werkplek/uitgaand").text
+    assert "Read in a file" in client.get("/werkplek/register").text
