@@ -391,16 +391,36 @@ def why_not_again(
     return None
 
 
+def invitation_sent(session: Session, invitation: Invitation) -> bool:
+    """Whether an invitation email has left for this invitation (one queued may still wait
+    for the round's mailing to be approved)."""
+    found = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.invitation_id == invitation.id,
+            OutboxMessage.kind == OutboxKind.INVITATION,
+            OutboxMessage.status == OutboxStatus.SENT,
+        )
+    )
+    return found is not None
+
+
 def why_no_reminder(
-    invitation: Invitation, now: datetime, has_input: bool, address_blocked: bool
+    invitation: Invitation,
+    now: datetime,
+    has_input: bool,
+    address_blocked: bool,
+    invitation_left: bool,
 ) -> str | None:
-    """Why no reminder fits now, in the current language; None when one does."""
+    """Why no reminder fits now, in the current language; None when one does. A reminder to
+    answer never overtakes the invitation itself."""
     if invitation.round.status == RoundStatus.CLOSED:
         return _("The round is closed.")
     if invitation.status == InvitationStatus.WITHDRAWN:
         return _("The invitation is withdrawn.")
     if address_blocked:
         return _(BLOCKED)
+    if invitation.status == InvitationStatus.PENDING and not invitation_left:
+        return _("The invitation has not been sent yet; it goes with the round's mailing.")
     if remind_kind(invitation, now, has_input) is None:
         return _(
             "No reminder fits now: only someone who has not answered yet (before the answer "
@@ -416,7 +436,9 @@ def actions(
     invited = counts.get(OutboxKind.INVITATION, 0) > 0
     unreachable = blocked(session, invitation)
     has_input = handed_in(session, invitation)
-    no_reminder = why_no_reminder(invitation, now, has_input, unreachable)
+    no_reminder = why_no_reminder(
+        invitation, now, has_input, unreachable, invitation_sent(session, invitation)
+    )
     changeable = (
         invitation.round.status != RoundStatus.CLOSED
         and invitation.status != InvitationStatus.WITHDRAWN

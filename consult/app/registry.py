@@ -5,6 +5,7 @@ and correct an address that bounced."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import tempfile
 from dataclasses import asdict, dataclass
@@ -148,9 +149,12 @@ class UploadPreview:
 
 
 def _file_name(name: str) -> str:
-    """The uploaded file's own name (browsers may send a path), as text consult keeps."""
+    """The uploaded file's own name (browsers may send a path), safe to name a file by: the
+    parser's messages name the file, and they should name the secretariat's."""
     base = PurePath(clean_text(name).replace("\\", "/")).name
-    return base[-MAX_FIELD_LENGTH:] or "registry"
+    safe = re.sub(r"[^\w .()+-]", "_", base).strip(" .")
+    stem, suffix = PurePath(safe).stem, PurePath(safe).suffix[:10]
+    return f"{stem[:80]}{suffix}" if stem else f"registry{suffix}"
 
 
 def stage_upload(
@@ -168,7 +172,7 @@ def stage_upload(
     taxonomy = ctx.taxonomy
     with tempfile.TemporaryDirectory(prefix="consult-upload-") as directory:
         # The parser knows a file's type by its suffix, as the command line gives it.
-        path = Path(directory) / f"upload{PurePath(name).suffix.lower()[:10]}"
+        path = Path(directory) / name
         path.write_bytes(data)
         parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     # This session's earlier uploads are done with; anyone's old ones are left over.

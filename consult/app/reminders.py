@@ -15,6 +15,7 @@ from consult.app.people import (
     Remind,
     blocked,
     handed_in,
+    invitation_sent,
     locked_invitation,
     mail_counts,
     remind_kind,
@@ -72,7 +73,13 @@ def remind_now(
     email). Raises ActionRefused when no reminder fits, LookupError for an unknown invitation."""
     invitation = locked_invitation(session, round_id, invitation_id)
     has_input = handed_in(session, invitation)
-    refusal = why_no_reminder(invitation, now, has_input, blocked(session, invitation))
+    refusal = why_no_reminder(
+        invitation,
+        now,
+        has_input,
+        blocked(session, invitation),
+        invitation_sent(session, invitation),
+    )
     kind = remind_kind(invitation, now, has_input)
     if refusal is not None or kind is None:
         raise ActionRefused(refusal or "")

@@ -232,11 +232,17 @@ def test_sending_the_invitation_again_adds_one_mail_per_click_and_never_two_at_o
 def test_remind_now_sends_one_reminder_of_the_kind_that_fits(world: World) -> None:
     invitation_id, token = world.first("innovatie")
     address = email_of(world, invitation_id)
-    _all_sent(world)
     member = add_member(world.wired, Role.SECRETARIAAT)
     client = new_client(world.client)
     sign_in(client, member, world.clock)
     link = f"/werkplek/rondes/{world.round_id}/mensen/{invitation_id}"
+    # A reminder never overtakes the invitation itself (still queued here).
+    early = client.get(link)
+    assert f'action="{link}/herinneren"' not in early.text
+    assert "De uitnodiging is nog niet verstuurd" in early.text
+    refused = client.post(f"{link}/herinneren", data={"csrf": csrf_of(early.text), "eerder": "0"})
+    assert refused.status_code == 409
+    _all_sent(world)
     page = client.get(link)
     assert "heeft nog niet geantwoord" in page.text
     reminded = client.post(f"{link}/herinneren", data={"csrf": csrf_of(page.text), "eerder": "0"})

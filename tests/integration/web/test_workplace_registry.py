@@ -145,7 +145,7 @@ def test_files_that_cannot_be_read_are_refused_with_a_clear_reason(world: World)
     client = _keeper(world)
     before = _people(world)
     cases = [
-        ("notities.txt", b"hallo", "heeft een onbekend type"),
+        ("notities.txt", b"hallo", "Het bestand notities.txt heeft een onbekend type"),
         ("leeg.csv", b"", "Het bestand is leeg."),
         ("kolommen.csv", b"naam;regio\nJan;Twente\n", "ontbreken verplichte kolommen"),
         (
