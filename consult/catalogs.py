@@ -64,7 +64,10 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         Source("templates/web/workplace", "**.html", "jinja2"),
         Source("consult/web/workplace", "**.py", "python"),
     ),
-    "messages": (Source("consult", "**.py", "python"),),
+    "messages": (
+        Source("consult", "**.py", "python"),
+        Source("templates/privacy", "**.html", "jinja2"),
+    ),
 }
 
 

@@ -24,7 +24,8 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from consult.cli_common import RoundArg, console, err, show_mailing, working
+from consult.actors import set_actor
+from consult.cli_common import RoundArg, command_actor, console, err, show_mailing, working
 from consult.cli_common import fail as _fail
 from consult.i18n import current_language, ngettext, pgettext, use_language
 from consult.i18n import gettext as _
@@ -38,6 +39,12 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "replies": ("consult.cli_replies", "replies_app", _("Calendar replies from the mailbox.")),
     "schedule": ("consult.cli_schedule", "schedule_app", _("Scheduling of sessions.")),
     "users": ("consult.cli_users", "users_app", _("Accounts of the workplace.")),
+    "audit": ("consult.cli_audit", "audit_app", _("The audit log: who did what, when.")),
+    "privacy": (
+        "consult.cli_privacy",
+        "privacy_app",
+        _("Personal data: export, erasure and retention periods."),
+    ),
 }
 
 
@@ -129,6 +136,8 @@ def _options(
     ] = False,
 ) -> None:
     DEBUG.on = debug
+    # Who the audit log names for what this command changes.
+    set_actor(command_actor())
     # Library log lines (English, per message) would drown the command's own summary;
     # with --debug they are shown.
     logging.basicConfig(

@@ -51,6 +51,17 @@ def actor(by: str | None, doing: str) -> str:
         raise fail(_("say with --by NAME who %(doing)s", doing=doing), 2) from exc
 
 
+def command_actor() -> str:
+    """Who runs this command, for the audit log: CONSULT_ACTOR, else the login name."""
+    named = os.environ.get(ACTOR_ENV, "").strip()
+    if named:
+        return named
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (some containers)
+        return "cli"
+
+
 def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) -> None:
     """How a mailing went; a relay that could not be reached ends the command (exit 1) with
     what stays queued."""

@@ -149,6 +149,16 @@ class WorkplaceSettings(BaseModel):
     cookie_secure: bool = True
 
 
+class PrivacySettings(BaseModel):
+    """Personal data of invitees (names, addresses, answers, what they said)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Months a round's personal data is kept after its report (a round never reported: after
+    # its input deadline); then the service removes it. A round's spec may set its own.
+    retention_months: int = Field(default=24, ge=1, le=240)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONSULT_",
@@ -169,6 +179,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     delegation: DelegationSettings = DelegationSettings()
     workplace: WorkplaceSettings = WorkplaceSettings()
+    privacy: PrivacySettings = PrivacySettings()
     config_dir: Path = PROJECT_ROOT / "config"
     templates_dir: Path = PROJECT_ROOT / "templates"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"

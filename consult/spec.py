@@ -109,6 +109,9 @@ class RoundSpec(BaseModel):
     weekend_slots: Literal["refuse", "warn", "allow"] = "warn"
     # What `consult serve` does for this round by itself (AutomationSpec above).
     automation: AutomationSpec = Field(default_factory=AutomationSpec)
+    # Months the round's personal data is kept after its report; None: the configuration's
+    # [privacy] retention_months.
+    retention_months: int | None = Field(default=None, ge=1, le=240)
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
 

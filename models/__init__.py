@@ -1,6 +1,7 @@
 """SQLAlchemy models of consult; importing this package registers every table on Base.metadata."""
 
 from models.account import Account, AccountSession, PasswordResetToken, Role, account_region
+from models.audit import AuditEntry, AuditLogIsAppendOnly
 from models.base import Base
 from models.calendar_reply import CalendarReply, ReplyOutcome
 from models.contribution import (
@@ -21,6 +22,7 @@ from models.invitation import (
     InvitationStatus,
 )
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
+from models.privacy import ErasedAddress, address_hash
 from models.registry import Organisation, Person, Region, RegistryUpload
 from models.round import (
     AttendeeStatus,
@@ -38,6 +40,8 @@ __all__ = [
     "Account",
     "AccountSession",
     "AttendeeStatus",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
     "Availability",
     "Base",
     "BlockEvent",
@@ -50,6 +54,7 @@ __all__ = [
     "ContributionEmbedding",
     "ContributionKind",
     "DelegationAttempt",
+    "ErasedAddress",
     "Invitation",
     "InvitationStatus",
     "Organisation",
@@ -70,5 +75,6 @@ __all__ = [
     "SuppressedAddress",
     "Theme",
     "account_region",
+    "address_hash",
     "block_contribution",
 ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -50,6 +50,15 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__table__")
+        # The audit log and the block history name rows by id long after they are gone. SQLite
+        # hands the highest id to the next row once that row is deleted, unless the table is
+        # AUTOINCREMENT; PostgreSQL's sequences never go back.
+        if isinstance(table, Table) and [c.name for c in table.primary_key.columns] == ["id"]:
+            table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 def enum_column(enum_cls: type[StrEnum]) -> Enum:

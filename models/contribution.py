@@ -51,7 +51,9 @@ class Contribution(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # None once the contribution was anonymised (the person erased, or the round's retention
+    # over): then only the anonymous_* columns below say who it came from.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("consultation_session.id"))
     kind: Mapped[ContributionKind] = mapped_column(enum_column(ContributionKind))
@@ -66,13 +68,46 @@ class Contribution(Base):
     # A draft is saved but not yet handed in: synthesis and reports only use handed-in input.
     draft: Mapped[bool] = mapped_column(default=False, index=True)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What an anonymised contribution keeps of its author: role, sector and region, and a
+    # random key shared by the round's contributions of the same former author, so support is
+    # still counted per contributor.
+    anonymous_role: Mapped[str | None] = mapped_column(String(200))
+    anonymous_sector: Mapped[str | None] = mapped_column(String(50))
+    anonymous_region: Mapped[str | None] = mapped_column(String(100))
+    anonymous_key: Mapped[str | None] = mapped_column(String(32))
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person | None] = relationship()
     theme: Mapped[Theme] = relationship()
     session: Mapped[ConsultationSession | None] = relationship()
     blocks: Mapped[list[BuildingBlock]] = relationship(
         secondary=block_contribution, back_populates="contributions"
     )
+
+    @property
+    def sector(self) -> str:
+        """The sector code of the author's organisation (kept when anonymised)."""
+        if self.person is not None:
+            return self.person.organisation.sector
+        return self.anonymous_sector or ""
+
+    @property
+    def region(self) -> str:
+        if self.person is not None:
+            return self.person.organisation.region.name
+        return self.anonymous_region or ""
+
+    @property
+    def role(self) -> str:
+        if self.person is not None:
+            return self.person.role
+        return self.anonymous_role or ""
+
+    @property
+    def contributor(self) -> str:
+        """Who made it, as a key that groups one author's contributions, named or not."""
+        if self.person is not None:
+            return f"person:{self.person.id}"
+        return f"anonymous:{self.anonymous_key or self.id}"
 
 
 class BuildingBlock(Base):

@@ -34,6 +34,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # that cannot lose a commit run on PostgreSQL.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # Deleted rows are overwritten, not left in free pages: an erased person or a round whose
+    # retention ended must not be readable from the file afterwards.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

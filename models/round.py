@@ -48,6 +48,10 @@ class Round(Base):
     organiser_email: Mapped[str] = mapped_column(String(254))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the report was first written: the retention period runs from here.
+    reported_at: Mapped[datetime | None]
+    # When the retention period ended and the round's personal data was removed.
+    personal_data_removed_at: Mapped[datetime | None]
 
     slots: Mapped[list[CandidateSlot]] = relationship(
         back_populates="round", order_by="CandidateSlot.start"

@@ -25,6 +25,7 @@ from consult.accounts.policy import (
     locked,
     session_alive,
 )
+from consult.app import audit
 from consult.i18n import gettext as _
 from consult.i18n import normalise
 from consult.mail.outbox import Recipient, enqueue
@@ -164,6 +165,9 @@ def add_account(
     )
     session.add(account)
     session.flush()
+    audit.account_changed(
+        session, audit.Action.ACCOUNT_ADDED, account.id, email=address, role=role.value
+    )
     return Credentials(address, shown, secret, totp.provisioning_uri(secret, address))
 
 
@@ -212,6 +216,7 @@ def disable_account(session: Session, email: str) -> bool:
     if not account.active:
         return False
     account.active = False
+    audit.account_changed(session, audit.Action.ACCOUNT_DISABLED, account.id, email=account.email)
     return True
 
 
@@ -244,6 +249,9 @@ def reset_account(
         account.totp_secret_sealed = app.totp_sealer.seal(secret)
         account.totp_last_step = None
     _end_sessions(session, account.id)
+    audit.account_changed(
+        session, audit.Action.ACCOUNT_RESET, account.id, email=account.email, new_totp=new_totp
+    )
     return Credentials(account.email, shown, secret, uri)
 
 
@@ -255,6 +263,17 @@ def _fail(account: Account, now: datetime, rules: SignInPolicy) -> None:
     result = after_failure(account.failed_attempts, account.locked_until, now, rules)
     account.failed_attempts = result.failed_attempts
     account.locked_until = result.locked_until
+
+
+def _refusal(account: Account | None, right: bool, now: datetime) -> str | None:
+    """Why signing in with a password is refused (for the audit log), or None."""
+    if account is None:
+        return "unknown"
+    if locked(account.locked_until, now):
+        return "locked"
+    if not account.active:
+        return "disabled"
+    return None if right else "wrong_password"
 
 
 def _new_session(
@@ -289,11 +308,13 @@ def sign_in_password(
     # the account exists or is locked either.
     known = account.password_hash if account is not None else passwords.unknown_account_hash()
     right = passwords.verify_password(known, password)
-    if account is None or locked(account.locked_until, now) or not account.active:
+    refusal = _refusal(account, right, now)
+    if refusal is not None:
+        audit.sign_in_failed(session, email, refusal, account.id if account else None)
+        if account is not None and refusal == "wrong_password":
+            _fail(account, now, rules)
         return None
-    if not right:
-        _fail(account, now, rules)
-        return None
+    assert account is not None
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
     return _new_session(session, account, now, now + SECOND_FACTOR_WITHIN, complete=False)
@@ -320,11 +341,14 @@ def sign_in_code(
         return None
     account = pending.account
     if locked(account.locked_until, now) or not account.active:
+        reason = "locked" if account.active else "disabled"
+        audit.sign_in_failed(session, account.email, reason, account.id)
         session.delete(pending)
         return None
     secret = app.totp_sealer.unseal(account.totp_secret_sealed)
     step = totp.accepted_step(secret, code, now, account.totp_last_step)
     if step is None:
+        audit.sign_in_failed(session, account.email, "wrong_code", account.id)
         _fail(account, now, rules)
         if locked(account.locked_until, now):
             session.delete(pending)
@@ -334,6 +358,7 @@ def sign_in_code(
     account.failed_attempts = 0
     account.locked_until = None
     account.last_sign_in_at = now
+    audit.sign_in(session, account.id, account.email, second_factor=True)
     return _new_session(session, account, now, now + rules.max_age, complete=True)
 
 

@@ -9,15 +9,34 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consult.app.facts import active_round_ids, automation_of, round_facts
+from consult.app.facts import (
+    active_round_ids,
+    automation_of,
+    retention_round_ids,
+    round_facts,
+)
 from consult.service.deadlines import Action, all_blocks_approved, due_actions
+from consult.settings import PrivacySettings
 from models import Round, RoundStatus
 
 
-def due(session: Session, now: datetime, round_id: int | None = None) -> list[Action]:
-    """What is due now for one round, or for every active round."""
-    ids = [round_id] if round_id is not None else active_round_ids(session)
-    return [a for rid in ids for a in due_actions(round_facts(session, rid, now), now)]
+def due(
+    session: Session,
+    now: datetime,
+    round_id: int | None = None,
+    retention_months: int = PrivacySettings().retention_months,
+) -> list[Action]:
+    """What is due now for one round, or for every active round and every round whose
+    retention period ended. `retention_months`: the configuration's default."""
+    if round_id is not None:
+        ids = [round_id]
+    else:
+        active = active_round_ids(session)
+        expired = retention_round_ids(session, retention_months, now)
+        ids = sorted(set(active) | set(expired))
+    return [
+        a for rid in ids for a in due_actions(round_facts(session, rid, now, retention_months), now)
+    ]
 
 
 @dataclass(frozen=True)

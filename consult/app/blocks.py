@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,10 +32,11 @@ from consult.synthesis.decisions import (
     split,
     status_label,
 )
-from consult.synthesis.embeddings import load_embedder
-from consult.synthesis.service import Suggestion, suggest_blocks
 from consult.wiring import App
 from models import BlockStatus, Theme
+
+if TYPE_CHECKING:
+    from consult.synthesis.service import Suggestion
 
 __all__ = [
     "BadInput",
@@ -150,6 +152,10 @@ def create(
 def suggest(session: Session, ctx: App, contribution_id: int, limit: int = 5) -> list[Suggestion]:
     """The blocks of its theme a contribution fits best, scored with the configured embedder.
     Raises LookupError for an unknown contribution."""
+    # The model and the text statistics take a second to load: only this command needs them.
+    from consult.synthesis.embeddings import load_embedder
+    from consult.synthesis.service import suggest_blocks
+
     synthesis = ctx.settings.synthesis
     embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
     return suggest_blocks(session, contribution_id, embedder, limit)

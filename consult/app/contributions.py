@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consult.app import lifecycle
+from consult.app import audit, lifecycle
 from consult.contributions.intake import read_contributions, store_contributions
 from consult.wiring import App
 from models import Round, RoundStatus
@@ -22,6 +22,18 @@ def collect_file(session: Session, ctx: App, round_id: int, path: Path) -> dict[
     stored = store_contributions(session, round_id, parsed.rows)
     lifecycle.advance(rnd, RoundStatus.COLLECTING)
     errors = sorted(parsed.errors + stored.errors, key=lambda e: (e.row, e.column))
+    audit.record(
+        session,
+        audit.Action.INPUT_IMPORTED,
+        round_id=round_id,
+        subject=("round", round_id),
+        details={
+            "file": path.name,
+            "stored": stored.stored,
+            "already_present": stored.already_present,
+            "rejected": len(errors),
+        },
+    )
     return {
         "stored": stored.stored,
         "already_present": stored.already_present,

@@ -16,7 +16,7 @@ from consult.rounds.calendar_invites import calendar_key, planned_message
 from consult.rounds.invite import pending_invitation_ids
 from consult.rounds.lessons import not_asked
 from consult.rounds.reminders import due_input_reminder_ids, due_invitation_ids
-from consult.service.deadlines import RoundFacts, SessionFacts
+from consult.service.deadlines import RoundFacts, SessionFacts, retention_ends
 from consult.spec import AutomationSpec, stored_spec
 from models import (
     BlockStatus,
@@ -65,7 +65,31 @@ def _calendar_pending(session: Session, round_id: int) -> int:
     return len(wanted) - len(queued_keys(session, wanted))
 
 
-def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
+def retention_months_of(rnd: Round, default_months: int) -> int:
+    """The round's retention period in months: its spec's, else the configuration's."""
+    return stored_spec(rnd.spec).retention_months or default_months
+
+
+def retention_round_ids(session: Session, default_months: int, now: datetime) -> list[int]:
+    """Rounds whose personal data is still held although their retention period ended."""
+    rounds = session.scalars(
+        select(Round).where(Round.personal_data_removed_at.is_(None)).order_by(Round.id)
+    )
+    return [
+        rnd.id
+        for rnd in rounds
+        if now
+        >= retention_ends(
+            rnd.reported_at, rnd.input_deadline, retention_months_of(rnd, default_months)
+        )
+    ]
+
+
+def round_facts(
+    session: Session, round_id: int, now: datetime, retention_months: int | None = None
+) -> RoundFacts:
+    """The round's facts; with the configuration's `retention_months`, also when its personal
+    data is to be removed."""
     rnd = session.get_one(Round, round_id)
     asked = not_asked(session, round_id)
     sessions = tuple(
@@ -118,4 +142,10 @@ def round_facts(session: Session, round_id: int, now: datetime) -> RoundFacts:
         draft_blocks=blocks.get(BlockStatus.DRAFT, 0),
         approved_blocks=blocks.get(BlockStatus.APPROVED, 0),
         outbox_waiting=waiting or 0,
+        retention_ends=None
+        if retention_months is None
+        else retention_ends(
+            rnd.reported_at, rnd.input_deadline, retention_months_of(rnd, retention_months)
+        ),
+        personal_data_removed=rnd.personal_data_removed_at is not None,
     )

@@ -4,10 +4,12 @@ release a blocked address. The command line, the flows and the workplace call th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from sqlalchemy.orm import Session
 
+from consult.app.audit import mail_outcome
 from consult.i18n import ngettext, pgettext
 from consult.mail.operations import (
     OutboxOverview,
@@ -77,12 +79,20 @@ def health(session: Session, round_id: int | None = None) -> Health:
     return Health(overview(session, round_id), suppressions(session))
 
 
-async def send(ctx: App) -> SendCounts:
+async def send(ctx: App, retry_wait: timedelta | None = None) -> SendCounts:
     """Send every due message; safe to repeat (sent rows are never claimed again). When not
     one connection to the relay could be made (after the configured timeout), it stops at
-    once and says so in `unreachable`: the mail stays queued for the next run."""
+    once and says so in `unreachable`: the mail stays queued for the next run. Every outcome
+    is written to the audit log. `retry_wait`: see send_due."""
     settings = ctx.settings
-    return await send_due(ctx.db, settings.smtp, settings.organiser, sealer=ctx.sealer)
+    return await send_due(
+        ctx.db,
+        settings.smtp,
+        settings.organiser,
+        retry_wait=retry_wait,
+        sealer=ctx.sealer,
+        on_outcome=mail_outcome,
+    )
 
 
 def figures(counts: SendCounts, queued: int | None = None) -> dict[str, int]:

@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from consult.app import audit
 from consult.app.people import ActionRefused, locked_invitation, sector_names
 from consult.i18n import gettext as _
 from consult.mail.operations import unsuppress
@@ -61,7 +62,27 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
     taxonomy = ctx.taxonomy
     parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     sync_reference_data(session, taxonomy)
-    return parsed, store_rows(session, parsed.rows)
+    counts = store_rows(session, parsed.rows)
+    _record_import(session, path.name, len(parsed.rows), len(parsed.rejected_rows()), counts)
+    return parsed, counts
+
+
+def _record_import(
+    session: Session, file_name: str, valid: int, rejected: int, counts: StoreCounts
+) -> None:
+    audit.record(
+        session,
+        audit.Action.REGISTRY_IMPORT,
+        subject=("registry", None),
+        details={
+            "file": file_name,
+            "valid_rows": valid,
+            "rejected_rows": rejected,
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+        },
+    )
 
 
 class AddressError(ValueError):
@@ -90,7 +111,15 @@ def correct_address(session: Session, old: str, new: str) -> int:
             )
         )
     person.email = new_address
-    return unsuppress(session, old_address, new_address)
+    requeued = unsuppress(session, old_address, new_address)
+    audit.record(
+        session,
+        audit.Action.ADDRESS_CORRECTED,
+        person_id=person.id,
+        subject=("person", person.id),
+        details={"messages_queued_again": requeued},
+    )
+    return requeued
 
 
 def _valid_address(address: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consult.app import lifecycle
+from consult.app import audit, lifecycle
 from consult.rounds.placement import ScheduleResult, cancel_slot, schedule_round
 from consult.scheduling.diff import SessionChanges, plan_changes
 from consult.scheduling.model import Solution
@@ -30,6 +30,13 @@ def schedule(
     domain = ctx.mail_context().domain
     result = schedule_round(session, round_id, ctx.taxonomy, domain, now, options)
     lifecycle.advance(rnd, RoundStatus.SCHEDULED)
+    audit.record(
+        session,
+        audit.Action.SCHEDULE_APPLIED,
+        round_id=round_id,
+        subject=("round", round_id),
+        details=result.summary(),
+    )
     return result
 
 
@@ -48,4 +55,9 @@ def preview(
 def withdraw_slot(session: Session, round_id: int, slot_id: int) -> bool:
     """Cancel a candidate slot and its sessions; False if it was withdrawn already. Raises
     UnknownSlot for a slot of another round or none."""
-    return cancel_slot(session, round_id, slot_id)
+    withdrawn = cancel_slot(session, round_id, slot_id)
+    if withdrawn:
+        audit.record(
+            session, audit.Action.SLOT_WITHDRAWN, round_id=round_id, subject=("slot", slot_id)
+        )
+    return withdrawn

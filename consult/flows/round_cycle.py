@@ -175,19 +175,23 @@ def synthesise_round(round_id: int) -> dict[str, int]:
 
 
 @task
-def compile_report_task(round_id: int, language: str, include_drafts: bool) -> dict[str, str]:
+def compile_report_task(
+    round_id: int, language: str, include_drafts: bool, now: datetime | None = None
+) -> dict[str, str]:
     ctx = current()
     with ctx.db.unit_of_work() as session:
-        return reports.compile_report(session, ctx, round_id, language, utcnow(), include_drafts)
+        moment = now or utcnow()
+        return reports.compile_report(session, ctx, round_id, language, moment, include_drafts)
 
 
 @flow(name="compile-report")
 def compile_report(
-    round_id: int, language: str = "nl", include_drafts: bool = False
+    round_id: int, language: str = "nl", include_drafts: bool = False, now: datetime | None = None
 ) -> dict[str, str]:
     """Write the building-block report for a round (HTML, Markdown, Word, JSON and a coverage
-    chart per theme): approved blocks, and drafts if asked."""
-    return compile_report_task(round_id, language, include_drafts)
+    chart per theme): approved blocks, and drafts if asked. `now`: the tick's clock, from which
+    the round's retention period runs."""
+    return compile_report_task(round_id, language, include_drafts, now)
 
 
 @task(retries=2, retry_delay_seconds=[30, 120])

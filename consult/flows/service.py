@@ -13,7 +13,7 @@ from typing import Any
 
 from prefect import flow, task
 
-from consult.app import automation, lessons
+from consult.app import automation, lessons, retention
 from consult.app.batches import SESSIONS_PER_BATCH, chunks
 from consult.app.context import current
 from consult.flows import round_cycle
@@ -31,8 +31,9 @@ RETRIES, RETRY_DELAY_S = 2, 30
 @task
 def plan_actions(now: datetime, round_id: int | None = None) -> list[Action]:
     """What is due now for one round, or for every active round."""
-    with current().db.unit_of_work() as session:
-        return automation.due(session, now, round_id)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        return automation.due(session, now, round_id, ctx.settings.privacy.retention_months)
 
 
 @task
@@ -53,6 +54,13 @@ async def request_lessons(
         queue_lessons_batch(batch, moment) for batch in chunks(session_ids, SESSIONS_PER_BATCH)
     )
     return {"queued": queued, **(await round_cycle.send_outbox())}
+
+
+@task
+def apply_retention(round_id: int, now: datetime) -> dict[str, Any]:
+    """The round's retention period ended: remove its personal data (safe to repeat)."""
+    applied = retention.apply_round(current(), round_id, now)
+    return {"retention": applied is not None, **(applied.counts if applied else {})}
 
 
 @flow(name="send-outbox", retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S)
@@ -77,11 +85,13 @@ async def run_action(action: Action, now: datetime) -> dict[str, Any]:
         return dict(await round_cycle.send_calendar_invites(rid))
     if kind == ActionKind.REQUEST_LESSONS:
         return await request_lessons(rid, list(action.session_ids), now)
+    if kind == ActionKind.APPLY_RETENTION:
+        return apply_retention(rid, now)
     if kind == ActionKind.SYNTHESISE:
         return dict(round_cycle.synthesise_round(rid))
     if kind == ActionKind.COMPILE_REPORT:
         language = round_state(rid).report_language
-        return dict(round_cycle.compile_report(rid, language))
+        return dict(round_cycle.compile_report(rid, language, now=now))
     return await send_outbox_flow()
 
 

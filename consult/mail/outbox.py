@@ -29,7 +29,14 @@ from consult.mail.mime import OutgoingMail, build_message, make_message_id
 from consult.settings import Organiser, SmtpSettings
 from consult.templating import RenderedEmail
 from consult.tokens import REDACTED_PATH, LinkSealer, fill_links, sealed_links_in
-from models import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
+from models import (
+    ErasedAddress,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    SuppressedAddress,
+    address_hash,
+)
 from models.base import utcnow
 from models.db import Database
 
@@ -39,6 +46,13 @@ if TYPE_CHECKING:
     from consult.mail.smtp import DeliveryResult
 
 logger = logging.getLogger("consult.mail")
+
+# Called with each message's outcome in the transaction that records it (the application layer
+# writes its audit entry there); the mail capability itself knows nothing of the log.
+OnOutcome = Callable[[Session, OutboxMessage, "DeliveryResult"], None]
+
+# Why a message to an erased person's address is never sent (kept as its last error).
+ERASED_REPLY = "not sent: the address belongs to a person who was erased"
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,18 @@ def suppress(session: Session, email: str, reason: str, message_id: int | None) 
             )
     except IntegrityError:
         pass  # another sender recorded a bounce for this address at the same moment
+
+
+def erased_addresses(session: Session, emails: Collection[str]) -> set[str]:
+    """Those of `emails` (lower case) whose owner was erased: compared by hash, the only
+    form in which an erased address is kept."""
+    hashes = {address_hash(email): email.strip().lower() for email in emails}
+    if not hashes:
+        return set()
+    found = session.scalars(
+        select(ErasedAddress.address_hash).where(ErasedAddress.address_hash.in_(hashes))
+    )
+    return {hashes[h] for h in found}
 
 
 def hold_suppressed(session: Session, now: datetime) -> int:
@@ -429,8 +455,15 @@ class _Recorder:
 
     FLUSH_EVERY_S = 0.2
 
-    def __init__(self, db: Database, policy: RetryPolicy, counts: SendCounts) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: RetryPolicy,
+        counts: SendCounts,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
         self._db, self._policy, self._counts = db, policy, counts
+        self._on_outcome = on_outcome
         self._pending: dict[int, DeliveryResult] = {}
         # Set only while the timer sleeps; a flush that is writing is waited for via the lock.
         self._flusher: asyncio.Task[None] | None = None
@@ -475,6 +508,8 @@ class _Recorder:
                 record(row, result, now, self._policy)
                 if row.status == OutboxStatus.FAILED and result.address_refused:
                     suppress(session, row.recipient_email, result.reply, row.id)
+                if self._on_outcome is not None:
+                    self._on_outcome(session, row, result)
                 if row.status == OutboxStatus.SENT:
                     self._counts.sent += 1
                 elif row.status == OutboxStatus.FAILED:
@@ -532,10 +567,13 @@ async def send_due(
     batch_size: int | None = None,
     retry_wait: timedelta | None = None,
     sealer: LinkSealer | None = None,
+    on_outcome: OnOutcome | None = None,
 ) -> SendCounts:
     """Send every due message, one claimed batch at a time. Messages whose retry falls due
     within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too.
-    `sealer` opens the personal links of the messages that have them (`with_links`)."""
+    `sealer` opens the personal links of the messages that have them (`with_links`);
+    `on_outcome` hears of each message's outcome as it is recorded. A message to the address
+    of an erased person is never sent: it fails with ERASED_REPLY."""
     from consult.mail.smtp import DeliveryResult, deliver, prepare
 
     policy = RetryPolicy.from_settings(smtp)
@@ -548,6 +586,7 @@ async def send_due(
         with db.unit_of_work() as session:
             rows = claim(session, size, utcnow(), policy.lease)
             mails = [(row.id, to_outgoing(row), row.sealed_links) for row in rows]
+            erased = erased_addresses(session, [mail.recipient_email for _, mail, _ in mails])
             upcoming = None if mails else next_retry(session)
         if not mails:
             if upcoming is None or upcoming > wait_until:
@@ -555,10 +594,13 @@ async def send_due(
                 return counts
             await asyncio.sleep(max((upcoming - utcnow()).total_seconds(), 0.01))
             continue
-        recorder = _Recorder(db, policy, counts)
+        recorder = _Recorder(db, policy, counts, on_outcome)
         now = utcnow()
         messages = []
         for row_id, mail, sealed in mails:
+            if mail.recipient_email.strip().lower() in erased:
+                recorder.add(row_id, DeliveryResult(ok=False, permanent=True, reply=ERASED_REPLY))
+                continue
             try:
                 # Prepared at once, so the batch waits as bytes, not as EmailMessage objects.
                 personal = with_links(mail, sealed, sealer)

@@ -40,7 +40,8 @@ class ContributionView:
     attribution: str
     sector: str
     region: str
-    person_id: int
+    # Groups one author's contributions, named or anonymised (Contribution.contributor).
+    contributor: str
 
 
 @dataclass(frozen=True)
@@ -110,17 +111,18 @@ def sector_name(taxonomy: Taxonomy, code: str, language: str) -> str:
 
 def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> ContributionView:
     person = contribution.person
-    org = person.organisation
-    sector = sector_name(taxonomy, org.sector, language)
-    region = org.region.name
+    sector = sector_name(taxonomy, contribution.sector, language)
+    region = contribution.region
     where = f"{sector}, {region}"
     permission = contribution.quote_permission
     text: str | None = contribution.text
-    if permission == QuotePermission.ATTRIBUTABLE:
+    # An anonymised contribution has no person left to name: role only, whatever it allowed.
+    if permission == QuotePermission.ATTRIBUTABLE and person is not None:
+        org = person.organisation
         who = ", ".join(x for x in (person.name, person.role, org.name) if x)
         attribution = f"{who} ({where})"
-    elif permission == QuotePermission.ROLE_ONLY:
-        role = person.role or _("participant", language)
+    elif permission != QuotePermission.NOT_QUOTABLE:
+        role = contribution.role or _("participant", language)
         attribution = f"{role}, {where}"
     else:
         text, attribution = None, where
@@ -133,7 +135,7 @@ def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> Contr
         clean_text(attribution),
         sector,
         region,
-        person.id,
+        contribution.contributor,
     )
 
 
@@ -141,7 +143,7 @@ def support_of(
     members: Sequence[ContributionView], sectors: Collection[str], regions: Collection[str]
 ) -> Support:
     """Count each contributor once per block, however many contributions they made."""
-    people = {m.person_id: m for m in members}
+    people = {m.contributor: m for m in members}
     by_sector = Counter(m.sector for m in people.values())
     by_region = Counter(m.region for m in people.values())
     return Support(

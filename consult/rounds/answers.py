@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from consult.i18n import gettext as _
 from consult.spec import stored_spec
 from models import Invitation, InvitationStatus, Round
+from models.audit import AuditAction, by_invitee
 
 
 class AnswerError(ValueError):
@@ -69,4 +70,12 @@ def record_answer(
         return False
     invitation.theme_preferences = preferences
     invitation.record_change(status, now)
+    session = object_session(invitation)
+    if session is not None:
+        by_invitee(
+            session,
+            invitation,
+            AuditAction.ANSWER,
+            {"status": status.value, "themes": preferences},
+        )
     return True

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, contains_eager
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Availability, CandidateSlot, Invitation, InvitationStatus, Theme
+from models.audit import AuditAction, by_invitee
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,5 @@ def set_availability(
     for slot_id in sorted(wanted - current):
         session.add(Availability(invitation_id=invitation.id, slot_id=slot_id, created_at=now))
     session.flush()
+    by_invitee(session, invitation, AuditAction.AVAILABILITY, {"slots": sorted(wanted)})
     return True

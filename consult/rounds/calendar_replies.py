@@ -70,6 +70,7 @@ from models import (
     SessionAttendee,
     SessionStatus,
 )
+from models.audit import AuditAction, by_invitee
 
 # Why an answer was set aside, for the secretariat's review. Stored with the answer in the
 # language of the process that handled it (`_(REASON_...)`).
@@ -218,6 +219,13 @@ def apply(
     row.outcome = ReplyOutcome.APPLIED
     session.add(row)
     session.flush()
+    if invitation is not None:
+        by_invitee(
+            session,
+            invitation,
+            AuditAction.CALENDAR_REPLY,
+            {"reply_id": row.id, "session_id": cs.id, "partstat": parsed.partstat},
+        )
     return Handled(Handling.APPLIED, reply_id=row.id)
 
 

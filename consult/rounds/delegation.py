@@ -18,6 +18,7 @@ from consult.rounds.answers import AnswerError, ensure_open
 from consult.rounds.invite import queue_invitations
 from consult.templating import MailContext
 from models import DelegationAttempt, Invitation, InvitationStatus, Organisation, Person
+from models.audit import AuditAction, by_invitee
 from models.db import insert_or_get
 
 MAX_NAME = 200
@@ -200,5 +201,11 @@ def delegate(
         raise already
     invitation.record_change(InvitationStatus.DELEGATED, now)
     session.flush()
+    by_invitee(
+        session,
+        invitation,
+        AuditAction.DELEGATION,
+        {"delegate_invitation_id": theirs.id, "delegate_person_id": person_id},
+    )
     queue_invitations(session, ctx, [theirs.id])
     return theirs

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.orm import object_session
+
 from consult.i18n import gettext as _
 from consult.rounds.answers import AnswerError, ensure_open
 from models import Invitation
+from models.audit import AuditAction, by_invitee
 
 
 def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -> bool:
@@ -21,4 +24,7 @@ def rank_themes(invitation: Invitation, ordered: Sequence[str], now: datetime) -
     if list(ordered) == current:
         return False
     invitation.theme_preferences = list(ordered)
+    session = object_session(invitation)
+    if session is not None:
+        by_invitee(session, invitation, AuditAction.RANKING, {"themes": list(ordered)})
     return True

@@ -142,8 +142,11 @@ def due_input_reminder_ids(session: Session, round_id: int, now: datetime) -> li
     if moment is None:
         return []
     limit = stored_spec(rnd.spec).max_reminders
+    # Anonymised contributions have no person; a NULL in NOT IN would match nobody.
     handed_in = select(Contribution.person_id).where(
-        Contribution.round_id == round_id, Contribution.draft.is_(False)
+        Contribution.round_id == round_id,
+        Contribution.draft.is_(False),
+        Contribution.person_id.is_not(None),
     )
     rows = session.scalars(
         select(Invitation.id)

@@ -8,6 +8,7 @@ that would find nothing to do.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +31,7 @@ class ActionKind(StrEnum):
     SYNTHESISE = "synthesise"
     COMPILE_REPORT = "compile-report"
     SEND_OUTBOX = "send-outbox"
+    APPLY_RETENTION = "apply-retention"  # the retention period ended: remove personal data
 
 
 # What each action means to the secretariat (status table, artifact); translated where shown.
@@ -42,6 +44,7 @@ ACTION_LABELS: dict[ActionKind, str] = {
     ActionKind.SYNTHESISE: N_("compose building blocks from the input"),
     ActionKind.COMPILE_REPORT: N_("write the report"),
     ActionKind.SEND_OUTBOX: N_("send waiting mail"),
+    ActionKind.APPLY_RETENTION: N_("remove the round's personal data (retention period over)"),
 }
 
 
@@ -82,6 +85,10 @@ class RoundFacts:
     approved_blocks: int = 0
     # Messages of this round waiting in the outbox (new, or to be retried).
     outbox_waiting: int = 0
+    # When the round's personal data is to be removed (None: not known to the caller), and
+    # whether that has happened.
+    retention_ends: datetime | None = None
+    personal_data_removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,9 +126,35 @@ def lessons_moment(facts: RoundFacts, session: SessionFacts) -> datetime | None:
     return session.end + timedelta(hours=auto.lessons_request_hours_after)
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` later (the month's last day where it is shorter)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return moment.replace(year=year, month=month, day=min(moment.day, last))
+
+
+def retention_ends(reported_at: datetime | None, input_deadline: datetime, months: int) -> datetime:
+    """When a round's personal data goes: `months` after its report, or after its input
+    deadline for a round that was never reported (it must not be kept for ever either)."""
+    return add_months(reported_at or input_deadline, months)
+
+
+def retention_due(facts: RoundFacts, now: datetime) -> bool:
+    return (
+        facts.retention_ends is not None
+        and not facts.personal_data_removed
+        and now >= facts.retention_ends
+    )
+
+
 def due_actions(facts: RoundFacts, now: datetime) -> list[Action]:
     """The actions the service should run for this round now, in the order to run them."""
     auto, rid = facts.automation, facts.round_id
+    # The law, not a switch: a round whose retention period ended loses its personal data
+    # even when the service otherwise leaves it alone, and nothing else is done for it.
+    if retention_due(facts, now):
+        return [Action(ActionKind.APPLY_RETENTION, rid)]
     if not auto.enabled or facts.status == CLOSED:
         return []
     actions: list[Action] = []
@@ -180,7 +213,9 @@ def next_steps(facts: RoundFacts, now: datetime) -> list[NextStep]:
     waits on staff rather than on the clock."""
     auto = facts.automation
     if facts.status in (REPORTED, CLOSED):
-        return []
+        if facts.retention_ends is None or facts.personal_data_removed:
+            return []
+        return [NextStep(facts.retention_ends, action_label(ActionKind.APPLY_RETENTION))]
     timed: list[NextStep] = []
     if facts.status == INVITING and now < facts.answer_deadline:
         if auto.send_reminders:

@@ -91,7 +91,10 @@ def run(
     texts = [_text(u) for u in units]
     centre = theme_centre(texts, corpus)
     X = represent(texts, corpus=corpus, centre=centre)
-    theme = centroid(X, range(X.shape[0]))
+    # A text fits a block only if it is closer to it than to the theme as a whole. Centred on
+    # the theme, the theme's mean is the origin: closer means more alike than two texts of the
+    # theme are on average. Otherwise the theme is the centroid of its texts.
+    theme = centroid(X, range(X.shape[0])) if centre is None else np.zeros(X.shape[1])
     anchored = {index[i] for ids in anchors.values() for i in ids}
     free = [i for i in range(len(units)) if i not in anchored]
     anchor_rows = {k: [index[i] for i in ids] for k, ids in anchors.items()}

@@ -39,7 +39,6 @@ from models import (
     BlockStatus,
     BuildingBlock,
     Contribution,
-    Organisation,
     Person,
     QuotePermission,
     block_contribution,
@@ -194,14 +193,13 @@ def synthesise(
 
 
 def _unit(c: Contribution, vectors: Mapping[int, npt.NDArray[np.float32]]) -> Unit:
-    org: Organisation = c.person.organisation
     return Unit(
         id=c.id,
         text=c.text,
         language=c.language,
         quotable=c.quote_permission != QuotePermission.NOT_QUOTABLE,
-        contributor=str(c.person_id),
-        sector=org.sector,
+        contributor=c.contributor,
+        sector=c.sector,
         vector=vectors.get(c.id),
     )
 

@@ -16,9 +16,9 @@ from fastapi import BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from consult.app import outbox
 from consult.events import Emitter, Signal, emit_all
 from consult.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, normalise
-from consult.mail.outbox import send_due
 from consult.web.errors import error_message
 from consult.wiring import App
 
@@ -168,19 +168,10 @@ class WebContext:
                 return
 
     def _send_due(self) -> None:
-        s = self.app.settings
         try:
             # No waiting for retries: a message the relay defers is left for the next run of
             # `consult outbox send` or the mail flow.
-            asyncio.run(
-                send_due(
-                    self.app.db,
-                    s.smtp,
-                    s.organiser,
-                    retry_wait=timedelta(0),
-                    sealer=self.app.sealer,
-                )
-            )
+            asyncio.run(outbox.send(self.app, retry_wait=timedelta(0)))
         except Exception:
             logger.exception("sending due mail after a page answer failed; it stays queued")
 

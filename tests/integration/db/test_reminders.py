@@ -157,3 +157,24 @@ def test_input_reminders_reach_only_those_taking_part_without_handed_in_input(ap
     assert _remind_input(app, round_id, INPUT_TWO_BEFORE + timedelta(days=1)) == 0
     assert _remind_input(app, round_id, INPUT_DEADLINE + timedelta(minutes=1)) == 0
     assert len(_input_reminders(app)) == 5
+
+
+def test_an_anonymised_contribution_does_not_stop_input_reminders(app: App) -> None:
+    """Anonymised contributions (an erased person's) have no person: reminders to the others
+    still go (NOT IN over a list with a NULL would match nobody)."""
+    round_id = _launch(app)
+    with app.db.unit_of_work() as session:
+        invitations = list(
+            session.scalars(
+                select(Invitation).where(Invitation.round_id == round_id).order_by(Invitation.id)
+            )
+        )
+        for invitation in invitations[:3]:
+            record_answer(invitation, True, SEVEN_DAYS_BEFORE)
+        email = invitations[0].person.email
+    with app.db.unit_of_work() as session:
+        store_contributions(session, round_id, [_contribution(2, email, "Meer stageplaatsen.")])
+        contribution = session.scalars(select(Contribution)).one()
+        contribution.anonymous_sector = contribution.sector
+        contribution.person = None
+    assert _remind_input(app, round_id, INPUT_SEVEN_BEFORE) == 3

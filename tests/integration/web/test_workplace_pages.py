@@ -13,7 +13,8 @@ from sqlalchemy import select
 from consult.mail.outbox import suppress
 from consult.web.workplace.access import guards
 from consult.web.workplace.router import workplace_routers
-from models import OutboxMessage, OutboxStatus, Role
+from models import Account, OutboxMessage, OutboxStatus, Role
+from models.audit import AuditEntry
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
 from tests.integration.web.test_invitee_routes import accept, snapshot
@@ -162,6 +163,19 @@ def test_an_administrator_adds_and_disables_accounts(world: World) -> None:
     assert "Het account is uitgeschakeld" in after.text
     assert _row(after.text, "regio@wiz.example")[3] == "uitgeschakeld"
     assert new.get("/werkplek/account").status_code == 303
+
+    # The audit log says which administrator added and disabled the account.
+    with world.wired.db.unit_of_work() as session:
+        ids = dict(session.execute(select(Account.email, Account.id)).tuples().all())
+        entries = session.execute(
+            select(AuditEntry.action, AuditEntry.actor).where(
+                AuditEntry.subject_type == "account",
+                AuditEntry.subject_id == ids["regio@wiz.example"],
+                AuditEntry.action.in_(["account.add", "account.disable"]),
+            )
+        ).all()
+    by = f"account:{ids['beheerder@wiz.example']}"
+    assert sorted(entries) == [("account.add", by), ("account.disable", by)]
 
 
 def test_no_workplace_get_changes_the_database(world: World) -> None:

@@ -12,6 +12,7 @@ from consult.service.deadlines import (
     SessionFacts,
     due_actions,
     next_steps,
+    retention_ends,
 )
 from consult.spec import AutomationSpec
 
@@ -134,3 +135,26 @@ def test_input_reminders_before_the_input_deadline_once_the_round_is_scheduled()
         "herinnering aan wie nog geen inbreng gaf (2 dagen voor de inbrengtermijn)",
     ]
     assert steps[2].startswith("inbrengtermijn sluit")
+
+
+def test_retention_counts_months_from_the_report_or_else_the_input_deadline():
+    reported = datetime(2030, 5, 31, 12, 0, tzinfo=AMS)
+    # The last day of a shorter month stands in for the 31st.
+    assert retention_ends(reported, INPUT, 1) == datetime(2030, 6, 30, 12, 0, tzinfo=AMS)
+    assert retention_ends(reported, INPUT, 24) == datetime(2032, 5, 31, 12, 0, tzinfo=AMS)
+    assert retention_ends(None, INPUT, 12) == datetime(2031, 4, 30, 23, 59, tzinfo=AMS)
+
+
+def test_a_round_past_its_retention_date_only_loses_its_personal_data():
+    ends = datetime(2032, 5, 31, 12, 0, tzinfo=AMS)
+    reported = replace(FACTS, status="reported", retention_ends=ends)
+    assert kinds(reported, ends - timedelta(seconds=1)) == []
+    assert kinds(reported, ends) == [ActionKind.APPLY_RETENTION]
+    # Also for a closed round, a round the service otherwise leaves alone, and a round still
+    # waiting for mail: the law does not wait.
+    closed = replace(reported, status="closed", automation=AutomationSpec(enabled=False))
+    assert kinds(replace(closed, outbox_waiting=3), ends) == [ActionKind.APPLY_RETENTION]
+    assert kinds(replace(reported, personal_data_removed=True), ends) == []
+    [step] = next_steps(reported, ends - timedelta(days=30))
+    assert step.when == ends
+    assert next_steps(replace(reported, personal_data_removed=True), ends) == []
