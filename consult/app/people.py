@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased, load_only
 
+from consult.app import audit
 from consult.app.outbox import LISTED, state_label
 from consult.app.review import kind_label as contribution_kind_label
 from consult.app.status import kind_label
@@ -278,6 +279,20 @@ def locked_invitation(session: Session, round_id: int, invitation_id: int) -> In
     if found is None:
         raise LookupError(invitation_id)
     return lock_invitation(session, found)
+
+
+def record(
+    session: Session, invitation: Invitation, action: audit.Action, **details: str | int
+) -> None:
+    """The secretariat's action on this invitee, in the audit log (as the signed-in account)."""
+    audit.record(
+        session,
+        action,
+        round_id=invitation.round_id,
+        person_id=invitation.person_id,
+        subject=("invitation", invitation.id),
+        details=details,
+    )
 
 
 class Remind(StrEnum):

@@ -279,9 +279,12 @@ def confirm_upload(
     if upload is None:
         return None
     rows = [RegistryRow(**row) for row in upload.rows]
+    rejected = len({problem["row"] for problem in upload.problems})
     session.delete(upload)
     sync_reference_data(session, ctx.taxonomy)
-    return store_rows(session, rows)
+    counts = store_rows(session, rows)
+    _record_import(session, upload.file_name, len(rows), rejected, counts)
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -590,14 +593,24 @@ def update_person(session: Session, person_id: int, entered: PersonFields) -> Pe
             )
     if errors:
         raise RegistryEditError(errors)
-    changed = (name, role, language) != (person.name, person.role, person.language)
+    before = {"name": person.name, "role": person.role, "language": person.language}
+    after = {"name": name, "role": role, "language": language}
+    changed = [field for field in before if before[field] != after[field]]
     person.name, person.role, person.language = name, role, language
     requeued = None
     if new_address is not None:
+        # Logged as a correction of its own (what happened to the mail).
         requeued = correct_address(session, person.email, new_address)
-        changed = True
+    if changed:
+        audit.record(
+            session,
+            audit.Action.PERSON_EDITED,
+            person_id=person.id,
+            subject=("person", person.id),
+            details={"changed": changed},
+        )
     session.flush()
-    return PersonSaved(changed, requeued)
+    return PersonSaved(bool(changed) or new_address is not None, requeued)
 
 
 def update_organisation(
@@ -634,7 +647,16 @@ def update_organisation(
                 )
             }
         )
-    changed = (name, entered.sector, region.id) != (org.name, org.sector, org.region_id)
+    before = {"name": org.name, "sector": org.sector, "region": org.region_id}
+    after = {"name": name, "sector": entered.sector, "region": region.id}
+    changed = [field for field in before if before[field] != after[field]]
     org.name, org.sector, org.region_id = name, entered.sector, region.id
+    if changed:
+        audit.record(
+            session,
+            audit.Action.ORGANISATION_EDITED,
+            subject=("organisation", org.id),
+            details={"changed": changed},
+        )
     session.flush()
-    return changed
+    return bool(changed)

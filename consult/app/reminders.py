@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from consult.app import outbox
+from consult.app import audit, outbox
 from consult.app.batches import chunks
 from consult.app.people import (
     ActionRefused,
@@ -18,6 +18,7 @@ from consult.app.people import (
     invitation_sent,
     locked_invitation,
     mail_counts,
+    record,
     remind_kind,
     reminder_count,
     waiting_kinds,
@@ -89,5 +90,7 @@ def remind_now(
     if outbox_kind in waiting_kinds(session, invitation):
         return kind, Done.WAITING
     queue = queue_input_reminder_now if kind is Remind.INPUT else queue_reminder_now
-    added = queue(session, ctx.mail_context(), invitation, earlier)
-    return kind, Done.QUEUED if added else Done.REPEATED
+    if not queue(session, ctx.mail_context(), invitation, earlier):
+        return kind, Done.REPEATED
+    record(session, invitation, audit.Action.REMINDED, kind=kind.value)
+    return kind, Done.QUEUED
