@@ -65,6 +65,14 @@ class AuditAction(StrEnum):
     ACCOUNT_ADDED = "account.add"
     ACCOUNT_DISABLED = "account.disable"
     ACCOUNT_RESET = "account.reset"
+    # The secretariat acting on one invitee, on the registry and on outgoing mail (workplace).
+    INVITATION_SENT_AGAIN = "invitation.send_again"
+    REMINDED = "invitation.remind"
+    WITHDRAWN = "invitation.withdraw"
+    PERSON_EDITED = "registry.edit_person"
+    ORGANISATION_EDITED = "registry.edit_organisation"
+    MAIL_RETRIED = "mail.retry"
+    ADDRESS_RELEASED = "mail.release"
 
 
 # Detail keys that must never reach the log: what they hold would outlive its purpose (links,

@@ -222,6 +222,13 @@ def action_label(action: str) -> str:
         Action.ACCOUNT_ADDED: pgettext("audit action", "account added"),
         Action.ACCOUNT_DISABLED: pgettext("audit action", "account disabled"),
         Action.ACCOUNT_RESET: pgettext("audit action", "account reset"),
+        Action.INVITATION_SENT_AGAIN: pgettext("audit action", "invitation sent again"),
+        Action.REMINDED: pgettext("audit action", "reminded by hand"),
+        Action.WITHDRAWN: pgettext("audit action", "invitation withdrawn"),
+        Action.PERSON_EDITED: pgettext("audit action", "person's details changed"),
+        Action.ORGANISATION_EDITED: pgettext("audit action", "organisation's details changed"),
+        Action.MAIL_RETRIED: pgettext("audit action", "failed mail queued again"),
+        Action.ADDRESS_RELEASED: pgettext("audit action", "blocked address released"),
     }
     if action in labels:
         return labels[Action(action)]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consult.app import outbox
+from consult.app import audit, outbox
 from consult.app.batches import chunks
 from consult.app.people import (
     ActionRefused,
@@ -14,6 +14,7 @@ from consult.app.people import (
     blocked,
     locked_invitation,
     mail_counts,
+    record,
     waiting_kinds,
     why_not_again,
 )
@@ -65,5 +66,7 @@ def send_again(
         return Done.REPEATED
     if OutboxKind.INVITATION in waiting_kinds(session, invitation):
         return Done.WAITING
-    added = queue_invitation_again(session, ctx.mail_context(), invitation, earlier)
-    return Done.QUEUED if added else Done.REPEATED
+    if not queue_invitation_again(session, ctx.mail_context(), invitation, earlier):
+        return Done.REPEATED
+    record(session, invitation, audit.Action.INVITATION_SENT_AGAIN, earlier=earlier)
+    return Done.QUEUED

@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consult.app import audit
 from consult.app.audit import mail_outcome
 from consult.i18n import ngettext, pgettext
+from consult.mail import operations
 from consult.mail.operations import (
     OutboxOverview,
     Suppression,
     UnknownSuppression,
     overview,
-    retry_failed,
     suppressions,
 )
-from consult.mail.operations import unsuppress as release
 from consult.mail.outbox import SendCounts, send_due
 from consult.wiring import App
-from models import OutboxStatus
+from models import OutboxMessage, OutboxStatus, Person
 
 __all__ = [
+    "LISTED",
     "Health",
     "UnknownSuppression",
     "figures",
@@ -34,6 +37,22 @@ __all__ = [
     "state_label",
     "unreachable_message",
 ]
+
+
+# The columns of a message that lists of messages show: not the bodies, kilobytes each.
+LISTED: Final = (
+    OutboxMessage.kind,
+    OutboxMessage.recipient_email,
+    OutboxMessage.recipient_name,
+    OutboxMessage.subject,
+    OutboxMessage.round_id,
+    OutboxMessage.invitation_id,
+    OutboxMessage.created_at,
+    OutboxMessage.sent_at,
+    OutboxMessage.status,
+    OutboxMessage.attempts,
+    OutboxMessage.last_error,
+)
 
 
 def state_label(status: OutboxStatus) -> str:
@@ -59,6 +78,36 @@ def health(session: Session, round_id: int | None = None) -> Health:
     """Messages per state, the oldest one waiting, recent failures with the server's reply, and
     the addresses mail is held back from."""
     return Health(overview(session, round_id), suppressions(session))
+
+
+def retry_failed(session: Session, round_id: int | None = None) -> tuple[int, int]:
+    """Queue failed messages (of one round, or all) again, except those to blocked addresses.
+    Returns (queued again, left failed because their address is blocked)."""
+    queued, blocked = operations.retry_failed(session, round_id)
+    if queued:
+        audit.record(
+            session,
+            audit.Action.MAIL_RETRIED,
+            round_id=round_id,
+            details={"queued_again": queued, "left_blocked": blocked},
+        )
+    return queued, blocked
+
+
+def release(session: Session, email: str) -> int:
+    """Take a blocked address off the list (it works again) and queue what did not reach it;
+    returns how many messages. UnknownSuppression when it is not on the list."""
+    requeued = operations.unsuppress(session, email)
+    address = email.strip().lower()
+    person_id = session.scalar(select(Person.id).where(func.lower(Person.email) == address))
+    audit.record(
+        session,
+        audit.Action.ADDRESS_RELEASED,
+        person_id=person_id,
+        subject=("person", person_id),
+        details={"address": address, "messages_queued_again": requeued},
+    )
+    return requeued
 
 
 async def send(ctx: App, retry_wait: timedelta | None = None) -> SendCounts:

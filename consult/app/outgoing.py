@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from consult.app.dashboard import OutboxState
-from consult.app.outbox import Health, health, state_label
+from consult.app.outbox import LISTED, Health, health, state_label
 from consult.app.status import kind_label
 from models import OutboxMessage, OutboxStatus, Person, Round
 
@@ -77,6 +77,7 @@ def outgoing_page(
     if chosen:
         rows = session.execute(
             select(OutboxMessage, Round.name)
+            .options(load_only(*LISTED))
             .outerjoin(Round, Round.id == OutboxMessage.round_id)
             .where(*scope, OutboxMessage.status == OutboxStatus(chosen))
             .order_by(OutboxMessage.id.desc())

@@ -13,9 +13,10 @@ from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 
-from consult.app.outbox import state_label
+from consult.app import audit
+from consult.app.outbox import LISTED, state_label
 from consult.app.review import kind_label as contribution_kind_label
 from consult.app.status import kind_label
 from consult.i18n import N_, current_language, pgettext
@@ -280,6 +281,20 @@ def locked_invitation(session: Session, round_id: int, invitation_id: int) -> In
     return lock_invitation(session, found)
 
 
+def record(
+    session: Session, invitation: Invitation, action: audit.Action, **details: str | int
+) -> None:
+    """The secretariat's action on this invitee, in the audit log (as the signed-in account)."""
+    audit.record(
+        session,
+        action,
+        round_id=invitation.round_id,
+        person_id=invitation.person_id,
+        subject=("invitation", invitation.id),
+        details=details,
+    )
+
+
 class Remind(StrEnum):
     """Which reminder "remind now" sends."""
 
@@ -391,16 +406,36 @@ def why_not_again(
     return None
 
 
+def invitation_sent(session: Session, invitation: Invitation) -> bool:
+    """Whether an invitation email has left for this invitation (one queued may still wait
+    for the round's mailing to be approved)."""
+    found = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.invitation_id == invitation.id,
+            OutboxMessage.kind == OutboxKind.INVITATION,
+            OutboxMessage.status == OutboxStatus.SENT,
+        )
+    )
+    return found is not None
+
+
 def why_no_reminder(
-    invitation: Invitation, now: datetime, has_input: bool, address_blocked: bool
+    invitation: Invitation,
+    now: datetime,
+    has_input: bool,
+    address_blocked: bool,
+    invitation_left: bool,
 ) -> str | None:
-    """Why no reminder fits now, in the current language; None when one does."""
+    """Why no reminder fits now, in the current language; None when one does. A reminder to
+    answer never overtakes the invitation itself."""
     if invitation.round.status == RoundStatus.CLOSED:
         return _("The round is closed.")
     if invitation.status == InvitationStatus.WITHDRAWN:
         return _("The invitation is withdrawn.")
     if address_blocked:
         return _(BLOCKED)
+    if invitation.status == InvitationStatus.PENDING and not invitation_left:
+        return _("The invitation has not been sent yet; it goes with the round's mailing.")
     if remind_kind(invitation, now, has_input) is None:
         return _(
             "No reminder fits now: only someone who has not answered yet (before the answer "
@@ -416,7 +451,9 @@ def actions(
     invited = counts.get(OutboxKind.INVITATION, 0) > 0
     unreachable = blocked(session, invitation)
     has_input = handed_in(session, invitation)
-    no_reminder = why_no_reminder(invitation, now, has_input, unreachable)
+    no_reminder = why_no_reminder(
+        invitation, now, has_input, unreachable, invitation_sent(session, invitation)
+    )
     changeable = (
         invitation.round.status != RoundStatus.CLOSED
         and invitation.status != InvitationStatus.WITHDRAWN
@@ -582,6 +619,7 @@ def person_in_round(
     )
     mails = session.scalars(
         select(OutboxMessage)
+        .options(load_only(*LISTED))
         .where(OutboxMessage.round_id == rnd.id, OutboxMessage.person_id == person.id)
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
     )

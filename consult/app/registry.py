@@ -5,6 +5,7 @@ and correct an address that bounced."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import tempfile
 from dataclasses import asdict, dataclass
@@ -62,20 +63,26 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
     parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     sync_reference_data(session, taxonomy)
     counts = store_rows(session, parsed.rows)
+    _record_import(session, path.name, len(parsed.rows), len(parsed.rejected_rows()), counts)
+    return parsed, counts
+
+
+def _record_import(
+    session: Session, file_name: str, valid: int, rejected: int, counts: StoreCounts
+) -> None:
     audit.record(
         session,
         audit.Action.REGISTRY_IMPORT,
         subject=("registry", None),
         details={
-            "file": path.name,
-            "valid_rows": len(parsed.rows),
-            "rejected_rows": len(parsed.rejected_rows()),
+            "file": file_name,
+            "valid_rows": valid,
+            "rejected_rows": rejected,
             "created": counts.created,
             "updated": counts.updated,
             "unchanged": counts.unchanged,
         },
     )
-    return parsed, counts
 
 
 class AddressError(ValueError):
@@ -171,9 +178,12 @@ class UploadPreview:
 
 
 def _file_name(name: str) -> str:
-    """The uploaded file's own name (browsers may send a path), as text consult keeps."""
+    """The uploaded file's own name (browsers may send a path), safe to name a file by: the
+    parser's messages name the file, and they should name the secretariat's."""
     base = PurePath(clean_text(name).replace("\\", "/")).name
-    return base[-MAX_FIELD_LENGTH:] or "registry"
+    safe = re.sub(r"[^\w .()+-]", "_", base).strip(" .")
+    stem, suffix = PurePath(safe).stem, PurePath(safe).suffix[:10]
+    return f"{stem[:80]}{suffix}" if stem else f"registry{suffix}"
 
 
 def stage_upload(
@@ -191,7 +201,7 @@ def stage_upload(
     taxonomy = ctx.taxonomy
     with tempfile.TemporaryDirectory(prefix="consult-upload-") as directory:
         # The parser knows a file's type by its suffix, as the command line gives it.
-        path = Path(directory) / f"upload{PurePath(name).suffix.lower()[:10]}"
+        path = Path(directory) / name
         path.write_bytes(data)
         parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     # This session's earlier uploads are done with; anyone's old ones are left over.
@@ -269,9 +279,12 @@ def confirm_upload(
     if upload is None:
         return None
     rows = [RegistryRow(**row) for row in upload.rows]
+    rejected = len({problem["row"] for problem in upload.problems})
     session.delete(upload)
     sync_reference_data(session, ctx.taxonomy)
-    return store_rows(session, rows)
+    counts = store_rows(session, rows)
+    _record_import(session, upload.file_name, len(rows), rejected, counts)
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,14 +593,24 @@ def update_person(session: Session, person_id: int, entered: PersonFields) -> Pe
             )
     if errors:
         raise RegistryEditError(errors)
-    changed = (name, role, language) != (person.name, person.role, person.language)
+    before = {"name": person.name, "role": person.role, "language": person.language}
+    after = {"name": name, "role": role, "language": language}
+    changed = [field for field in before if before[field] != after[field]]
     person.name, person.role, person.language = name, role, language
     requeued = None
     if new_address is not None:
+        # Logged as a correction of its own (what happened to the mail).
         requeued = correct_address(session, person.email, new_address)
-        changed = True
+    if changed:
+        audit.record(
+            session,
+            audit.Action.PERSON_EDITED,
+            person_id=person.id,
+            subject=("person", person.id),
+            details={"changed": changed},
+        )
     session.flush()
-    return PersonSaved(changed, requeued)
+    return PersonSaved(bool(changed) or new_address is not None, requeued)
 
 
 def update_organisation(
@@ -624,7 +647,16 @@ def update_organisation(
                 )
             }
         )
-    changed = (name, entered.sector, region.id) != (org.name, org.sector, org.region_id)
+    before = {"name": org.name, "sector": org.sector, "region": org.region_id}
+    after = {"name": name, "sector": entered.sector, "region": region.id}
+    changed = [field for field in before if before[field] != after[field]]
     org.name, org.sector, org.region_id = name, entered.sector, region.id
+    if changed:
+        audit.record(
+            session,
+            audit.Action.ORGANISATION_EDITED,
+            subject=("organisation", org.id),
+            details={"changed": changed},
+        )
     session.flush()
-    return changed
+    return bool(changed)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from consult.app import outbox
+from consult.app import audit, outbox
 from consult.app.batches import chunks
 from consult.app.people import (
     ActionRefused,
@@ -15,8 +15,10 @@ from consult.app.people import (
     Remind,
     blocked,
     handed_in,
+    invitation_sent,
     locked_invitation,
     mail_counts,
+    record,
     remind_kind,
     reminder_count,
     waiting_kinds,
@@ -72,7 +74,13 @@ def remind_now(
     email). Raises ActionRefused when no reminder fits, LookupError for an unknown invitation."""
     invitation = locked_invitation(session, round_id, invitation_id)
     has_input = handed_in(session, invitation)
-    refusal = why_no_reminder(invitation, now, has_input, blocked(session, invitation))
+    refusal = why_no_reminder(
+        invitation,
+        now,
+        has_input,
+        blocked(session, invitation),
+        invitation_sent(session, invitation),
+    )
     kind = remind_kind(invitation, now, has_input)
     if refusal is not None or kind is None:
         raise ActionRefused(refusal or "")
@@ -82,5 +90,7 @@ def remind_now(
     if outbox_kind in waiting_kinds(session, invitation):
         return kind, Done.WAITING
     queue = queue_input_reminder_now if kind is Remind.INPUT else queue_reminder_now
-    added = queue(session, ctx.mail_context(), invitation, earlier)
-    return kind, Done.QUEUED if added else Done.REPEATED
+    if not queue(session, ctx.mail_context(), invitation, earlier):
+        return kind, Done.REPEATED
+    record(session, invitation, audit.Action.REMINDED, kind=kind.value)
+    return kind, Done.QUEUED

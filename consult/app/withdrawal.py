@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consult.app import audit
 from consult.app.lifecycle import IllegalTransition, withdraw_invitation
-from consult.app.people import ActionRefused, locked_invitation
+from consult.app.people import ActionRefused, locked_invitation, record
 from consult.app.signals import invitation_responded
 from consult.events import Signal
 from models import (
@@ -70,10 +71,18 @@ def withdraw(
         .values(status=AttendeeStatus.REMOVED)
         .execution_options(synchronize_session=False)
     )
-    session.flush()
-    return Withdrawal(
+    done = Withdrawal(
         True,
         int(cancelled.rowcount or 0),  # type: ignore[attr-defined]
         int(seats.rowcount or 0),  # type: ignore[attr-defined]
         invitation_responded(invitation, "withdrawn", status=invitation.status.value),
     )
+    record(
+        session,
+        invitation,
+        audit.Action.WITHDRAWN,
+        cancelled_mail=done.cancelled_mail,
+        seats_given_up=done.seats_given_up,
+    )
+    session.flush()
+    return done

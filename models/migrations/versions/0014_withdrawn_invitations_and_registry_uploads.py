@@ -6,6 +6,7 @@ Create Date: 2026-12-06 09:00:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,19 +22,25 @@ OLD_OUTBOX = ("pending", "sending", "sent", "failed", "suppressed")
 NEW_OUTBOX = (*OLD_OUTBOX, "cancelled")
 
 
+def _kept() -> dict[str, Any]:
+    # SQLite rebuilds a table in batch mode; it stays AUTOINCREMENT (0013) only when asked.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    return {"table_kwargs": {"sqlite_autoincrement": True}} if sqlite else {}
+
+
 def _replace_checks(invitation: Sequence[str], outbox: Sequence[str]) -> None:
     # A VARCHAR with a CHECK listing the allowed values; batch mode lets SQLite, which cannot
     # alter a constraint, rebuild the table with the new one.
-    with op.batch_alter_table("invitation", schema=None) as batch_op:
+    with op.batch_alter_table("invitation", schema=None, **_kept()) as batch_op:
         batch_op.drop_constraint(op.f("ck_invitation_invitationstatus"), type_="check")
         batch_op.create_check_constraint("invitationstatus", sa.column("status").in_(invitation))
-    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+    with op.batch_alter_table("outbox_message", schema=None, **_kept()) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_message_outboxstatus"), type_="check")
         batch_op.create_check_constraint("outboxstatus", sa.column("status").in_(outbox))
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("invitation", schema=None) as batch_op:
+    with op.batch_alter_table("invitation", schema=None, **_kept()) as batch_op:
         batch_op.add_column(sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("withdrawn_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -61,6 +68,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_upload")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_registry_upload_key_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_registry_upload_account_session_id"),
@@ -78,7 +86,7 @@ def downgrade() -> None:
     op.execute(sa.text("UPDATE invitation SET status = 'declined' WHERE status = 'withdrawn'"))
     op.execute(sa.text("UPDATE outbox_message SET status = 'failed' WHERE status = 'cancelled'"))
     _replace_checks(OLD_INVITATION, OLD_OUTBOX)
-    with op.batch_alter_table("invitation", schema=None) as batch_op:
+    with op.batch_alter_table("invitation", schema=None, **_kept()) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_invitation_withdrawn_by_id_account"), type_="foreignkey"
         )

@@ -14,7 +14,13 @@ from models import OutboxMessage, OutboxStatus, Role, SuppressedAddress
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
 from tests.integration.web.test_invitee_routes import mail_to
-from tests.integration.web.workplace_support import add_member, csrf_of, new_client, sign_in
+from tests.integration.web.workplace_support import (
+    add_member,
+    csrf_of,
+    logged,
+    new_client,
+    sign_in,
+)
 
 REFUSED = "451 4.3.0 <{address}>: Temporary lookup failure"
 BOUNCED = "550 5.1.1 <{address}>: Recipient address rejected: User unknown"
@@ -101,6 +107,12 @@ def test_failed_mail_is_queued_again_and_a_blocked_address_released(world: World
         assert session.scalars(select(SuppressedAddress)).all() == []
     assert mail_to(world, bounced)
 
+    assert [d for _, _, d in logged(world, "mail.retry")] == [
+        {"queued_again": 1, "left_blocked": 1}
+    ]
+    ((who, person_id, details),) = logged(world, "mail.release")
+    assert who == "secretariaat@wiz.example" and person_id is not None
+    assert details == {"address": bounced, "messages_queued_again": 1}
     again = client.post(
         "/werkplek/uitgaand/vrijgeven", data={"csrf": csrf_of(page.text), "email": bounced}
     )

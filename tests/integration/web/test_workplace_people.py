@@ -39,7 +39,13 @@ from tests.integration.web.test_invitee_routes import (
     schedule,
     slot_ids,
 )
-from tests.integration.web.workplace_support import add_member, csrf_of, new_client, sign_in
+from tests.integration.web.workplace_support import (
+    add_member,
+    csrf_of,
+    logged,
+    new_client,
+    sign_in,
+)
 
 REPLY = "550 5.1.1 <{address}>: Recipient address rejected: User unknown"
 
@@ -227,16 +233,27 @@ def test_sending_the_invitation_again_adds_one_mail_per_click_and_never_two_at_o
     )
     assert "al gedaan" in client.get(repeat.headers["location"]).text
     assert len(_messages(world, invitation_id, OutboxKind.INVITATION)) == 2
+    # Written down once, as the account that did it.
+    person_id = _messages(world, invitation_id, OutboxKind.INVITATION)[0].person_id
+    assert logged(world, "invitation.send_again") == [
+        ("secretariaat@wiz.example", person_id, {"earlier": 1})
+    ]
 
 
 def test_remind_now_sends_one_reminder_of_the_kind_that_fits(world: World) -> None:
     invitation_id, token = world.first("innovatie")
     address = email_of(world, invitation_id)
-    _all_sent(world)
     member = add_member(world.wired, Role.SECRETARIAAT)
     client = new_client(world.client)
     sign_in(client, member, world.clock)
     link = f"/werkplek/rondes/{world.round_id}/mensen/{invitation_id}"
+    # A reminder never overtakes the invitation itself (still queued here).
+    early = client.get(link)
+    assert f'action="{link}/herinneren"' not in early.text
+    assert "De uitnodiging is nog niet verstuurd" in early.text
+    refused = client.post(f"{link}/herinneren", data={"csrf": csrf_of(early.text), "eerder": "0"})
+    assert refused.status_code == 409
+    _all_sent(world)
     page = client.get(link)
     assert "heeft nog niet geantwoord" in page.text
     reminded = client.post(f"{link}/herinneren", data={"csrf": csrf_of(page.text), "eerder": "0"})
@@ -261,6 +278,10 @@ def test_remind_now_sends_one_reminder_of_the_kind_that_fits(world: World) -> No
         in client.get(asked.headers["location"]).text
     )
     assert len(_messages(world, invitation_id, OutboxKind.INPUT_REQUEST)) == 1
+    assert [d for _, _, d in logged(world, "invitation.remind")] == [
+        {"kind": "answer"},
+        {"kind": "input"},
+    ]
 
     # After the input deadline no reminder fits: the page offers none, a POST is refused.
     world.clock.now += timedelta(days=80)
@@ -312,6 +333,9 @@ def test_a_corrected_address_clears_the_bounce_and_sends_the_held_mail(world: Wo
     assert message.recipient_email == new and message.status == OutboxStatus.SENT
     assert len(mail_to(world, new)) == 1 and mail_to(world, old) == []
 
+    assert [(who, d) for who, _, d in logged(world, "registry.correct_address")] == [
+        ("secretariaat@wiz.example", {"messages_queued_again": 1})
+    ]
     same = client.post(f"{link}/adres", data={"csrf": csrf_of(page.text), "email": new.upper()})
     assert "Dit was het adres al" in client.get(same.headers["location"]).text
 
@@ -359,6 +383,9 @@ def test_withdrawing_an_invitation_ends_its_links_and_cancels_its_waiting_mail(
 
     again = client.post(f"{link}/intrekken", data={"csrf": csrf_of(page.text), "zeker": "ja"})
     assert "al ingetrokken" in client.get(again.headers["location"]).text
+    assert [(who, d) for who, _, d in logged(world, "invitation.withdraw")] == [
+        ("secretariaat@wiz.example", {"cancelled_mail": 1, "seats_given_up": 0})
+    ]
 
 
 def test_withdrawing_someone_placed_gives_up_their_seat_and_tells_the_service(
@@ -427,3 +454,23 @@ def test_the_actions_refuse_invitations_of_other_rounds_and_bad_ids(world: World
     with world.wired.db.unit_of_work() as session:
         assert session.get_one(Invitation, invitation_id).status == InvitationStatus.PENDING
         assert session.scalar(select(func.count(Person.id))) == 6
+
+
+def test_the_pages_speak_english_after_the_switch(world: World) -> None:
+    invitation_id, _ = world.first("innovatie")
+    client = _secretariat(world)
+    link = f"/werkplek/rondes/{world.round_id}/mensen/{invitation_id}"
+    page = client.get(link)
+    switched = client.post(
+        "/werkplek/taal", data={"csrf": csrf_of(page.text), "language": "en", "next": link}
+    )
+    assert switched.status_code == 303
+    english = client.get(link).text
+    assert '<html lang="en">' in english
+    assert "Mail to this person" in english and "no answer yet" in english
+    assert "Withdraw the invitation" in english and "invitation" in english
+    people = client.get(f"/werkplek/rondes/{world.round_id}/mensen").text
+    assert "6 people" in people and "Show everyone" not in people
+    assert "Registry" in people and "Outgoing mail" in people
+    assert "Messages per state" in client.get("/werkplek/uitgaand").text
+    assert "Read in a file" in client.get("/werkplek/register").text

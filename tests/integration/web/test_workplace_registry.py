@@ -26,7 +26,13 @@ from models import (
 )
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import BASE_URL, World
-from tests.integration.web.workplace_support import add_member, csrf_of, new_client, sign_in
+from tests.integration.web.workplace_support import (
+    add_member,
+    csrf_of,
+    logged,
+    new_client,
+    sign_in,
+)
 
 HEADER = "organisatie;sector;regio;naam;e-mailadres;functie;taal\n"
 TWO_BAD_ROWS = (
@@ -113,6 +119,20 @@ def test_a_file_with_two_bad_rows_shows_them_and_stores_only_the_valid_rows_once
         assert ggz.role == "directeur"
         assert session.scalar(select(func.count(RegistryUpload.id))) == 0
 
+    assert logged(world, "registry.import") == [
+        (
+            "secretariaat@wiz.example",
+            None,
+            {
+                "file": "register.csv",
+                "valid_rows": 2,
+                "rejected_rows": 2,
+                "created": 1,
+                "updated": 1,
+                "unchanged": 0,
+            },
+        )
+    ]
     # Confirming twice (a double click) stores nothing twice.
     again = client.post(location, data={"csrf": csrf_of(preview.text)})
     assert again.status_code == 404 and "Deze upload is er niet meer" in again.text
@@ -145,7 +165,7 @@ def test_files_that_cannot_be_read_are_refused_with_a_clear_reason(world: World)
     client = _keeper(world)
     before = _people(world)
     cases = [
-        ("notities.txt", b"hallo", "heeft een onbekend type"),
+        ("notities.txt", b"hallo", "Het bestand notities.txt heeft een onbekend type"),
         ("leeg.csv", b"", "Het bestand is leeg."),
         ("kolommen.csv", b"naam;regio\nJan;Twente\n", "ontbreken verplichte kolommen"),
         (
@@ -236,6 +256,9 @@ def test_a_persons_details_are_corrected_with_errors_on_the_page(world: World) -
         assert session.scalar(select(func.count(SuppressedAddress.id))) == 0
     same = client.post(path, data=fixed)
     assert "Er is niets gewijzigd." in client.get(same.headers["location"]).text
+    assert logged(world, "registry.edit_person") == [
+        ("secretariaat@wiz.example", person_id, {"changed": ["name", "role"]})
+    ]
 
     taken = {**fixed, "email": "vvt.achterhoek@example.org"}
     clash = client.post(path, data=taken)
@@ -277,3 +300,6 @@ def test_an_organisations_details_are_corrected_with_errors_on_the_page(world: W
     with world.wired.db.unit_of_work() as session:
         org = session.get_one(Organisation, org_id)
         assert (org.name, org.sector, org.region.name) == ("ROC Oost", "mbo", "Twente")
+    assert [d for _, _, d in logged(world, "registry.edit_organisation")] == [
+        {"changed": ["name", "region"]}
+    ]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consult.app import accounts
 from consult.wiring import App
-from models import Invitation, Role
+from models import Account, AuditEntry, Invitation, Role
 from tests.integration.web.conftest import BASE_URL, Clock, World
 
 PASSWORD = "een lange zin als wachtwoord"
@@ -90,3 +90,16 @@ def ids_in(world: World) -> dict[str, str]:
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
         }
+
+
+def logged(world: World, action: str) -> list[tuple[str, int | None, dict[str, object]]]:
+    """The audit log's entries of `action`: (who, person id, details), oldest first; who is
+    the acting account's address."""
+    with world.wired.db.unit_of_work() as session:
+        accounts_by_actor = {f"account:{a.id}": a.email for a in session.scalars(select(Account))}
+        return [
+            (accounts_by_actor.get(e.actor, e.actor), e.person_id, dict(e.details))
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        ]
