@@ -56,6 +56,7 @@ from models import (
     OutboxMessage,
     Person,
     QuotePermission,
+    RegistryUpload,
     Round,
     SessionAttendee,
     SuppressedAddress,
@@ -114,6 +115,8 @@ PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "suppressed_address": frozenset({"email"}),
     "calendar_reply": frozenset({"invitation_id", "sender", "attendee", "delegated_to"}),
     "audit_entry": frozenset({"person_id", "actor", "details"}),
+    # A registry file read in the workplace and waiting (at most a day) to be confirmed.
+    "registry_upload": frozenset({"rows", "problems"}),
     # must_place: the addresses of people who must be placed.
     "round": frozenset({"spec"}),
 }
@@ -136,14 +139,9 @@ EXEMPT_COLUMNS: dict[tuple[str, str], str] = {
     ("account", "display_name"): "a workplace account (staff), managed by the beheerder",
     ("account", "role"): "a workplace role",
     ("erased_address", "address_hash"): "what erasure keeps: a one-way hash of the address",
-    ("registry_upload", "file_name"): "the name of a file the secretariat uploaded",
-    ("registry_upload", "rows"): (
-        "a registry file read in the workplace, waiting for the secretariat to confirm it: "
-        "gone once confirmed, when its session ends, or after a day"
-    ),
-    ("registry_upload", "problems"): "the rejected rows of that file, gone with it",
     ("audit_entry", "subject_type"): "what an entry is about, by kind",
     ("audit_entry", "subject_id"): "an id, never handed out again: it names nobody once erased",
+    ("registry_upload", "file_name"): "the name of a file the secretariat uploaded",
 }
 
 # Never in an export: they open something (a link, a mailbox), and mean nothing to the person.
@@ -220,6 +218,10 @@ def _reply_filter(h: Holdings) -> ColumnElement[bool]:
         _by_address(CalendarReply.attendee, h.email),
         _by_address(CalendarReply.delegated_to, h.email),
     )
+
+
+def _upload_filter(h: Holdings) -> ColumnElement[bool]:
+    return func.lower(cast(RegistryUpload.rows, Text)).contains(h.email)
 
 
 def _audit_filter(h: Holdings) -> ColumnElement[bool]:
@@ -342,6 +344,7 @@ def export_person(session: Session, ctx: App, email: str, now: datetime) -> Pers
             session, t("suppressed_address"), _by_address(SuppressedAddress.email, h.email)
         ),
         "calendar_reply": _rows(session, t("calendar_reply"), _reply_filter(h)),
+        "registry_upload": _rows(session, t("registry_upload"), _upload_filter(h)),
         "audit_entry": _rows(session, t("audit_entry"), _audit_filter(h)),
         "round": _rows(session, t("round"), Round.id.in_(_must_place_rounds(session, h.email))),
     }
@@ -458,6 +461,7 @@ def _titles() -> dict[str, str]:
         "outbox_message": pgettext("export section", "Mail sent to you"),
         "suppressed_address": pgettext("export section", "Blocked address"),
         "calendar_reply": pgettext("export section", "Calendar replies"),
+        "registry_upload": pgettext("export section", "Registry files waiting to be confirmed"),
         "audit_entry": pgettext("export section", "Audit log entries about you"),
         "round": pgettext("export section", "Rounds in which you must be placed"),
     }
@@ -481,6 +485,7 @@ _SHOWN: dict[str, tuple[str, ...]] = {
     "suppressed_address": ("email", "reason", "created_at"),
     "round": ("slug", "name"),
     "calendar_reply": ("received_at", "partstat", "outcome", "reason"),
+    "registry_upload": ("file_name", "created_at"),
     "audit_entry": ("at", "actor", "action", "round_id", "details"),
 }
 
@@ -646,6 +651,8 @@ def erase_person(
         count(table, _n(session.execute(statement)))
 
     remove("calendar_reply", delete(CalendarReply).where(_reply_filter(h)))
+    # A file waiting to be confirmed would bring them back: it goes, to be uploaded again.
+    remove("registry_upload", delete(RegistryUpload).where(_upload_filter(h)))
     mail_ids = list(session.scalars(select(OutboxMessage.id).where(_outbox_filter(h))))
     session.execute(
         update(SuppressedAddress)

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from consult.app import outbox
+from consult.app import accounts, outbox
 from consult.app.privacy import (
     EXEMPT_COLUMNS,
     PERSONAL_COLUMNS,
@@ -23,12 +23,14 @@ from consult.app.privacy import (
     export_person,
     write_export,
 )
+from consult.app.registry import stage_upload
 from consult.cli import app as cli
 from consult.mail.outbox import ERASED_REPLY, Recipient, enqueue
 from consult.mail.sink import EmlSink
 from consult.templating import RenderedEmail
 from consult.wiring import App
 from models import (
+    AccountSession,
     AuditEntry,
     BlockEvent,
     Contribution,
@@ -37,6 +39,8 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     QuotePermission,
+    RegistryUpload,
+    Role,
     address_hash,
 )
 from models.base import utcnow
@@ -192,6 +196,35 @@ def test_erasure_can_delete_the_contributions(mail_app: tuple[App, EmlSink]) -> 
     erase(app, who.email, ContributionChoice.DELETE)
     with app.db.unit_of_work() as session:
         assert session.get(Contribution, who.contribution_id) is None
+        assert rows_mentioning(session, (who.name, who.email)) == {}
+
+
+PASSWORD = "een lange zin als wachtwoord"
+
+
+def test_a_registry_file_waiting_to_be_confirmed_is_exported_and_erased_with_them(
+    mail_app: tuple[App, EmlSink],
+) -> None:
+    app, _sink = mail_app
+    who = someone_everywhere(app)
+    now = utcnow()
+    csv = (
+        "organisatie;sector;regio;naam;e-mail;functie\n"
+        f"Zorggroep Oost;vvt;Twente;{who.name};{who.email};bestuurder\n"
+    )
+    with app.db.unit_of_work() as session:
+        accounts.add_account(session, app, "sec@wiz.example", Role.SECRETARIAAT, password=PASSWORD)
+        token = accounts.sign_in_password(session, app, "sec@wiz.example", PASSWORD, now)
+        assert token is not None
+        session_id = session.scalars(select(AccountSession.id)).one()
+        stage_upload(session, app, session_id, "register.csv", csv.encode(), now)
+    with app.db.unit_of_work() as session:
+        exported = export_person(session, app, who.email, now)
+    assert [row["file_name"] for row in exported.tables["registry_upload"]] == ["register.csv"]
+
+    erase(app, who.email, ContributionChoice.ANONYMISE)
+    with app.db.unit_of_work() as session:
+        assert session.scalars(select(RegistryUpload)).all() == []
         assert rows_mentioning(session, (who.name, who.email)) == {}
 
 
