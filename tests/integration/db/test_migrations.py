@@ -71,6 +71,28 @@ def test_upgraded_schema_matches_the_models(database_url: str) -> None:
     assert _differences(database_url) == []
 
 
+def test_sqlite_tables_with_an_id_stay_autoincrement_after_every_migration(
+    tmp_path: Path,
+) -> None:
+    """A migration that rebuilds a table on SQLite (batch mode) must keep it AUTOINCREMENT:
+    the audit log names rows by id, and without it SQLite hands a deleted row's id out again."""
+    url = f"sqlite:///{tmp_path / 'consult.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            created = {str(name): str(sql) for name, sql in rows}
+    finally:
+        engine.dispose()
+    with_id = [
+        t.name
+        for t in models.Base.metadata.sorted_tables
+        if [c.name for c in t.primary_key.columns] == ["id"]
+    ]
+    assert with_id and [name for name in with_id if "AUTOINCREMENT" not in created[name]] == []
+
+
 def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
     downgrade(database_url, "base")
     assert _tables(database_url) == set()
