@@ -115,16 +115,17 @@ def round_status(session: Session, round_id: int, now: datetime | None = None) -
     answered: Counter[str] = Counter()
     accepted: Counter[str] = Counter()
     # A withdrawn invitation no longer counts as one: the secretariat took it back.
-    for invitation in session.scalars(
-        select(Invitation).where(
+    # Two columns, not whole invitations: a national round has thousands of them.
+    for status, preferences in session.execute(
+        select(Invitation.status, Invitation.theme_preferences).where(
             Invitation.round_id == round_id, Invitation.status != InvitationStatus.WITHDRAWN
         )
     ):
-        first = invitation.theme_preferences[0] if invitation.theme_preferences else ""
+        first = preferences[0] if preferences else ""
         invited[first] += 1
-        if invitation.status != InvitationStatus.PENDING:
+        if status != InvitationStatus.PENDING:
             answered[first] += 1
-        if invitation.status == InvitationStatus.ACCEPTED:
+        if status == InvitationStatus.ACCEPTED:
             accepted[first] += 1
 
     def per_theme(query: object) -> Counter[str]:
