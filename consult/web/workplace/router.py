@@ -11,6 +11,7 @@ from consult.web.workplace import (
     routes_accounts,
     routes_outbox,
     routes_people,
+    routes_privacy,
     routes_registry,
     routes_rounds,
     routes_sign_in,
@@ -27,5 +28,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_people.router,
             routes_registry.router,
             routes_outbox.router,
+            routes_privacy.router,
         ]
     )

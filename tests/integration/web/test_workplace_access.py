@@ -69,6 +69,8 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/uitgaand"): READERS,
     ("POST", "/werkplek/uitgaand/opnieuw"): MANAGERS,
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
+    ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
+    ("GET", "/werkplek/audit"): {Role.BEHEERDER},
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
