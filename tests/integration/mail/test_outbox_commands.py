@@ -4,6 +4,7 @@ suppressed address alone, and `unsuppress` sending what did not reach it, once."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ def test_status_shows_the_refusal_and_unsuppress_sends_it_when_the_relay_accepts
         assert "verzonden: 1, mislukt: 0" in sent.output, sent.output
         assert [a.recipient for a in accepting.accepted] == [GOOD[0]]
         status = runner.invoke(app, ["outbox", "status"], env={"COLUMNS": "200"})
-        assert "tegengehouden (adres geblokkeerd) │      1" in status.output, status.output
+        held = re.search(r"tegengehouden \(adres geblokkeerd\)\s*│\s*(\d+)", status.output)
+        assert held is not None and held.group(1) == "1", status.output
         # Retrying failed mail leaves the suppressed address alone, and says so.
         retried = runner.invoke(app, ["outbox", "retry-failed"])
         assert retried.exit_code == 0 and retried.output.startswith("0 "), retried.output
