@@ -33,6 +33,7 @@ from models.round import (
     SessionAttendee,
     SessionStatus,
 )
+from models.schedule import ScheduleProposal
 from models.theme import Theme
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "Role",
     "Round",
     "RoundStatus",
+    "ScheduleProposal",
     "SessionAttendee",
     "SessionStatus",
     "SuppressedAddress",

@@ -42,6 +42,7 @@ TABLES = {
     "region",
     "registry_upload",
     "round",
+    "schedule_proposal",
     "session_attendee",
     "suppressed_address",
     "theme",
