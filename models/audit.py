@@ -49,6 +49,8 @@ class AuditAction(StrEnum):
     MAIL_DEFERRED = "mail.deferred"
     SCHEDULE_APPLIED = "schedule.apply"
     SLOT_WITHDRAWN = "schedule.withdraw_slot"
+    # A proposal computed and kept in the workplace, to be looked at before it is applied.
+    SCHEDULE_PROPOSED = "schedule.propose"
     ANSWER = "invitation.answer"
     AVAILABILITY = "invitation.availability"
     RANKING = "invitation.ranking"

@@ -14,6 +14,7 @@ from consult.web.workplace import (
     routes_privacy,
     routes_registry,
     routes_rounds,
+    routes_schedule,
     routes_sign_in,
 )
 from consult.web.workplace.access import check_guarded
@@ -29,5 +30,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_registry.router,
             routes_outbox.router,
             routes_privacy.router,
+            routes_schedule.router,
         ]
     )

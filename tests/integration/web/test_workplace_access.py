@@ -71,6 +71,10 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    ("GET", "/werkplek/rondes/{round_id}/indeling"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/voorstel"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/toepassen"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/slots/{slot_id}/intrekken"): MANAGERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
