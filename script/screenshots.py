@@ -58,7 +58,9 @@ class Shot:
 
 PAGES = (
     Shot("rounds", Role.SECRETARIAAT, lambda ids: "/werkplek/", "Rondes"),
-    Shot("dashboard", Role.SECRETARIAAT, lambda ids: f"/werkplek/rondes/{ids.round_id}", "Dashboard"),
+    Shot(
+        "dashboard", Role.SECRETARIAAT, lambda ids: f"/werkplek/rondes/{ids.round_id}", "Dashboard"
+    ),
     Shot(
         "participation",
         Role.SECRETARIAAT,
@@ -103,9 +105,7 @@ def _accounts_and_ids(config: Path) -> tuple[dict[Role, str], Ids]:
     secrets: dict[Role, str] = {}
     with open_app(load_settings()) as wired, wired.db.unit_of_work() as session:
         for role in (Role.SECRETARIAAT, Role.BEHEERDER, Role.STAF):
-            made = add_account(
-                session, wired, f"{role.value}@wiz.example", role, password=PASSWORD
-            )
+            made = add_account(session, wired, f"{role.value}@wiz.example", role, password=PASSWORD)
             assert made.totp_secret is not None
             secrets[role] = made.totp_secret
         ids = _ids(session)
