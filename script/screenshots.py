@@ -79,6 +79,12 @@ PAGES = (
         lambda ids: f"/werkplek/rondes/{ids.round_id}/mensen/{ids.invitation_id}",
         "Eén genodigde",
     ),
+    Shot(
+        "schedule",
+        Role.SECRETARIAAT,
+        lambda ids: f"/werkplek/rondes/{ids.round_id}/indeling",
+        "Indeling in sessies",
+    ),
     Shot("registry", Role.SECRETARIAAT, lambda ids: "/werkplek/register", "Register"),
     Shot("outbox", Role.SECRETARIAAT, lambda ids: "/werkplek/uitgaand", "Uitgaande mail"),
     Shot("audit", Role.BEHEERDER, lambda ids: "/werkplek/audit", "Auditlog"),
