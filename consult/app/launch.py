@@ -55,19 +55,22 @@ def launch_new(session: Session, ctx: App, spec: RoundSpec, seed: int = 0) -> La
         )
     ).first()
     if taken is not None:
-        if taken.slug == spec.slug:
+        if taken.name.strip().lower() == spec.name.strip().lower():
             raise RoundExists(
                 _(
-                    "There is a round with the short name %(slug)s already (%(name)s); choose "
-                    "another short name.",
-                    slug=spec.slug,
+                    "There is a round called %(name)s already; choose another name.",
                     name=taken.name,
                 ),
-                "slug",
+                "name",
             )
         raise RoundExists(
-            _("There is a round called %(name)s already; choose another name.", name=taken.name),
-            "name",
+            _(
+                "There is a round with the short name %(slug)s already (%(name)s); choose "
+                "another short name.",
+                slug=spec.slug,
+                name=taken.name,
+            ),
+            "slug",
         )
     try:
         return launch(session, ctx, spec, seed)
