@@ -421,3 +421,17 @@ def test_the_form_needs_its_csrf_token_and_a_managers_role(world: World) -> None
     status, html = _post(admin, _fields(answer_date="1 april"))
     assert status == 422
     assert "Answer deadline: &#39;1 april&#39; is not a date" in html
+
+
+def test_a_round_nobody_in_the_registry_fits_is_refused_and_nothing_is_stored(
+    world: World,
+) -> None:
+    client = _manager(world)
+    before = _rounds(world)
+    # Nobody in the world's registry works in Stedenvierkant.
+    status, html = _post(client, _fields(regions=["Stedenvierkant"]))
+    assert status == 422 and _rounds(world) == before
+    assert _error_at(html, "launch") == (
+        "niemand uit het register past bij deze ronde; importeer eerst het register"
+    )
+    assert '<a href="#launch">' in html and 'value="Stedenvierkant" checked' in html
