@@ -154,3 +154,14 @@ def test_the_fields_survive_the_confirmation_step(taxonomy: Taxonomy) -> None:
     assert spec is not None
     assert launch_form.check_confirmed(launch_form.serialise(spec)).spec == spec
     assert launch_form.check_confirmed("{").errors
+
+
+def test_an_uploaded_file_is_read_as_the_command_reads_it() -> None:
+    with use_language("nl"):
+        assert launch_form.check_upload(b"  \n", "ronde.toml").errors == {
+            "spec_file": "Het bestand is leeg."
+        }
+        latin1 = launch_form.check_upload('name = "Ronde één"'.encode("latin-1"), "ronde.toml")
+        assert latin1.errors["spec_file"].startswith("ronde.toml: geen geldige TOML")
+        missing = launch_form.check_upload(b'name = "Ronde"', "ronde.toml").errors["spec_file"]
+        assert missing.startswith("ronde.toml: slug: ontbreekt; answer_deadline: ontbreekt")
