@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from consult.app.dashboard import round_dashboard, rounds_overview
+from consult.app.dashboard import participation, round_dashboard, rounds_overview
+from consult.app.people import sector_names
 from consult.app.status import step_when, unplaced_warning
 from consult.i18n import format_datetime, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
@@ -75,6 +76,7 @@ def round_page(
             return not_found(ctx, visit)
         steps = [(step_when(s), s.what) for s in dashboard.view.next_steps]
         unplaced = unplaced_warning(dashboard.view)
+        taking_part = participation(session, dashboard.id, sector_names(ctx.app.taxonomy))
     oldest = dashboard.outbox.oldest_pending
     return render(
         ctx,
@@ -85,6 +87,7 @@ def round_page(
         input_deadline=format_datetime(dashboard.input_deadline, lang),
         steps=steps,
         unplaced=unplaced,
+        taking_part=taking_part,
         oldest_pending=format_datetime(oldest, lang) if oldest else None,
         notice=_notice(lang, melding, aantal),
     )

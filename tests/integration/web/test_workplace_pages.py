@@ -8,12 +8,21 @@ import re
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.mail.outbox import suppress
 from consult.web.workplace.access import guards
 from consult.web.workplace.router import workplace_routers
-from models import Account, OutboxMessage, OutboxStatus, Role
+from models import (
+    Account,
+    Invitation,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Region,
+    Role,
+)
 from models.audit import AuditEntry
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
@@ -59,7 +68,7 @@ def test_the_dashboard_follows_answers_bounces_and_the_outbox(world: World) -> N
     assert "antwoordtermijn sluit" in dashboard.text
 
     # An invitee answers on their page; a mail server refuses another address for good.
-    _, token = world.first("innovatie")
+    accepted_id, token = world.first("innovatie")
     accept(world, token)
     with world.wired.db.unit_of_work() as session:
         bounced = session.scalars(
@@ -77,6 +86,27 @@ def test_the_dashboard_follows_answers_bounces_and_the_outbox(world: World) -> N
         }
     after = client.get(f"/werkplek/rondes/{world.round_id}")
     assert _row(after.text, "Innovatie")[:3] == ["3", "1", "1"]
+    # Participation per region and per sector: the numbers, and a bar as long as the invited.
+    with world.wired.db.unit_of_work() as session:
+        region = session.scalars(
+            select(Region.name)
+            .join(Organisation, Organisation.region_id == Region.id)
+            .join(Person, Person.organisation_id == Organisation.id)
+            .join(Invitation, Invitation.person_id == Person.id)
+            .where(Invitation.id == accepted_id)
+        ).one()
+        invited_there = session.scalar(
+            select(func.count(Invitation.id))
+            .join(Person, Person.id == Invitation.person_id)
+            .join(Organisation, Organisation.id == Person.organisation_id)
+            .join(Region, Region.id == Organisation.region_id)
+            .where(Invitation.round_id == world.round_id, Region.name == region)
+        )
+    regions = after.text.split('id="per-region"')[1].split("</table>")[0]
+    cells = _row(regions, region)
+    assert cells[:4] == [str(invited_there), "1", "1", "0"]
+    assert 'class="bar-accepted" width="' in cells[4]
+    assert "Per sector" in after.text
     cells = _row(after.text, address)
     assert "geblokkeerd" in cells[1] and "uitnodiging" in cells[2]
     assert "550 5.1.1" in cells[3] and "&lt;vvt.achterhoek@example.org&gt;" in cells[3]
