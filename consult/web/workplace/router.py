@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from consult.web.workplace import (
     routes_accounts,
+    routes_launch,
     routes_outbox,
     routes_people,
     routes_privacy,
@@ -24,6 +25,8 @@ def workplace_routers() -> Sequence[APIRouter]:
     return check_guarded(
         [
             routes_sign_in.router,
+            # Before the rounds: /rondes/nieuw is not the round with id "nieuw".
+            routes_launch.router,
             routes_rounds.router,
             routes_accounts.router,
             routes_people.router,

@@ -11,11 +11,11 @@ from fastapi.responses import Response
 from consult.app.dashboard import participation, round_dashboard, rounds_overview
 from consult.app.people import sector_names
 from consult.app.status import step_when, unplaced_warning
-from consult.i18n import format_datetime, use_language
+from consult.i18n import format_datetime, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import requires
 from consult.web.workplace.pages import Visit, not_found, render
-from consult.web.workplace.roles import PREFIX, ROUND_READERS
+from consult.web.workplace.roles import PREFIX, ROUND_MANAGERS, ROUND_READERS
 
 router = APIRouter(prefix=PREFIX)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -39,11 +39,34 @@ def rounds(ctx: Ctx, visit: RoundReader) -> Response:
             }
             for r in rounds_overview(session)
         ]
-    return render(ctx, visit, "rounds.html", rounds=rows)
+    return render(ctx, visit, "rounds.html", rounds=rows, can_launch=visit.role in ROUND_MANAGERS)
+
+
+def _notice(lang: str, melding: str | None, aantal: str | None) -> str | None:
+    if melding != "gestart":
+        return None
+    invited = int(aantal) if aantal and aantal.isdigit() and len(aantal) <= 9 else 0
+    return " ".join(
+        (
+            gettext("The round is launched.", lang),
+            ngettext(
+                "%(num)s person is invited; see below when the invitation goes out.",
+                "%(num)s people are invited; see below when the invitations go out.",
+                invited,
+                lang,
+            ),
+        )
+    )
 
 
 @router.get("/rondes/{round_id}")
-def round_page(round_id: str, ctx: Ctx, visit: RoundReader) -> Response:
+def round_page(
+    round_id: str,
+    ctx: Ctx,
+    visit: RoundReader,
+    melding: str | None = None,
+    aantal: str | None = None,
+) -> Response:
     lang = visit.lang
     if not round_id.isdigit() or len(round_id) > 12:
         return not_found(ctx, visit)
@@ -66,4 +89,5 @@ def round_page(round_id: str, ctx: Ctx, visit: RoundReader) -> Response:
         unplaced=unplaced,
         taking_part=taking_part,
         oldest_pending=format_datetime(oldest, lang) if oldest else None,
+        notice=_notice(lang, melding, aantal),
     )

@@ -46,6 +46,8 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/taal"): "anyone",
     ("GET", "/werkplek/"): READERS,
     ("GET", "/werkplek/rondes/{round_id}"): READERS,
+    ("GET", "/werkplek/rondes/nieuw"): MANAGERS,
+    ("POST", "/werkplek/rondes/nieuw"): MANAGERS,
     ("GET", "/werkplek/accounts"): {Role.BEHEERDER},
     ("POST", "/werkplek/accounts"): {Role.BEHEERDER},
     ("POST", "/werkplek/accounts/{account_id}/uitschakelen"): {Role.BEHEERDER},
