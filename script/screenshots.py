@@ -58,6 +58,7 @@ class Shot:
 
 PAGES = (
     Shot("rounds", Role.SECRETARIAAT, lambda ids: "/werkplek/", "Rondes"),
+    Shot("launch", Role.SECRETARIAAT, lambda ids: "/werkplek/rondes/nieuw", "Nieuwe ronde"),
     Shot(
         "dashboard", Role.SECRETARIAAT, lambda ids: f"/werkplek/rondes/{ids.round_id}", "Dashboard"
     ),
