@@ -71,6 +71,12 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    ("GET", "/werkplek/bouwstenen/{block_id}"): READERS,
+    ("GET", "/werkplek/bijdragen/{contribution_id}"): READERS,
+    ("GET", "/werkplek/sessies/{session_id}"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten/{filename}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/rapporten"): READERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
@@ -137,6 +143,12 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        # Lineage and reports: no such block, contribution, session or file in this round
+        # (a 404 is an answer, not a refusal).
+        "block_id": "1",
+        "contribution_id": "1",
+        "session_id": "1",
+        "filename": "report.nl.docx",
         **ids_in(world),
     }
     client = new_client(world.client)
