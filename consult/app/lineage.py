@@ -157,9 +157,7 @@ def block_lineage(session: Session, taxonomy: Taxonomy, block_id: int) -> BlockL
     )
     # The quotes in the order staff (or the synthesis) picked them; only quotable ones.
     by_id = {line.id: line for line in lines}
-    quotes = tuple(
-        by_id[i] for i in block.quote_ids if i in by_id and by_id[i].text is not None
-    )
+    quotes = tuple(by_id[i] for i in block.quote_ids if i in by_id and by_id[i].text is not None)
     events = session.scalars(
         select(BlockEvent)
         .where(BlockEvent.block_id == block_id)
@@ -256,7 +254,9 @@ def _former_blocks(
         block = session.get(BuildingBlock, block_id)
         if block is not None:
             refs.append(
-                BlockRef(block.id, clean_text(block.title), block_status_label(block.status), True, how)
+                BlockRef(
+                    block.id, clean_text(block.title), block_status_label(block.status), True, how
+                )
             )
         else:
             refs.append(BlockRef(block_id, clean_text(title or ""), "", False, how))

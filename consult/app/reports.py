@@ -29,6 +29,18 @@ from consult.reports.render import (
 from consult.wiring import App
 from models import AuditEntry, BlockStatus, Round, RoundStatus
 
+__all__ = [
+    "FORMATS",
+    "NothingToReport",
+    "ReportFile",
+    "WrittenReport",
+    "compile_report",
+    "format_label",
+    "report_file",
+    "rewrite_reports",
+    "written_reports",
+]
+
 
 class NothingToReport(ValueError):
     """No building block to put in the report: nothing is written (an empty report would only
@@ -51,8 +63,10 @@ def compile_report(
     if not _has_blocks(report):
         if include_drafts:
             raise NothingToReport(
-                _("Round '%(round)s' has no building blocks yet: no report was written.",
-                  round=rnd.slug)
+                _(
+                    "Round '%(round)s' has no building blocks yet: no report was written.",
+                    round=rnd.slug,
+                )
             )
         raise NothingToReport(
             _(
@@ -147,7 +161,10 @@ def written_reports(ctx: App, session: Session, round_id: int) -> list[WrittenRe
                 stat = path.stat()
                 files.append(
                     ReportFile(
-                        path.name, fmt, stat.st_size, datetime.fromtimestamp(stat.st_mtime).astimezone()
+                        path.name,
+                        fmt,
+                        stat.st_size,
+                        datetime.fromtimestamp(stat.st_mtime).astimezone(),
                     )
                 )
         found.append(WrittenReport(variant.language, variant.drafts, tuple(files)))

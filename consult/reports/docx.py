@@ -244,9 +244,7 @@ def _annex(document: DocxDocument, report: Report) -> None:
     heading.paragraph_format.page_break_before = True
     document.add_paragraph(annex_intro(language))
     for section in sections:
-        document.add_heading(
-            clean(_("Theme: %(title)s", language, title=section.title)), level=2
-        )
+        document.add_heading(clean(_("Theme: %(title)s", language, title=section.title)), level=2)
         for index, block in enumerate(section.blocks):
             document.add_heading(clean(f"{block_label(index)} · {block.title}"), level=3)
             for c in block.contributions:

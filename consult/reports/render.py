@@ -72,7 +72,7 @@ class ReportVariant:
 def variant_of(name: str) -> tuple[ReportVariant, str] | None:
     """The variant and format a report file name stands for, or None for any other name (the
     download route serves only names this accepts)."""
-    found = _VARIANT_NAME.match(name)
+    found = _VARIANT_NAME.fullmatch(name)
     if found is None:
         return None
     return ReportVariant(found.group(2), found.group(1) is not None), found.group(3)

@@ -194,6 +194,4 @@ def write_reports(round_id: str, ctx: Ctx, visit: RoundReader, form: Form) -> Re
             )
     except reports.NothingToReport as exc:
         return _reports_page(ctx, visit, rid, 409, {"soort": str(exc)})
-    return RedirectResponse(
-        f"{PREFIX}/rondes/{rid}/rapporten?melding=geschreven", status_code=303
-    )
+    return RedirectResponse(f"{PREFIX}/rondes/{rid}/rapporten?melding=geschreven", status_code=303)
