@@ -144,13 +144,14 @@ def block_lineage(session: Session, taxonomy: Taxonomy, block_id: int) -> BlockL
         return None
     rnd = session.get_one(Round, detail.round_id)
     block = session.get_one(BuildingBlock, block_id)
-    sessions = dict(
-        session.execute(
+    sessions: dict[int, int | None] = {
+        cid: sid
+        for cid, sid in session.execute(
             select(Contribution.id, Contribution.session_id).where(
                 Contribution.id.in_([c.id for c in detail.contributions])
             )
-        ).tuples()
-    )
+        )
+    }
     lines = tuple(
         Line(c.id, c.kind, c.text, c.attribution, sessions.get(c.id), c.representative)
         for c in detail.contributions

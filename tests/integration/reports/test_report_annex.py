@@ -40,8 +40,9 @@ def test_word_annex_prints_each_contribution_under_its_number_as_permitted(
     assert "Anna de Vries, bestuurder, Zorggroep Oost" in entries[11]
     # Role only: text with role, sector and region, no name or organisation.
     assert "Studenten die in de wijk leren blijven vaker bij ons werken." in entries[12]
-    assert "wijkverpleegkundige, Verpleeg- en verzorgingshuizen en thuiszorg (VVT), Twente" in (
-        entries[12]
+    assert (
+        "wijkverpleegkundige, Verpleeg- en verzorgingshuizen en thuiszorg (VVT), Twente"
+        in (entries[12])
     )
     assert "Pieter Bakker" not in entries[12] and "Thuiszorg Hengelo" not in entries[12]
     # Not quotable: says so, with sector and region, and never the text.
