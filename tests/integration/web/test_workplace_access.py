@@ -143,12 +143,6 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
-        # Lineage and reports: no such block, contribution, session or file in this round
-        # (a 404 is an answer, not a refusal).
-        "block_id": "1",
-        "contribution_id": "1",
-        "session_id": "1",
-        "filename": "report.nl.docx",
         **ids_in(world),
     }
     client = new_client(world.client)
