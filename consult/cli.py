@@ -402,15 +402,18 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working(_("Writing the report")), ctx.db.unit_of_work() as session:
-        files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
+    try:
+        with working(_("Writing the report")), ctx.db.unit_of_work() as session:
+            files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
+    except reports.NothingToReport as exc:
+        raise _fail(str(exc)) from exc
     table = Table(title=_("Report written"), show_header=False)
     table.add_column(style="bold")
     table.add_column()
     for kind in ("docx", "html", "markdown", "json"):
         if kind in files:
             table.add_row(REPORT_FILE_LABELS[kind], escape(files[kind]))
-    # The coverage charts (coverage-<theme>.png) sit next to the report files.
+    # The coverage charts (report.<language>.coverage-<theme>.png) sit next to the files.
     table.add_row(pgettext("report files", "Folder"), escape(str(Path(files["html"]).parent)))
     console.print(table)
 

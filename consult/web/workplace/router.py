@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from consult.web.workplace import (
     routes_accounts,
     routes_launch,
+    routes_lineage,
     routes_outbox,
     routes_people,
     routes_privacy,
@@ -34,5 +35,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_outbox.router,
             routes_privacy.router,
             routes_schedule.router,
+            routes_lineage.router,
         ]
     )

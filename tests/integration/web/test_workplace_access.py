@@ -77,6 +77,12 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/rondes/{round_id}/indeling/voorstel"): MANAGERS,
     ("POST", "/werkplek/rondes/{round_id}/indeling/toepassen"): MANAGERS,
     ("POST", "/werkplek/rondes/{round_id}/indeling/slots/{slot_id}/intrekken"): MANAGERS,
+    ("GET", "/werkplek/bouwstenen/{block_id}"): READERS,
+    ("GET", "/werkplek/bijdragen/{contribution_id}"): READERS,
+    ("GET", "/werkplek/sessies/{session_id}"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten/{filename}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/rapporten"): READERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",

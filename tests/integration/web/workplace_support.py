@@ -78,7 +78,8 @@ def sign_in(client: TestClient, member: Member, clock: Clock) -> None:
 
 def ids_in(world: World) -> dict[str, str]:
     """A value for each id in the workplace's addresses: the round's first invitation, its
-    person and organisation, an upload key (of no upload) and its first candidate slot."""
+    person and organisation, an upload key (of no upload), its first candidate slot, and ids of
+    no block, contribution, session or report file."""
     with world.wired.db.unit_of_work() as session:
         invitation = session.scalars(
             select(Invitation).where(Invitation.round_id == world.round_id).order_by(Invitation.id)
@@ -95,6 +96,12 @@ def ids_in(world: World) -> dict[str, str]:
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
             "slot_id": str(slot_id),
+            # Lineage and reports: no such block, contribution, session or report file in
+            # this round (a 404 is an answer, not a refusal).
+            "block_id": "1",
+            "contribution_id": "1",
+            "session_id": "1",
+            "filename": "report.nl.docx",
         }
 
 
