@@ -12,6 +12,7 @@ from consult.web.workplace import (
     routes_outbox,
     routes_people,
     routes_privacy,
+    routes_regions,
     routes_registry,
     routes_rounds,
     routes_sign_in,
@@ -29,5 +30,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_registry.router,
             routes_outbox.router,
             routes_privacy.router,
+            routes_regions.router,
         ]
     )

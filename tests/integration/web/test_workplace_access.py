@@ -71,12 +71,18 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    # A region's view: the round readers see every region, a coordinator their own (the
+    # matrix's coordinator looks after Twente; another region is refused by the page).
+    ("GET", "/werkplek/regio"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/regio/{region}"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
+    ("POST", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
     Role.SECRETARIAAT: "/werkplek/",
     Role.STAF: "/werkplek/",
-    Role.REGIOCOORDINATOR: "/werkplek/account",
+    Role.REGIOCOORDINATOR: "/werkplek/regio",
 }
 
 
@@ -137,6 +143,7 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        "region": "Twente",
         **ids_in(world),
     }
     client = new_client(world.client)

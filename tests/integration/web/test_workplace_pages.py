@@ -107,7 +107,7 @@ def test_staff_read_the_rounds_and_a_regional_coordinator_is_refused(world: Worl
     member = add_member(world.wired, Role.REGIOCOORDINATOR)
     assert submit_password(coordinator, member.email, member.password).status_code == 303
     landed = submit_code(coordinator, pyotp.TOTP(member.totp_secret).at(world.clock.now))
-    assert landed.headers["location"] == "/werkplek/account"
+    assert landed.headers["location"] == "/werkplek/regio"
     own = coordinator.get("/werkplek/account")
     assert own.status_code == 200 and problems(own.text) == []
     assert "regiocoördinator" in own.text and "Twente" in own.text
