@@ -302,7 +302,7 @@ def upload_preview(
             Problem(
                 error.sheet,
                 error.row,
-                column_label(error.column) if error.column else "",
+                column_label(error.column, sheet=error.sheet) if error.column else "",
                 reason_text(error),
             )
             for error in errors[:PROBLEMS_SHOWN]

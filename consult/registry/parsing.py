@@ -81,9 +81,11 @@ LANGUAGE_ALIASES: Mapping[str, str] = {
 }
 
 
-def column_label(column: str, language: str | None = None) -> str:
+def column_label(column: str, language: str | None = None, sheet: str = "") -> str:
     """A column as the messages name it, matching the headers the secretariat typically uses
-    ("functie" in Dutch for `role`)."""
+    ("functie" in Dutch for `role`; on the coordinators' sheet "rol")."""
+    if sheet and column == "role":
+        return pgettext("coordinator column", "role", language)
     labels = {
         "organisation": pgettext("registry column", "organisation", language),
         "sector": pgettext("registry column", "sector", language),
@@ -785,7 +787,7 @@ def format_error(error: RowError, language: str | None = None) -> str:
             "row %(row)s, column %(column)s",
             lang,
             row=error.row,
-            column=column_label(error.column, lang),
+            column=column_label(error.column, lang, error.sheet),
         )
     else:
         where = _("row %(row)s", lang, row=error.row)

@@ -40,9 +40,7 @@ def upgrade() -> None:
             ["region_id"], ["region.id"], name=op.f("fk_region_coordinator_region_id_region")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_region_coordinator")),
-        sa.UniqueConstraint(
-            "region_id", "email", name=op.f("uq_region_coordinator_region_id")
-        ),
+        sa.UniqueConstraint("region_id", "email", name=op.f("uq_region_coordinator_region_id")),
         sqlite_autoincrement=True,
     )
     op.create_index(

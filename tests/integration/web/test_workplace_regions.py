@@ -61,7 +61,7 @@ def test_a_twente_coordinator_sees_twente_and_nothing_of_zwolle(world: World) ->
     # Both Twente organisations were invited; the GGZ one took part in innovation.
     assert '<dd id="invited">2</dd>' in main
     assert '<dd id="took-part">1</dd>' in main
-    ggz_row = main.split(TWENTE_GGZ, 1)[1].split("</tr>", 1)[0]
+    ggz_row = main.split(f'<th scope="row">{TWENTE_GGZ}</th>', 1)[1].split("</tr>", 1)[0]
     assert ggz_row.count(">ja<") == 3 and "Innovatie" in ggz_row
     # Innovation: one organisation taking part, the municipality missing; one contribution
     # (Twente's note, not Zwolle's).
