@@ -100,7 +100,8 @@ def test_a_coordinators_sheet_is_read_with_the_registry_bad_rows_reported(
     assert "(bedoelt u 'Twente'?)" in text
     assert "blad coordinatoren, rij 5, kolom rol: onbekende rol 'voorzitter'" in text
     assert (
-        "blad coordinatoren, rij 6, kolom email: e-mailadres 'tineke@netwerk-twente.example' staat al eerder in het bestand (rij 2)"
+        "blad coordinatoren, rij 6, kolom email: e-mailadres 'tineke@netwerk-twente.example' "
+        "staat al eerder in het bestand (rij 2)"
         in text
     )
     assert "blad coordinatoren, rij 7, kolom email: verplicht veld is leeg" in text
