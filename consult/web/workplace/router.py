@@ -15,6 +15,7 @@ from consult.web.workplace import (
     routes_regions,
     routes_registry,
     routes_rounds,
+    routes_session_notes,
     routes_sign_in,
 )
 from consult.web.workplace.access import check_guarded
@@ -31,5 +32,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_outbox.router,
             routes_privacy.router,
             routes_regions.router,
+            routes_session_notes.router,
         ]
     )

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from consult.app.dashboard import round_dashboard, rounds_overview
+from consult.app.session_notes import round_sessions
 from consult.app.status import step_when, unplaced_warning
 from consult.i18n import format_datetime, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import requires
 from consult.web.workplace.pages import Visit, not_found, render
-from consult.web.workplace.roles import PREFIX, ROUND_READERS
+from consult.web.workplace.roles import NOTE_TAKERS, PREFIX, ROUND_READERS
 
 router = APIRouter(prefix=PREFIX)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -52,6 +53,9 @@ def round_page(round_id: str, ctx: Ctx, visit: RoundReader) -> Response:
             return not_found(ctx, visit)
         steps = [(step_when(s), s.what) for s in dashboard.view.next_steps]
         unplaced = unplaced_warning(dashboard.view)
+        sessions = [
+            (s, format_datetime(s.start, lang)) for s in round_sessions(session, int(round_id))
+        ]
     oldest = dashboard.outbox.oldest_pending
     return render(
         ctx,
@@ -63,4 +67,6 @@ def round_page(round_id: str, ctx: Ctx, visit: RoundReader) -> Response:
         steps=steps,
         unplaced=unplaced,
         oldest_pending=format_datetime(oldest, lang) if oldest else None,
+        sessions=sessions,
+        take_notes=visit.role in NOTE_TAKERS,
     )

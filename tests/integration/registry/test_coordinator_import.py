@@ -101,8 +101,7 @@ def test_a_coordinators_sheet_is_read_with_the_registry_bad_rows_reported(
     assert "blad coordinatoren, rij 5, kolom rol: onbekende rol 'voorzitter'" in text
     assert (
         "blad coordinatoren, rij 6, kolom email: e-mailadres 'tineke@netwerk-twente.example' "
-        "staat al eerder in het bestand (rij 2)"
-        in text
+        "staat al eerder in het bestand (rij 2)" in text
     )
     assert "blad coordinatoren, rij 7, kolom email: verplicht veld is leeg" in text
     assert _coordinators(settings) == EXPECTED

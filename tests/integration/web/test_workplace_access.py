@@ -17,6 +17,7 @@ from consult.web.workplace.access import Audience, GuardedRoute, guards
 from consult.web.workplace.router import workplace_routers
 from models import Role
 from tests.integration.web.conftest import World
+from tests.integration.web.sessions_support import seat
 from tests.integration.web.workplace_support import (
     add_member,
     csrf_of,
@@ -144,6 +145,7 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
         "region": "Twente",
+        "session_id": str(seat(world, ["ggz.twente@example.org"])),
         **ids_in(world),
     }
     client = new_client(world.client)
