@@ -3,17 +3,27 @@ other region; the round readers see every region."""
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import Contribution, ContributionKind, QuotePermission, Role, Theme
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
 from tests.integration.web.sessions_support import seat
-from tests.integration.web.workplace_support import add_member, new_client, sign_in
+from tests.integration.web.workplace_support import (
+    add_member,
+    csrf_of,
+    logged,
+    new_client,
+    sign_in,
+)
 
 ZWOLLE_NAMES = ("Stichting Ziekenhuis Zwolle", "Stichting Zorgkantoor Zwolle", "Zwolle")
 TWENTE_GGZ = "Stichting Ggz Twente"
 TWENTE_GEMEENTE = "Stichting Gemeente Twente"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _participation(world: World) -> None:
@@ -97,3 +107,53 @@ def test_the_secretariat_sees_any_region(world: World) -> None:
     assert page.status_code == 200 and problems(page.text) == []
     main = _main(page.text)
     assert "Stichting Ziekenhuis Zwolle" in main and TWENTE_GGZ not in main
+
+
+def test_coordinators_read_in_through_the_workplace_and_shown_per_region(world: World) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(("organisatie", "sector", "regio", "naam", "e-mailadres"))
+    sheet.append(("Saxion", "hbo", "Twente", "Carla Smit", "carla@saxion.example"))
+    coordinators = workbook.create_sheet("coordinatoren")
+    coordinators.append(("regio", "naam", "e-mailadres", "rol"))
+    coordinators.append(("Twente", "Tineke Bos", "tineke@netwerk-twente.example", "coordinator"))
+    coordinators.append(("Twente", "Henk Ros", "henk@saxion.example", "stuurgroep"))
+    coordinators.append(("Zwolle", "Joop Lam", "joop@zwolle.example", "voorzitter"))
+    data = io.BytesIO()
+    workbook.save(data)
+
+    secretariat = new_client(world.client)
+    sign_in(secretariat, add_member(world.wired, Role.SECRETARIAAT), world.clock)
+    form = secretariat.get("/werkplek/register/inlezen")
+    assert "coordinatoren" in form.text
+    uploaded = secretariat.post(
+        "/werkplek/register/inlezen",
+        data={"csrf": csrf_of(form.text)},
+        files={"bestand": ("register.xlsx", data.getvalue(), XLSX)},
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    report = secretariat.get(uploaded.headers["location"])
+    assert report.status_code == 200 and problems(report.text) == []
+    assert '<dd id="valid">3</dd>' in report.text
+    assert '<dd id="coordinators">2</dd>' in report.text
+    assert '<dd id="rejected">1</dd>' in report.text
+    row = report.text.split("blad coordinatoren, 4", 1)[1].split("</tr>", 1)[0]
+    assert "rol" in row and "onbekende rol &#39;voorzitter&#39;" in row
+    stored = secretariat.post(uploaded.headers["location"], data={"csrf": csrf_of(report.text)})
+    assert stored.status_code == 303
+
+    page = secretariat.get("/werkplek/register/organisaties?regio=Twente")
+    assert page.status_code == 200 and problems(page.text) == []
+    networks = page.text.split('id="networks"', 1)[1]
+    assert "Tineke Bos" in networks and "Henk Ros" in networks
+    assert "Joop Lam" not in page.text
+    coordinating, steering = networks.split("<dt>Stuurgroep</dt>", 1)
+    assert "Tineke Bos" in coordinating and "Henk Ros" in steering
+    # The coordinator sees their network on their region's page, without addresses.
+    coordinator = new_client(world.client)
+    sign_in(coordinator, add_member(world.wired, Role.REGIOCOORDINATOR), world.clock)
+    own = coordinator.get("/werkplek/regio/Twente").text
+    assert "Tineke Bos" in own and "tineke@netwerk-twente.example" not in own
+    entry = logged(world, "registry.import")[-1][2]
+    assert (entry["coordinators_created"], entry["rejected_rows"]) == (2, 1)
