@@ -85,20 +85,23 @@ def _record_import(
     counts: StoreCounts,
     coordinators: StoreCounts,
 ) -> None:
+    details: dict[str, object] = {
+        "file": file_name,
+        "valid_rows": valid,
+        "rejected_rows": rejected,
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+    }
+    # Only for a file that had coordinators in it.
+    if coordinators.created or coordinators.updated or coordinators.unchanged:
+        details["coordinators_created"] = coordinators.created
+        details["coordinators_updated"] = coordinators.updated
     audit.record(
         session,
         audit.Action.REGISTRY_IMPORT,
         subject=("registry", None),
-        details={
-            "file": file_name,
-            "valid_rows": valid,
-            "rejected_rows": rejected,
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "coordinators_created": coordinators.created,
-            "coordinators_updated": coordinators.updated,
-        },
+        details=details,
     )
 
 
