@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from consult.app import audit, lifecycle
@@ -42,6 +42,8 @@ from models import (
     Round,
     RoundStatus,
     SessionAttendee,
+    SessionStatus,
+    Theme,
 )
 
 NOTE_KINDS: Final = (ContributionKind.SESSION_NOTE, ContributionKind.LESSON_LEARNED)
@@ -149,16 +151,58 @@ def _notes_of(session: Session, session_id: int) -> list[Contribution]:
 
 
 def round_sessions(session: Session, round_id: int) -> tuple[SessionSummary, ...]:
-    """The round's sessions, by start, for the list on the round's page."""
+    """The round's sessions, by start, for the list on the round's page (three queries,
+    however many sessions a national round has)."""
     titles = theme_titles(session)
-    found = []
-    for cs in session.scalars(
-        select(ConsultationSession)
-        .where(ConsultationSession.round_id == round_id)
-        .order_by(ConsultationSession.start, ConsultationSession.group_number)
-    ):
-        found.append(_summary(session, cs, titles))
-    return tuple(found)
+    seated = _counts(
+        session,
+        select(SessionAttendee.session_id, func.count(SessionAttendee.id))
+        .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
+        .where(
+            ConsultationSession.round_id == round_id,
+            SessionAttendee.status == AttendeeStatus.SCHEDULED,
+        )
+        .group_by(SessionAttendee.session_id),
+    )
+    notes = _counts(
+        session,
+        select(Contribution.session_id, func.count(Contribution.id))
+        .where(Contribution.round_id == round_id, Contribution.kind.in_(NOTE_KINDS))
+        .group_by(Contribution.session_id),
+    )
+    return tuple(
+        SessionSummary(
+            cs_id,
+            round_id,
+            round_name,
+            titles.get(slug, slug),
+            group,
+            start,
+            end,
+            status == SessionStatus.CANCELLED,
+            seated.get(cs_id, 0),
+            notes.get(cs_id, 0),
+        )
+        for cs_id, round_name, slug, group, start, end, status in session.execute(
+            select(
+                ConsultationSession.id,
+                Round.name,
+                Theme.slug,
+                ConsultationSession.group_number,
+                ConsultationSession.start,
+                ConsultationSession.end,
+                ConsultationSession.status,
+            )
+            .join(Round, Round.id == ConsultationSession.round_id)
+            .join(Theme, Theme.id == ConsultationSession.theme_id)
+            .where(ConsultationSession.round_id == round_id)
+            .order_by(ConsultationSession.start, ConsultationSession.group_number)
+        )
+    )
+
+
+def _counts(session: Session, query: Select[Any]) -> dict[int, int]:
+    return {key: int(n) for key, n in session.execute(query) if key is not None}
 
 
 def _summary(session: Session, cs: ConsultationSession, titles: dict[str, str]) -> SessionSummary:
@@ -172,7 +216,7 @@ def _summary(session: Session, cs: ConsultationSession, titles: dict[str, str]) 
         cs.group_number,
         cs.start,
         cs.end,
-        cs.status.value == "cancelled",
+        cs.status == SessionStatus.CANCELLED,
         seated,
         notes,
     )
