@@ -7,7 +7,8 @@ reference to a person or an invitation, an address, a name, a role, what someone
 sent) and is in neither, so a new table cannot quietly escape export and erasure.
 
 Erasure removes the person's registry record, invitations, answers, availability, seats, mail
-(bodies and addresses), calendar replies and suppression; their contributions are deleted or
+(bodies and addresses), calendar replies, suppression and any place as a region's coordinator
+or steering-group member (found by address); their contributions are deleted or
 kept anonymised (sector and region only, never quoted again), as the secretariat chooses. Every
 building block that held them gets an "erase" event (the next report neither names nor quotes
 them) and report files already written are written again. Audit entries stay, with names and
