@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Contribution, ContributionKind, QuotePermission, Role, Theme
+from models import (
+    Contribution,
+    ContributionKind,
+    Invitation,
+    Person,
+    QuotePermission,
+    Role,
+    Theme,
+)
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
 from tests.integration.web.sessions_support import seat
@@ -74,6 +82,15 @@ def test_a_facilitator_records_three_notes_as_contributions_of_the_session(
     # The round's page lists the session with a link to its notes.
     round_page = facilitator.get(f"/werkplek/rondes/{world.round_id}")
     assert f'href="{path}"' in round_page.text
+    # And so does the page of someone seated in it.
+    with world.wired.db.unit_of_work() as session:
+        seated_invitation = session.scalars(
+            select(Invitation.id)
+            .join(Person, Person.id == Invitation.person_id)
+            .where(Person.email == "ggz.twente@example.org")
+        ).one()
+    person_page = facilitator.get(f"/werkplek/rondes/{world.round_id}/mensen/{seated_invitation}")
+    assert f'href="{path}"' in person_page.text
 
     page = facilitator.get(path)
     assert page.status_code == 200 and problems(page.text) == []
