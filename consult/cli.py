@@ -248,8 +248,16 @@ def _import_registry(file: Path) -> None:
             unchanged=counts.unchanged,
         )
     )
+    if parsed.coordinators:
+        console.print(
+            ngettext(
+                "%(num)s coordinator or steering-group member stored.",
+                "%(num)s coordinators and steering-group members stored.",
+                len(parsed.coordinators),
+            )
+        )
     if parsed.errors:
-        rejected = len(parsed.rejected_rows())
+        rejected = len(parsed.rejected_rows()) + len(parsed.rejected_coordinators())
         table = Table(title=ngettext("%(num)s row rejected", "%(num)s rows rejected", rejected))
         table.add_column(pgettext("rejected rows column", "row"), justify="right")
         table.add_column(pgettext("rejected rows column", "column"))

@@ -23,7 +23,14 @@ from models.invitation import (
 )
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.privacy import ErasedAddress, address_hash
-from models.registry import Organisation, Person, Region, RegistryUpload
+from models.registry import (
+    CoordinatorRole,
+    Organisation,
+    Person,
+    Region,
+    RegionCoordinator,
+    RegistryUpload,
+)
 from models.round import (
     AttendeeStatus,
     CandidateSlot,
@@ -54,6 +61,7 @@ __all__ = [
     "Contribution",
     "ContributionEmbedding",
     "ContributionKind",
+    "CoordinatorRole",
     "DelegationAttempt",
     "ErasedAddress",
     "Invitation",
@@ -66,6 +74,7 @@ __all__ = [
     "Person",
     "QuotePermission",
     "Region",
+    "RegionCoordinator",
     "RegistryUpload",
     "ReplyOutcome",
     "Role",

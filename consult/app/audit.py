@@ -230,6 +230,7 @@ def action_label(action: str) -> str:
         Action.ORGANISATION_EDITED: pgettext("audit action", "organisation's details changed"),
         Action.MAIL_RETRIED: pgettext("audit action", "failed mail queued again"),
         Action.ADDRESS_RELEASED: pgettext("audit action", "blocked address released"),
+        Action.SESSION_NOTE: pgettext("audit action", "session note taken"),
     }
     if action in labels:
         return labels[Action(action)]

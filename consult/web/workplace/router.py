@@ -14,9 +14,11 @@ from consult.web.workplace import (
     routes_outbox,
     routes_people,
     routes_privacy,
+    routes_regions,
     routes_registry,
     routes_rounds,
     routes_schedule,
+    routes_session_notes,
     routes_sign_in,
 )
 from consult.web.workplace.access import check_guarded
@@ -36,5 +38,7 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_privacy.router,
             routes_schedule.router,
             routes_lineage.router,
+            routes_regions.router,
+            routes_session_notes.router,
         ]
     )

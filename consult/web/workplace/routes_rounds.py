@@ -10,12 +10,13 @@ from fastapi.responses import Response
 
 from consult.app.dashboard import participation, round_dashboard, rounds_overview
 from consult.app.people import sector_names
+from consult.app.session_notes import round_sessions
 from consult.app.status import step_when, unplaced_warning
 from consult.i18n import format_datetime, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import requires
 from consult.web.workplace.pages import Visit, not_found, render
-from consult.web.workplace.roles import PREFIX, ROUND_MANAGERS, ROUND_READERS
+from consult.web.workplace.roles import NOTE_TAKERS, PREFIX, ROUND_MANAGERS, ROUND_READERS
 
 router = APIRouter(prefix=PREFIX)
 Ctx = Annotated[WebContext, Depends(web_context)]
@@ -77,6 +78,9 @@ def round_page(
         steps = [(step_when(s), s.what) for s in dashboard.view.next_steps]
         unplaced = unplaced_warning(dashboard.view)
         taking_part = participation(session, dashboard.id, sector_names(ctx.app.taxonomy))
+        sessions = [
+            (s, format_datetime(s.start, lang)) for s in round_sessions(session, int(round_id))
+        ]
     oldest = dashboard.outbox.oldest_pending
     return render(
         ctx,
@@ -90,4 +94,6 @@ def round_page(
         taking_part=taking_part,
         oldest_pending=format_datetime(oldest, lang) if oldest else None,
         notice=_notice(lang, melding, aantal),
+        sessions=sessions,
+        take_notes=visit.role in NOTE_TAKERS,
     )

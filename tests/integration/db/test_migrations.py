@@ -40,6 +40,7 @@ TABLES = {
     "password_reset_token",
     "person",
     "region",
+    "region_coordinator",
     "registry_upload",
     "round",
     "schedule_proposal",

@@ -17,6 +17,7 @@ from consult.web.workplace.access import Audience, GuardedRoute, guards
 from consult.web.workplace.router import workplace_routers
 from models import Role
 from tests.integration.web.conftest import World
+from tests.integration.web.sessions_support import seat
 from tests.integration.web.workplace_support import (
     add_member,
     csrf_of,
@@ -83,12 +84,18 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/rondes/{round_id}/rapporten"): READERS,
     ("GET", "/werkplek/rondes/{round_id}/rapporten/{filename}"): READERS,
     ("POST", "/werkplek/rondes/{round_id}/rapporten"): READERS,
+    # A region's view: the round readers see every region, a coordinator their own (the
+    # matrix's coordinator looks after Twente; another region is refused by the page).
+    ("GET", "/werkplek/regio"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/regio/{region}"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
+    ("POST", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
     Role.SECRETARIAAT: "/werkplek/",
     Role.STAF: "/werkplek/",
-    Role.REGIOCOORDINATOR: "/werkplek/account",
+    Role.REGIOCOORDINATOR: "/werkplek/regio",
 }
 
 
@@ -149,6 +156,8 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        "region": "Twente",
+        "session_id": str(seat(world, ["ggz.twente@example.org"])),
         **ids_in(world),
     }
     client = new_client(world.client)
