@@ -4,6 +4,8 @@ and staff only, and never without the form's CSRF token."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from models import (
@@ -151,7 +153,8 @@ def test_a_facilitator_records_three_notes_as_contributions_of_the_session(
     assert all("text" not in details for _, _, details in entries)
     # The round's page counts them.
     counted = facilitator.get(f"/werkplek/rondes/{world.round_id}").text
-    assert '<td class="number">3</td>' in counted.split('id="sessions"', 1)[1].split("</table>")[0]
+    sessions = counted.split('id="sessions"', 1)[1].split("</table>")[0]
+    assert re.search(r'<a href="/werkplek/sessies/\d+/notities" aria-label="[^"]+">3</a>', sessions)
 
 
 def test_a_bad_note_is_shown_again_with_what_is_wrong(world: World) -> None:
