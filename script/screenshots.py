@@ -33,7 +33,15 @@ from consult.app.accounts import add_account  # noqa: E402
 from consult.mail.sink import free_port  # noqa: E402
 from consult.settings import CONFIG_ENV, load_settings  # noqa: E402
 from consult.wiring import open_app  # noqa: E402
-from models import Invitation, InvitationStatus, Person, Role, Round  # noqa: E402
+from models import (  # noqa: E402
+    BuildingBlock,
+    ConsultationSession,
+    Invitation,
+    InvitationStatus,
+    Person,
+    Role,
+    Round,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "een lange zin als wachtwoord voor de schermafdrukken"
@@ -46,6 +54,8 @@ class Ids:
     round_id: int
     invitation_id: int
     person_id: int
+    block_id: int
+    session_id: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,25 @@ PAGES = (
         lambda ids: f"/werkplek/rondes/{ids.round_id}/indeling",
         "Indeling in sessies",
     ),
+    Shot(
+        "notes",
+        Role.SECRETARIAAT,
+        lambda ids: f"/werkplek/sessies/{ids.session_id}/notities",
+        "Sessienotities",
+    ),
+    Shot(
+        "block",
+        Role.STAF,
+        lambda ids: f"/werkplek/bouwstenen/{ids.block_id}",
+        "Een bouwsteen met zijn herkomst",
+    ),
+    Shot(
+        "reports",
+        Role.STAF,
+        lambda ids: f"/werkplek/rondes/{ids.round_id}/rapporten",
+        "Rapporten",
+    ),
+    Shot("region", Role.REGIOCOORDINATOR, lambda ids: "/werkplek/regio/Twente", "Regio Twente"),
     Shot("registry", Role.SECRETARIAAT, lambda ids: "/werkplek/register", "Register"),
     Shot("outbox", Role.SECRETARIAAT, lambda ids: "/werkplek/uitgaand", "Uitgaande mail"),
     Shot("audit", Role.BEHEERDER, lambda ids: "/werkplek/audit", "Auditlog"),
@@ -111,8 +140,16 @@ def _accounts_and_ids(config: Path) -> tuple[dict[Role, str], Ids]:
     os.environ[CONFIG_ENV] = str(config)
     secrets: dict[Role, str] = {}
     with open_app(load_settings()) as wired, wired.db.unit_of_work() as session:
-        for role in (Role.SECRETARIAAT, Role.BEHEERDER, Role.STAF):
-            made = add_account(session, wired, f"{role.value}@wiz.example", role, password=PASSWORD)
+        for role in Role:
+            regions = ["Twente"] if role == Role.REGIOCOORDINATOR else []
+            made = add_account(
+                session,
+                wired,
+                f"{role.value}@wiz.example",
+                role,
+                password=PASSWORD,
+                regions=regions,
+            )
             assert made.totp_secret is not None
             secrets[role] = made.totp_secret
         ids = _ids(session)
@@ -131,7 +168,19 @@ def _ids(session: Session) -> Ids:
     if invitation is None:
         raise SystemExit("the demo has no accepted invitation")
     person = session.get_one(Person, invitation.person_id)
-    return Ids(round_id, invitation.id, person.id)
+    block_id = session.scalars(
+        select(BuildingBlock.id)
+        .where(BuildingBlock.round_id == round_id)
+        .order_by(BuildingBlock.id)
+    ).first()
+    session_id = session.scalars(
+        select(ConsultationSession.id)
+        .where(ConsultationSession.round_id == round_id)
+        .order_by(ConsultationSession.id)
+    ).first()
+    if block_id is None or session_id is None:
+        raise SystemExit("the demo made no building block or no session")
+    return Ids(round_id, invitation.id, person.id, block_id, session_id)
 
 
 @contextmanager
