@@ -21,6 +21,7 @@ from models.invitation import (
     Invitation,
     InvitationStatus,
 )
+from models.mailing import MailingApproval
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.privacy import ErasedAddress, address_hash
 from models.registry import Organisation, Person, Region, RegistryUpload
@@ -57,6 +58,7 @@ __all__ = [
     "ErasedAddress",
     "Invitation",
     "InvitationStatus",
+    "MailingApproval",
     "Organisation",
     "OutboxKind",
     "OutboxMessage",

@@ -78,7 +78,12 @@ def _migrated_schema(base: str) -> Iterator[str]:
         admin.dispose()
 
 
-def write_config(directory: Path, database_url: str, **extra: str | int) -> Path:
+def write_config(
+    directory: Path, database_url: str, require_approval: bool = False, **extra: str | int
+) -> Path:
+    """A configuration file for a test. Mailings need no approval unless asked for: most tests
+    are about what happens once mail leaves (tests of mailing review ask for it, or set it in
+    their round's spec)."""
     lines = [
         f'database_url = "{database_url}"',
         f'reports_dir = "{directory / "reports"}"',
@@ -91,6 +96,7 @@ def write_config(directory: Path, database_url: str, **extra: str | int) -> Path
     if smtp:
         lines.append("[smtp]")
         lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in smtp.items()]
+    lines += ["[mail]", f"require_approval = {'true' if require_approval else 'false'}"]
     path = directory / "consult.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from consult.web.workplace import (
     routes_accounts,
+    routes_mailings,
     routes_outbox,
     routes_people,
     routes_privacy,
@@ -28,6 +29,7 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_people.router,
             routes_registry.router,
             routes_outbox.router,
+            routes_mailings.router,
             routes_privacy.router,
         ]
     )
