@@ -93,7 +93,7 @@ def held_mailings(session: Session, configured: bool) -> set[tuple[int, OutboxKi
     if not round_ids:
         return set()
     specs = dict(
-        session.execute(select(Round.id, Round.spec).where(Round.id.in_(round_ids))).tuples()
+        session.execute(select(Round.id, Round.spec).where(Round.id.in_(round_ids))).tuples().all()
     )
     needs = {
         rid: requires_approval(stored_spec(spec).require_approval, configured)
@@ -228,13 +228,14 @@ def round_mailings(session: Session, round_id: int, configured: bool) -> RoundMa
             .group_by(OutboxMessage.kind)
         ).tuples()
     }
-    sent = dict(
-        session.execute(
+    sent = {
+        kind: n
+        for kind, n in session.execute(
             select(OutboxMessage.kind, func.count(OutboxMessage.id))
             .where(*in_round, OutboxMessage.status == OutboxStatus.SENT)
             .group_by(OutboxMessage.kind)
         ).tuples()
-    )
+    }
     approvals = _approvals(session, round_id)
     return RoundMailings(
         round_id=rnd.id,

@@ -71,6 +71,9 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    ("GET", "/werkplek/rondes/{round_id}/mailings"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/mailings/{kind}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/mailings/{kind}/goedkeuren"): MANAGERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",

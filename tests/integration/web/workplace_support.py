@@ -78,7 +78,7 @@ def sign_in(client: TestClient, member: Member, clock: Clock) -> None:
 
 def ids_in(world: World) -> dict[str, str]:
     """A value for each id in the workplace's addresses: the round's first invitation, its
-    person and organisation, and an upload key (of no upload)."""
+    person and organisation, an upload key (of no upload) and a mailing (its invitations)."""
     with world.wired.db.unit_of_work() as session:
         invitation = session.scalars(
             select(Invitation).where(Invitation.round_id == world.round_id).order_by(Invitation.id)
@@ -89,6 +89,7 @@ def ids_in(world: World) -> dict[str, str]:
             "person_id": str(invitation.person_id),
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
+            "kind": "invitation",
         }
 
 
