@@ -5,13 +5,13 @@ English), and approving one. The secretariat and administrators approve; staff r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from consult.app import mailings
-from consult.i18n import format_datetime, gettext, use_language
+from consult.i18n import N_, format_datetime, gettext, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import Form, requires
 from consult.web.workplace.pages import Visit, message, not_found, render
@@ -23,7 +23,12 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 RoundReader = Annotated[Visit, Depends(requires(*ROUND_READERS))]
 RoundManager = Annotated[Visit, Depends(requires(*ROUND_MANAGERS))]
 
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+LANGUAGE_NAMES: Final = {"nl": "Nederlands", "en": "English"}
+# What the mailing's page says after approving (?melding=...).
+NOTICES: Final = {
+    "goedgekeurd": N_("The mailing is approved: its messages go with the next sending."),
+    "al-goedgekeurd": N_("This mailing was already approved; nothing changed."),
+}
 
 
 def _id(value: str) -> int | None:
@@ -102,14 +107,7 @@ def mailing_page(
     rid, chosen = _id(round_id), _kind(kind)
     if rid is None or chosen is None:
         return not_found(ctx, visit)
-    notice = None
-    if melding in ("goedgekeurd", "al-goedgekeurd"):
-        notice = gettext(
-            "The mailing is approved: its messages go with the next sending."
-            if melding == "goedgekeurd"
-            else "This mailing was already approved; nothing changed.",
-            visit.lang,
-        )
+    notice = gettext(NOTICES[melding], visit.lang) if melding in NOTICES else None
     return _preview_page(ctx, visit, rid, chosen, notice=notice)
 
 
