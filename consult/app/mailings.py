@@ -306,7 +306,7 @@ def preview(session: Session, round_id: int, kind: OutboxKind, configured: bool)
         OutboxMessage.status.in_(WAITING),
     ]
     language = func.coalesce(Person.language, "nl")
-    per_language = {
+    counted = {
         lang if lang in LANGUAGES else "nl": n
         for lang, n in session.execute(
             select(language, func.count(OutboxMessage.id))
@@ -315,6 +315,7 @@ def preview(session: Session, round_id: int, kind: OutboxKind, configured: bool)
             .group_by(language)
         ).tuples()
     }
+    per_language = {lang: counted[lang] for lang in LANGUAGES if lang in counted}
     samples = []
     for lang in LANGUAGES:
         if not per_language.get(lang):
