@@ -315,7 +315,7 @@ def preview(session: Session, round_id: int, kind: OutboxKind, configured: bool)
             .group_by(language)
         ).tuples()
     }
-    per_language = {lang: counted[lang] for lang in LANGUAGES if lang in counted}
+    per_language: dict[str, int] = {k: counted[k] for k in LANGUAGES if k in counted}
     samples = []
     for lang in LANGUAGES:
         if not per_language.get(lang):
