@@ -92,11 +92,12 @@ def write_config(
         # Made on first use; here, so a test's links are sealed with a secret of its own.
         f'secret_key_file = "{directory / "secret.key"}"',
     ]
+    # Before [smtp]: some tests append [smtp] keys at the end of the file.
+    lines += ["[mail]", f"require_approval = {'true' if require_approval else 'false'}"]
     smtp = {k.removeprefix("smtp_"): v for k, v in extra.items() if k.startswith("smtp_")}
     if smtp:
         lines.append("[smtp]")
         lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in smtp.items()]
-    lines += ["[mail]", f"require_approval = {'true' if require_approval else 'false'}"]
     path = directory / "consult.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -247,13 +247,3 @@ def test_a_round_with_approval_off_sends_at_once_while_another_round_waits(
     with app.db.unit_of_work() as session:
         listed = mailings.round_mailings(session, open_round, configured=True)
         assert listed is not None and not listed.required and listed.held == 0
-
-
-def test_the_rule_itself() -> None:
-    assert mailings.requires_approval(None, True) and not mailings.requires_approval(None, False)
-    assert mailings.requires_approval(True, False) and not mailings.requires_approval(False, True)
-    assert mailings.is_held(OutboxKind.INVITATION, round_requires=True, approved=False)
-    assert not mailings.is_held(OutboxKind.INVITATION, round_requires=True, approved=True)
-    assert not mailings.is_held(OutboxKind.INVITATION, round_requires=False, approved=False)
-    assert not mailings.is_held(OutboxKind.CONFIRMATION, round_requires=True, approved=False)
-    assert not mailings.is_held(OutboxKind.PASSWORD_RESET, round_requires=True, approved=False)
