@@ -459,8 +459,9 @@ def round_status_cmd(round_slug: RoundArg) -> None:
     )
 
     round_id = _round_id(round_slug)
-    with current().db.unit_of_work() as session:
-        view = round_status(session, round_id)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        view = round_status(session, round_id, None, ctx.settings.mail.require_approval)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
     for column, heading in zip(STATUS_COLUMNS, theme_columns(), strict=True):
         if column == "theme":

@@ -92,7 +92,7 @@ def round_dashboard(
         id=rnd.id,
         answer_deadline=rnd.answer_deadline,
         input_deadline=rnd.input_deadline,
-        view=round_status(session, round_id, now),
+        view=round_status(session, round_id, now, require_approval),
         outbox=mail,
         outbox_states=tuple(
             OutboxState(status, state_label(status), mail.counts.get(status.value, 0))

@@ -115,6 +115,8 @@ def test_the_mailings_list_the_preview_and_approving_them(world: World) -> None:
     assert dashboard.status_code == 200 and problems(dashboard.text) == []
     assert f"{invited} berichten wachten op goedkeuring." in dashboard.text
     assert f'href="{base}/mailings"' in dashboard.text
+    # Sending would send nothing of it, so the plan does not promise to.
+    assert "wachtende mail versturen" not in dashboard.text
 
     listing = client.get(f"{base}/mailings")
     assert listing.status_code == 200 and problems(listing.text) == []
