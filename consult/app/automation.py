@@ -25,7 +25,7 @@ def due(
     now: datetime,
     round_id: int | None = None,
     retention_months: int = PrivacySettings().retention_months,
-    require_approval: bool = True,
+    require_approval: bool | None = None,
 ) -> list[Action]:
     """What is due now for one round, or for every active round and every round whose
     retention period ended. `retention_months`: the configuration's default."""

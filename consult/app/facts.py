@@ -90,11 +90,11 @@ def round_facts(
     round_id: int,
     now: datetime,
     retention_months: int | None = None,
-    require_approval: bool = True,
+    require_approval: bool | None = None,
 ) -> RoundFacts:
     """The round's facts; with the configuration's `retention_months`, also when its personal
-    data is to be removed. Mail held for the approval of its mailing (the configuration's
-    `require_approval`, for a round whose spec does not say) is not counted as waiting to be
+    data is to be removed. With the configuration's `require_approval` (for a round whose spec
+    does not say), mail held for the approval of its mailing is not counted as waiting to be
     sent: sending would not send it."""
     from consult.app.mailings import held_count
 
@@ -128,6 +128,7 @@ def round_facts(
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
     )
+    held = 0 if require_approval is None else held_count(session, round_id, require_approval)
     inviting = rnd.status == RoundStatus.INVITING
     spec = stored_spec(rnd.spec)
     return RoundFacts(
@@ -149,7 +150,7 @@ def round_facts(
         blocks=sum(blocks.values()),
         draft_blocks=blocks.get(BlockStatus.DRAFT, 0),
         approved_blocks=blocks.get(BlockStatus.APPROVED, 0),
-        outbox_waiting=max((waiting or 0) - held_count(session, round_id, require_approval), 0),
+        outbox_waiting=max((waiting or 0) - held, 0),
         retention_ends=None
         if retention_months is None
         else retention_ends(

@@ -108,9 +108,12 @@ class RoundStatusView:
 
 
 def round_status(
-    session: Session, round_id: int, now: datetime | None = None, require_approval: bool = True
+    session: Session,
+    round_id: int,
+    now: datetime | None = None,
+    require_approval: bool | None = None,
 ) -> RoundStatusView:
-    """`require_approval`: the configuration's [mail] require_approval."""
+    """`require_approval`: the configuration's [mail] require_approval (see round_facts)."""
     moment = now or datetime.now(UTC)
     rnd = session.get_one(Round, round_id)
     facts = round_facts(session, round_id, moment, require_approval=require_approval)
