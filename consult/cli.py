@@ -40,6 +40,11 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "schedule": ("consult.cli_schedule", "schedule_app", _("Scheduling of sessions.")),
     "users": ("consult.cli_users", "users_app", _("Accounts of the workplace.")),
     "audit": ("consult.cli_audit", "audit_app", _("The audit log: who did what, when.")),
+    "mailing": (
+        "consult.cli_mailing",
+        "mailing_app",
+        _("Review and approve a round's mailings before they leave."),
+    ),
     "privacy": (
         "consult.cli_privacy",
         "privacy_app",
@@ -465,8 +470,9 @@ def round_status_cmd(round_slug: RoundArg) -> None:
     )
 
     round_id = _round_id(round_slug)
-    with current().db.unit_of_work() as session:
-        view = round_status(session, round_id)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        view = round_status(session, round_id, None, ctx.settings.mail.require_approval)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
     for column, heading in zip(STATUS_COLUMNS, theme_columns(), strict=True):
         if column == "theme":
@@ -576,6 +582,9 @@ def outbox_send() -> None:
             later=counts.retry_later,
         )
     )
+    held = outbox.held_message(counts)
+    if held is not None:
+        console.print(held)
     problem = outbox.unreachable_message(ctx, counts)
     if problem is not None:
         raise _fail(problem)
@@ -905,6 +914,7 @@ def figure_labels() -> dict[str, str]:
         "sent": pgettext("figure", "sent"),
         "failed": pgettext("figure", "failed"),
         "retry_later": pgettext("figure", "retry later"),
+        "held": pgettext("figure", "awaiting approval"),
         "accepted": pgettext("figure", "yes"),
         "declined": pgettext("figure", "no"),
         "no_answer": pgettext("figure", "no answer"),

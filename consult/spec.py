@@ -112,6 +112,10 @@ class RoundSpec(BaseModel):
     # Months the round's personal data is kept after its report; None: the configuration's
     # [privacy] retention_months.
     retention_months: int | None = Field(default=None, ge=1, le=240)
+    # Each mailing (invitations, reminders, calendar invitations, requests for input) waits in
+    # the outbox until the secretariat approves it; None: the configuration's
+    # [mail] require_approval (on unless switched off).
+    require_approval: bool | None = None
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
 

@@ -21,6 +21,7 @@ from models.invitation import (
     Invitation,
     InvitationStatus,
 )
+from models.mailing import MailingApproval
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.privacy import ErasedAddress, address_hash
 from models.registry import (
@@ -66,6 +67,7 @@ __all__ = [
     "ErasedAddress",
     "Invitation",
     "InvitationStatus",
+    "MailingApproval",
     "Organisation",
     "OutboxKind",
     "OutboxMessage",

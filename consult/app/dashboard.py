@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.lifecycle import status_label
+from consult.app.mailings import held_count
 from consult.app.outbox import state_label
 from consult.app.status import RoundStatusView, round_status
 from consult.mail.operations import OutboxOverview, overview
@@ -87,10 +88,15 @@ class RoundDashboard:
     view: RoundStatusView
     outbox: OutboxOverview
     outbox_states: tuple[OutboxState, ...]
+    # Messages waiting for the secretariat's approval of their mailing (consult.app.mailings).
+    awaiting_approval: int = 0
 
 
-def round_dashboard(session: Session, round_id: int, now: datetime) -> RoundDashboard | None:
-    """The dashboard of one round; None when there is no such round."""
+def round_dashboard(
+    session: Session, round_id: int, now: datetime, require_approval: bool = True
+) -> RoundDashboard | None:
+    """The dashboard of one round; None when there is no such round. `require_approval`: the
+    configuration's [mail] require_approval, for a round whose spec does not say."""
     rnd = session.get(Round, round_id)
     if rnd is None:
         return None
@@ -99,12 +105,13 @@ def round_dashboard(session: Session, round_id: int, now: datetime) -> RoundDash
         id=rnd.id,
         answer_deadline=rnd.answer_deadline,
         input_deadline=rnd.input_deadline,
-        view=round_status(session, round_id, now),
+        view=round_status(session, round_id, now, require_approval),
         outbox=mail,
         outbox_states=tuple(
             OutboxState(status, state_label(status), mail.counts.get(status.value, 0))
             for status in OutboxStatus
         ),
+        awaiting_approval=held_count(session, round_id, require_approval),
     )
 
 

@@ -72,7 +72,9 @@ def round_page(
     if not round_id.isdigit() or len(round_id) > 12:
         return not_found(ctx, visit)
     with ctx.reading() as session, use_language(lang):
-        dashboard = round_dashboard(session, int(round_id), ctx.clock())
+        dashboard = round_dashboard(
+            session, int(round_id), ctx.clock(), ctx.app.settings.mail.require_approval
+        )
         if dashboard is None:
             return not_found(ctx, visit)
         steps = [(step_when(s), s.what) for s in dashboard.view.next_steps]

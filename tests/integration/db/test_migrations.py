@@ -35,6 +35,7 @@ TABLES = {
     "erased_address",
     "contribution_embedding",
     "invitation",
+    "mailing_approval",
     "organisation",
     "outbox_message",
     "password_reset_token",

@@ -90,6 +90,9 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/regio/{region}"): READERS | {Role.REGIOCOORDINATOR},
     ("GET", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
     ("POST", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
+    ("GET", "/werkplek/rondes/{round_id}/mailings"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/mailings/{kind}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/mailings/{kind}/goedkeuren"): MANAGERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",

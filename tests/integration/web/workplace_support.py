@@ -78,8 +78,8 @@ def sign_in(client: TestClient, member: Member, clock: Clock) -> None:
 
 def ids_in(world: World) -> dict[str, str]:
     """A value for each id in the workplace's addresses: the round's first invitation, its
-    person and organisation, an upload key (of no upload), its first candidate slot, and ids of
-    no block, contribution, session or report file."""
+    person and organisation, an upload key (of no upload), its first candidate slot, a mailing
+    (its invitations), and ids of no block, contribution, session or report file."""
     with world.wired.db.unit_of_work() as session:
         invitation = session.scalars(
             select(Invitation).where(Invitation.round_id == world.round_id).order_by(Invitation.id)
@@ -102,6 +102,7 @@ def ids_in(world: World) -> dict[str, str]:
             "contribution_id": "1",
             "session_id": "1",
             "filename": "report.nl.docx",
+            "kind": "invitation",
         }
 
 
