@@ -37,7 +37,8 @@ MORE_ROWS: Final = 3
 MAX_ROWS: Final = 30
 # A spec file is a page of TOML; anything far larger is not one.
 MAX_SPEC_BYTES: Final = 100_000
-CHOICES: Final = ("refuse", "warn", "allow")
+# The form's choice for mailing review, and the spec's require_approval it stands for.
+MAIL_REVIEW: Final = {"approve": True, "send": False}
 # The field that general problems (not about one field) are shown at.
 GENERAL: Final = "launch"
 UPLOAD: Final = "spec_file"
@@ -80,6 +81,8 @@ class LaunchFields:
     meeting_url: str = _default("meeting_url")
     holiday_slots: str = _default("holiday_slots")
     weekend_slots: str = _default("weekend_slots")
+    # Whether the round's mailings wait for the secretariat's approval: MAIL_REVIEW's keys.
+    mail_review: str = "approve"
     rows: int = START_ROWS
 
     def rows_of(self, theme: str) -> tuple[SlotRow, ...]:
@@ -118,6 +121,7 @@ class LaunchFields:
             ("meeting_url", self.meeting_url),
             ("holiday_slots", self.holiday_slots),
             ("weekend_slots", self.weekend_slots),
+            ("mail_review", self.mail_review),
             ("rows", str(self.rows)),
         )
 
@@ -165,6 +169,7 @@ def read_fields(
         meeting_url=value("meeting_url").strip(),
         holiday_slots=value("holiday_slots"),
         weekend_slots=value("weekend_slots"),
+        mail_review=value("mail_review") or "approve",
         rows=count,
     )
 
@@ -254,6 +259,7 @@ def _labels(taxonomy: Taxonomy, language: str) -> dict[str, str]:
         "regions": _("Regions"),
         "meeting_url": _("Meeting link"),
         "holiday_slots": _("Slots on a public holiday"),
+        "mail_review": _("Mailings"),
         "weekend_slots": _("Slots in the weekend"),
     }
     for theme in taxonomy.themes:
@@ -343,6 +349,10 @@ def check_fields(fields: LaunchFields, taxonomy: Taxonomy, language: str) -> Che
     data["meeting_url"] = fields.meeting_url
     data["holiday_slots"] = fields.holiday_slots
     data["weekend_slots"] = fields.weekend_slots
+    if fields.mail_review in MAIL_REVIEW:
+        data["require_approval"] = MAIL_REVIEW[fields.mail_review]
+    else:
+        errors.add("mail_review", _("%(field)s: choose one", field=labels["mail_review"]))
 
     # The spec's themes in the taxonomy's order, and for each of its slots the form row it
     # came from, so a problem of themes[i].slots[j] is shown at that row.

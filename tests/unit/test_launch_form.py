@@ -75,6 +75,12 @@ def test_a_valid_form_is_the_spec_a_file_would_give(taxonomy: Taxonomy) -> None:
         "refuse",
         "warn",
     )
+    # Mailings wait for the secretariat's approval unless the form says to send at once.
+    assert spec.require_approval is True
+    sent = _check(_fields(mail_review="send"), taxonomy).spec
+    assert sent is not None and sent.require_approval is False
+    odd = _check(_fields(mail_review="later"), taxonomy)
+    assert not odd.ok and "mail_review" in odd.errors
 
 
 def test_each_problem_is_at_its_field_in_the_readers_language(taxonomy: Taxonomy) -> None:

@@ -47,7 +47,6 @@ def _form(
         typed=typed,
         themes=launch_form.theme_choices(taxonomy, visit.lang),
         regions=taxonomy.region_names,
-        choices=launch_form.CHOICES,
         action=NEW_PATH,
     )
 
