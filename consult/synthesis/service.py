@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from consult.i18n import gettext as _
 from consult.synthesis.decisions import staff_unassigned_ids
@@ -244,27 +244,45 @@ def suggest_blocks(
     target = session.get(Contribution, contribution_id)
     if target is None:
         raise LookupError(_("unknown contribution %(id)s", id=contribution_id))
-    round_id = target.round_id
+    if embedder is not None:
+        embed_missing(session, target.round_id, embedder)
+    found = suggest_in_theme(session, target.round_id, target.theme_id, embedder, limit, target)
+    return found.get(target.id, [])
+
+
+def suggest_in_theme(
+    session: Session,
+    round_id: int,
+    theme_id: int,
+    embedder: Embedder | None = None,
+    limit: int = 5,
+    extra: Contribution | None = None,
+) -> dict[int, list[Suggestion]]:
+    """The best blocks for every handed-in contribution of one theme at once (the staff board's
+    tray asks for many): the round's statistics are built once. Reads only: contributions
+    without a stored vector are embedded in memory, not stored (`extra` is one more
+    contribution, e.g. a draft, to rank as well)."""
     contributions = _handed_in(session, round_id)
-    if target not in contributions:
-        contributions = [*contributions, target]
+    if extra is not None and extra not in contributions:
+        contributions = [*contributions, extra]
     vectors: dict[int, npt.NDArray[np.float32]] = {}
     if embedder is not None:
-        embed_missing(session, round_id, embedder)
         vectors = stored_vectors(session, [c.id for c in contributions], embedder.name)
     corpus = corpus_of([_unit(c, vectors) for c in contributions], embedder)
-    in_theme = [c for c in contributions if c.theme_id == target.theme_id]
+    in_theme = [c for c in contributions if c.theme_id == theme_id]
+    if not in_theme:
+        return {}
     row = {c.id: n for n, c in enumerate(in_theme)}
     blocks = session.scalars(
         select(BuildingBlock)
         .where(
             BuildingBlock.round_id == round_id,
-            BuildingBlock.theme_id == target.theme_id,
+            BuildingBlock.theme_id == theme_id,
             BuildingBlock.status != BlockStatus.REJECTED,
         )
-        .options(joinedload(BuildingBlock.contributions))
+        .options(selectinload(BuildingBlock.contributions).load_only(Contribution.id))
         .order_by(BuildingBlock.id)
-    ).unique()
+    ).all()
     texts_in_theme = [Text(c.text, c.language, vectors.get(c.id)) for c in in_theme]
     centre = theme_centre(texts_in_theme, corpus)
     X = represent(texts_in_theme, corpus=corpus, centre=centre)
@@ -281,5 +299,8 @@ def suggest_blocks(
     if texts:
         rows = represent([Text(t, "nl") for t in texts.values()], corpus=corpus, centre=centre)
         described = {k: rows[n].toarray().ravel() for n, k in enumerate(texts)}
-    ranked = suggest(X, groups, described, limit)[row[target.id]]
-    return [Suggestion(int(k), titles[int(k)], score) for k, score in ranked]
+    ranked = suggest(X, groups, described, limit)
+    return {
+        c.id: [Suggestion(int(k), titles[int(k)], score) for k, score in ranked[row[c.id]]]
+        for c in in_theme
+    }

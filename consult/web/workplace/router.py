@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from consult.web.workplace import (
     routes_accounts,
+    routes_board,
     routes_outbox,
     routes_people,
     routes_privacy,
@@ -29,5 +30,6 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_registry.router,
             routes_outbox.router,
             routes_privacy.router,
+            routes_board.router,
         ]
     )

@@ -32,6 +32,8 @@ CODE = "/werkplek/aanmelden/code"
 READERS = {Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF}
 # Changes to rounds and the registry (which holds everyone's contact details).
 MANAGERS = {Role.BEHEERDER, Role.SECRETARIAAT}
+# Decisions on building blocks.
+BLOCK_EDITORS = {Role.STAF}
 # Who may use each route: "anyone", "pending" (password checked, code to come), or the roles.
 POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/aanmelden"): "anyone",
@@ -71,6 +73,25 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    ("GET", "/werkplek/rondes/{round_id}/bouwstenen"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/bouwstenen/{theme}"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/bijdragen"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/verplaatsen"): BLOCK_EDITORS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/alles-goedkeuren"): BLOCK_EDITORS,
+    **{
+        ("POST", f"/werkplek/rondes/{{round_id}}/bouwstenen/{{theme}}/blokken/{{block_id}}/{a}"): (
+            BLOCK_EDITORS
+        )
+        for a in (
+            "titel",
+            "samenvatting",
+            "samenvoegen",
+            "splitsen",
+            "goedkeuren",
+            "afwijzen",
+            "heropenen",
+        )
+    },
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
@@ -137,6 +158,8 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        "theme": "innovatie",
+        "block_id": "999999",
         **ids_in(world),
     }
     client = new_client(world.client)
