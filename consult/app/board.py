@@ -20,7 +20,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from consult.app.review import kind_label
 from consult.i18n import current_language, pgettext
@@ -227,11 +228,16 @@ class Board:
         return self.drafts
 
 
-def _member(contribution: Contribution, shown: ContributionView, placed_by: str | None) -> Member:
+def _member(
+    contribution: Contribution,
+    shown: ContributionView,
+    placed_by: str | None,
+    labels: Mapping[object, str],
+) -> Member:
     return Member(
         contribution.id,
-        kind_label(contribution.kind),
-        permission_label(contribution.quote_permission),
+        labels[contribution.kind],
+        labels[contribution.quote_permission],
         shown.quote,
         shown.attribution,
         shown.sector,
@@ -240,11 +246,20 @@ def _member(contribution: Contribution, shown: ContributionView, placed_by: str 
     )
 
 
-def _person_options() -> tuple[object, ...]:
+def _labels() -> dict[object, str]:
+    """Kinds and permissions in words, looked up once per page rather than once per row."""
+    words: dict[object, str] = {k: kind_label(k) for k in ContributionKind}
+    words.update({p: permission_label(p) for p in QuotePermission})
+    return words
+
+
+def _person_options() -> _AbstractLoad:
+    # A few hundred people write thousands of contributions: each person, organisation and
+    # region is loaded once (IN queries) instead of once per row of a join.
     return (
-        joinedload(Contribution.person)
-        .joinedload(Person.organisation)
-        .joinedload(Organisation.region),
+        selectinload(Contribution.person)
+        .selectinload(Person.organisation)
+        .selectinload(Organisation.region)
     )
 
 
@@ -285,16 +300,17 @@ def theme_board(
             Contribution.theme_id == theme.id,
             Contribution.draft.is_(False),
         )
-        .options(*_person_options())  # type: ignore[arg-type]
+        .options(_person_options())
         .order_by(Contribution.id)
     ).all()
+    labels = _labels()
     members: dict[int, list[Member]] = {b.id: [] for b in blocks}
     views: dict[int, list[ContributionView]] = {b.id: [] for b in blocks}
     loose: list[Member] = []
     for contribution in contributions:
         placed = placement.get(contribution.id)
         shown = view(contribution, taxonomy, language)
-        member = _member(contribution, shown, placed[1] if placed else None)
+        member = _member(contribution, shown, placed[1] if placed else None, labels)
         if placed is None:
             loose.append(member)
             continue
@@ -500,7 +516,7 @@ def search(
     rows = session.scalars(
         select(Contribution)
         .where(Contribution.id.in_(ids))
-        .options(*_person_options(), joinedload(Contribution.theme))  # type: ignore[arg-type]
+        .options(_person_options(), joinedload(Contribution.theme))
         .order_by(Contribution.id)
     ).all()
     in_block = dict(

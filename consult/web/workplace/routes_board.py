@@ -42,9 +42,9 @@ NOTICES: Final = {
     "samenvatting": N_("The summary of building block %(block)s is saved."),
     "samengevoegd": N_("The building blocks are merged into building block %(block)s."),
     "gesplitst": N_("The contributions are split off to the new building block %(block)s."),
-    "verplaatst": N_("The contribution is placed in building block %(block)s."),
+    "verplaatst": N_("Placed in building block %(block)s."),
     "buiten": N_(
-        "The contribution is out of the building blocks; a new synthesis does not place it again."
+        "Taken out of the building blocks; a new synthesis does not place it there again."
     ),
     "goedgekeurd": N_("Building block %(block)s is approved."),
     "afgewezen": N_("Building block %(block)s is rejected."),
@@ -245,37 +245,52 @@ def _refuse(message: str) -> DecisionError:
     return DecisionError(message)
 
 
-@router.post(BLOCK + "/samenvoegen")
-def merge(
-    round_id: str, theme: str, block_id: str, ctx: Ctx, visit: BlockEditor, form: Form
-) -> Response:
+@router.post("/rondes/{round_id}/bouwstenen/{theme}/samenvoegen")
+def merge(round_id: str, theme: str, ctx: Ctx, visit: BlockEditor, form: Form) -> Response:
+    """The ticked blocks (bron) go into the chosen one (doel)."""
+    target = _id(field(form, "doel"))
     sources = _ids(fields(form, "bron"))
     lang = visit.lang
-    rid = _id(round_id)
+    rid = _id(round_id) or 0
 
-    def act(s: Session, bid: int, who: str) -> tuple[str, int | None]:
+    def decision(s: Session, who: str) -> tuple[str, int | None]:
+        if target is None:
+            raise _refuse(gettext("Choose the building block they go into.", lang))
         if not sources:
-            raise _refuse(gettext("Choose the building blocks to merge into this one.", lang))
-        for source in sources:
-            blocks.check_on_board(s, source, rid or 0, theme)
-        blocks.merge(s, bid, sources, who)
-        return "samengevoegd", bid
+            raise _refuse(gettext("Tick the building blocks to merge.", lang))
+        for block_id in (target, *sources):
+            blocks.check_on_board(s, block_id, rid, theme)
+        blocks.merge(s, target, sources, who)
+        return "samengevoegd", target
 
-    return _block_decision(ctx, visit, round_id, theme, block_id, act)
+    anchor = f"blok-{target}" if target is not None else "blokken"
+    return _decide(ctx, visit, round_id, theme, anchor, decision)
 
 
-@router.post(BLOCK + "/splitsen")
-def split(
+@router.post(BLOCK + "/bijdragen")
+def members(
     round_id: str, theme: str, block_id: str, ctx: Ctx, visit: BlockEditor, form: Form
 ) -> Response:
+    """The contributions ticked on a card: moved to another block or out of every block
+    (doen=verplaatsen, naar), or split off to a new block (doen=splitsen, titel)."""
     chosen = _ids(fields(form, "bijdrage"))
-    title = field(form, "titel")
+    action, to, title = field(form, "doen"), field(form, "naar"), field(form, "titel")
+    target = None if to == NOWHERE else _id(to)
     lang = visit.lang
+    rid = _id(round_id) or 0
 
     def act(s: Session, bid: int, who: str) -> tuple[str, int | None]:
         if not chosen:
-            raise _refuse(gettext("Tick the contributions that go to the new block.", lang))
-        return "gesplitst", blocks.split(s, bid, chosen, title, who)
+            raise _refuse(gettext("Tick the contributions first.", lang))
+        if action == "splitsen":
+            return "gesplitst", blocks.split(s, bid, chosen, title, who)
+        if target is None and to != NOWHERE:
+            raise _refuse(gettext("Choose where the contributions go.", lang))
+        if target is not None:
+            blocks.check_on_board(s, target, rid, theme)
+        for contribution in chosen:
+            blocks.move(s, contribution, target, who)
+        return ("verplaatst", target) if target is not None else ("buiten", None)
 
     return _block_decision(ctx, visit, round_id, theme, block_id, act)
 

@@ -78,6 +78,7 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/rondes/{round_id}/bijdragen"): READERS,
     ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/verplaatsen"): BLOCK_EDITORS,
     ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/alles-goedkeuren"): BLOCK_EDITORS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/samenvoegen"): BLOCK_EDITORS,
     **{
         ("POST", f"/werkplek/rondes/{{round_id}}/bouwstenen/{{theme}}/blokken/{{block_id}}/{a}"): (
             BLOCK_EDITORS
@@ -85,8 +86,7 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
         for a in (
             "titel",
             "samenvatting",
-            "samenvoegen",
-            "splitsen",
+            "bijdragen",
             "goedkeuren",
             "afwijzen",
             "heropenen",

@@ -228,7 +228,7 @@ def test_each_decision_is_made_recorded_under_the_account_and_survives_synthesis
     moved = _post(client, f"{board}/verplaatsen", {"bijdrage": late, "naar": seeded.parking})
     assert moved.status_code == 303
     assert moved.headers["location"].endswith(f"#blok-{seeded.parking}")
-    assert "geplaatst in bouwsteen" in _notice(client.get(moved.headers["location"]).text)
+    assert "Geplaatst in bouwsteen" in _notice(client.get(moved.headers["location"]).text)
     assert _placement(world)[late] == seeded.parking
 
     renamed = _post(
@@ -249,17 +249,15 @@ def test_each_decision_is_made_recorded_under_the_account_and_survives_synthesis
     two = [seeded.by_text[NIGHTS[2]], seeded.by_text[NIGHTS[3]]]
     split = _post(
         client,
-        f"{board}/blokken/{seeded.nights}/splitsen",
-        {"bijdrage": [str(i) for i in two], "titel": "Zelfroosteren"},
+        f"{board}/blokken/{seeded.nights}/bijdragen",
+        {"bijdrage": [str(i) for i in two], "titel": "Zelfroosteren", "doen": "splitsen"},
     )
     assert split.status_code == 303
     new_block = _placement(world)[two[0]]
     assert (
         new_block not in (seeded.nights, seeded.parking) and _placement(world)[two[1]] == new_block
     )
-    merged = _post(
-        client, f"{board}/blokken/{seeded.nights}/samenvoegen", {"bron": [str(new_block)]}
-    )
+    merged = _post(client, f"{board}/samenvoegen", {"doel": seeded.nights, "bron": [new_block]})
     assert merged.status_code == 303
     assert "samengevoegd" in _notice(client.get(merged.headers["location"]).text)
     assert _block(world, new_block) is None and _placement(world)[two[0]] == seeded.nights
@@ -323,16 +321,12 @@ def test_refused_decisions_say_why_in_dutch_without_a_traceback(world: World) ->
     client, _ = _staff(world)
     board = _board(world)
 
-    itself = _post(
-        client, f"{board}/blokken/{seeded.parking}/samenvoegen", {"bron": str(seeded.parking)}
-    )
+    itself = _post(client, f"{board}/samenvoegen", {"doel": seeded.parking, "bron": seeded.parking})
     assert itself.status_code == 409
     assert "kan niet met zichzelf worden samengevoegd" in itself.text
     assert f'href="#blok-{seeded.parking}"' in itself.text and "Traceback" not in itself.text
 
-    other = _post(
-        client, f"{board}/blokken/{seeded.parking}/samenvoegen", {"bron": str(seeded.other)}
-    )
+    other = _post(client, f"{board}/samenvoegen", {"doel": seeded.parking, "bron": seeded.other})
     assert other.status_code == 409 and "niet op dit bord" in other.text
     elsewhere = _post(client, f"{board}/blokken/{seeded.other}/goedkeuren", {})
     assert elsewhere.status_code == 409 and "niet op dit bord" in elsewhere.text
@@ -341,8 +335,12 @@ def test_refused_decisions_say_why_in_dutch_without_a_traceback(world: World) ->
     assert stale.status_code == 409 and "onbekende bouwsteen 999999" in stale.text
     empty = _post(client, f"{board}/blokken/{seeded.parking}/titel", {"titel": "  "})
     assert empty.status_code == 409 and "titel" in empty.text
-    nothing = _post(client, f"{board}/blokken/{seeded.parking}/samenvoegen", {})
-    assert nothing.status_code == 409 and "Kies de bouwstenen" in nothing.text
+    nothing = _post(client, f"{board}/samenvoegen", {"doel": seeded.parking})
+    assert nothing.status_code == 409 and "Vink de bouwstenen" in nothing.text
+    unticked = _post(
+        client, f"{board}/blokken/{seeded.parking}/bijdragen", {"doen": "splitsen", "titel": "X"}
+    )
+    assert unticked.status_code == 409 and "Vink eerst" in unticked.text
     to_other = _post(
         client,
         f"{board}/verplaatsen",
