@@ -16,7 +16,8 @@ for `seconds` with the session cookie.
 
 Keys: board_p50_ms, board_p99_ms (target: p99 < 300 ms with 2,000 contributions), board_first_ms,
 board_requests_per_s, board_errors, board_html_kb, board_blocks, board_contributions,
-board_unassigned, board_sql_queries (per board request, counted in-process), settings.
+board_unassigned, board_sql_queries (per board request, counted in-process),
+board_server_cpu_ms (the server's CPU time per board request), settings.
 The functions take their workspace as arguments, so other parts of the workplace (the
 dashboard and people pages of bench/workplace_national.py) can be measured by the same script.
 """
@@ -244,7 +245,9 @@ def measure_board(
         if first.status_code != 200:
             raise SystemExit(f"the board answered {first.status_code}; see {workdir}/server.log")
         html = first.text
+        cpu = server.cpu_seconds()
         result = measure(server, workdir, "board", paths, cookie, seconds, threads, connections)
+        cpu = server.cpu_seconds() - cpu
     finally:
         server.stop()
     errors = sum(result[k] for k in ("connect", "read", "write", "timeout", "unexpected"))
@@ -254,6 +257,9 @@ def measure_board(
         "board_first_ms": round(first_ms, 1),
         "board_requests_per_s": round(result["requests"] / result["duration_us"] * 1e6, 1),
         "board_errors": int(errors),
+        # Server CPU per request: what a board costs, much less dependent than the latencies
+        # on what else the machine is running.
+        "board_server_cpu_ms": round(cpu / max(1, result["requests"]) * 1000, 1),
         "board_html_kb": round(len(html.encode()) / 1024, 1),
         "board_blocks": facts["blocks"],
         "board_contributions": facts["contributions"],

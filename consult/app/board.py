@@ -17,9 +17,9 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -27,16 +27,19 @@ from consult.app.review import kind_label
 from consult.i18n import current_language, pgettext
 from consult.reports.content import (
     ContributionView,
+    Source,
     Support,
     pick_quotes,
     sector_name,
     support_of,
     view,
+    view_of,
 )
 from consult.synthesis.decisions import status_label
 from consult.taxonomy import Taxonomy
 from consult.text import clean_text
 from models import (
+    AuditEntry,
     BlockEvent,
     BlockStatus,
     BuildingBlock,
@@ -217,6 +220,8 @@ class Board:
     tray_total: int
     tray_page: int
     tray_pages: int
+    # What the board was made from (`_state`): what is kept for it may be kept under this.
+    state: tuple[object, ...] = ()
 
     @property
     def drafts(self) -> tuple[Card, ...]:
@@ -229,15 +234,12 @@ class Board:
 
 
 def _member(
-    contribution: Contribution,
-    shown: ContributionView,
-    placed_by: str | None,
-    labels: Mapping[object, str],
+    source: Source, shown: ContributionView, placed_by: str | None, labels: Mapping[object, str]
 ) -> Member:
     return Member(
-        contribution.id,
-        labels[contribution.kind],
-        labels[contribution.quote_permission],
+        source.id,
+        labels[source.kind],
+        labels[source.permission],
         shown.quote,
         shown.attribution,
         shown.sector,
@@ -263,59 +265,111 @@ def _person_options() -> _AbstractLoad:
     )
 
 
-def theme_board(
-    session: Session,
-    ctx: App,
-    round_id: int,
-    theme_slug: str,
-    tray_page: int = 1,
-) -> Board | None:
-    """The board of one theme, or None for an unknown round or theme. Rejected blocks are
-    shown too (they can be reopened); suggestions are ranked for the tray's page only."""
-    rnd = session.get(Round, round_id)
-    theme = session.scalar(select(Theme).where(Theme.slug == theme_slug))
-    if rnd is None or theme is None:
-        return None
-    language = current_language()
-    taxonomy = ctx.taxonomy
-    blocks = session.scalars(
-        select(BuildingBlock)
-        .where(BuildingBlock.round_id == round_id, BuildingBlock.theme_id == theme.id)
-        .order_by(BuildingBlock.id)
-    ).all()
-    placement = {
-        cid: (bid, str(by))
-        for cid, bid, by in session.execute(
-            select(
-                block_contribution.c.contribution_id,
-                block_contribution.c.block_id,
-                block_contribution.c.placed_by,
-            ).where(block_contribution.c.block_id.in_([b.id for b in blocks]))
+def _placed_sources(
+    session: Session, round_id: int, theme_id: int
+) -> list[tuple[Source, int | None, str | None]]:
+    """Each handed-in contribution of a theme with its author as the report may show them, and
+    its block and who placed it there: one query, no objects (a board holds thousands)."""
+    rows = session.execute(
+        select(
+            Contribution.id,
+            Contribution.kind,
+            Contribution.text,
+            Contribution.quote_permission,
+            Contribution.person_id,
+            Contribution.anonymous_role,
+            Contribution.anonymous_sector,
+            Contribution.anonymous_region,
+            Contribution.anonymous_key,
+            Person.name,
+            Person.role,
+            Organisation.name,
+            Organisation.sector,
+            Region.name,
+            block_contribution.c.block_id,
+            block_contribution.c.placed_by,
         )
-    }
-    contributions = session.scalars(
-        select(Contribution)
+        .outerjoin(Person, Person.id == Contribution.person_id)
+        .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+        .outerjoin(Region, Region.id == Organisation.region_id)
+        .outerjoin(block_contribution, block_contribution.c.contribution_id == Contribution.id)
         .where(
             Contribution.round_id == round_id,
-            Contribution.theme_id == theme.id,
+            Contribution.theme_id == theme_id,
             Contribution.draft.is_(False),
         )
-        .options(_person_options())
         .order_by(Contribution.id)
     ).all()
+    found = []
+    for (
+        cid,
+        kind,
+        text,
+        permission,
+        person_id,
+        anon_role,
+        anon_sector,
+        anon_region,
+        anon_key,
+        name,
+        role,
+        organisation,
+        sector,
+        region,
+        block_id,
+        placed_by,
+    ) in rows:
+        # As models.Contribution's sector, region, role and contributor read them.
+        if person_id is not None:
+            source = Source(
+                cid,
+                kind,
+                text,
+                permission,
+                sector,
+                region,
+                role,
+                f"person:{person_id}",
+                name,
+                organisation,
+            )
+        else:
+            source = Source(
+                cid,
+                kind,
+                text,
+                permission,
+                anon_sector or "",
+                anon_region or "",
+                anon_role or "",
+                f"anonymous:{anon_key or cid}",
+            )
+        found.append((source, block_id, None if placed_by is None else str(placed_by)))
+    return found
+
+
+def _cards(
+    session: Session,
+    query: Select[tuple[BuildingBlock]],
+    round_id: int,
+    theme_id: int,
+    taxonomy: Taxonomy,
+    language: str,
+) -> tuple[tuple[Card, ...], tuple[Member, ...]]:
+    """The blocks of a theme as cards, and the contributions in none of them."""
+    blocks = session.scalars(query.order_by(BuildingBlock.id)).all()
     labels = _labels()
     members: dict[int, list[Member]] = {b.id: [] for b in blocks}
     views: dict[int, list[ContributionView]] = {b.id: [] for b in blocks}
     loose: list[Member] = []
-    for contribution in contributions:
-        placed = placement.get(contribution.id)
-        shown = view(contribution, taxonomy, language)
-        member = _member(contribution, shown, placed[1] if placed else None, labels)
-        if placed is None:
+    for source, block_id, placed_by in _placed_sources(session, round_id, theme_id):
+        shown = view_of(source, taxonomy, language)
+        member = _member(source, shown, placed_by, labels)
+        if block_id is None or block_id not in members:
             loose.append(member)
             continue
-        members[placed[0]].append(member)
-        views[placed[0]].append(shown)
+        members[block_id].append(member)
+        views[block_id].append(shown)
     cards = []
     for block in blocks:
         by_id = {m.id: m for m in members[block.id]}
@@ -335,10 +389,39 @@ def theme_board(
                 tuple(members[block.id]),
             )
         )
+    return tuple(cards), tuple(loose)
+
+
+def theme_board(
+    session: Session,
+    ctx: App,
+    round_id: int,
+    theme_slug: str,
+    tray_page: int = 1,
+) -> Board | None:
+    """The board of one theme, or None for an unknown round or theme. Rejected blocks are
+    shown too (they can be reopened); suggestions are ranked for the tray's page only."""
+    rnd = session.get(Round, round_id)
+    theme = session.scalar(select(Theme).where(Theme.slug == theme_slug))
+    if rnd is None or theme is None:
+        return None
+    language = current_language()
+    taxonomy = ctx.taxonomy
+    blocks = select(BuildingBlock).where(
+        BuildingBlock.round_id == round_id, BuildingBlock.theme_id == theme.id
+    )
+    # The cards of thousands of contributions are made again only when something changed.
+    state = _state(session, round_id, theme.id)
+    key = ("cards", str(ctx.settings.database_url), language, *state)
+    kept = _kept.get(key)
+    if kept is None:
+        kept = _cards(session, blocks, round_id, theme.id, taxonomy, language)
+        _kept.put(key, kept)
+    cards, loose = kept
     pages = max(1, -(-len(loose) // TRAY_PER_PAGE))
     page = min(max(tray_page, 1), pages)
     on_page = loose[(page - 1) * TRAY_PER_PAGE : page * TRAY_PER_PAGE]
-    ranked = _suggestions(session, ctx, round_id, theme.id) if on_page else {}
+    ranked = _suggestions(session, ctx, round_id, theme.id, state) if on_page else {}
     # Only drafts take contributions: an approved block in the ranking is not a place to go.
     drafts = {c.id for c in cards if c.is_draft}
     tray = tuple(
@@ -354,15 +437,37 @@ def theme_board(
         len(loose),
         page,
         pages,
+        (str(ctx.settings.database_url), *state),
     )
 
 
-# Suggestions need the round's word statistics and embeddings: a few hundred milliseconds on
-# a large round. They change only when contributions or blocks do, so each theme's ranking is
-# kept per process until the round's state moves on (a new event, a new contribution).
-_CACHE_SIZE: Final = 32
-_cache: OrderedDict[tuple[object, ...], Mapping[int, Sequence[Suggestion]]] = OrderedDict()
-_cache_lock = threading.Lock()
+class Kept:
+    """A few recent results per process, keyed by the state they were made from (`_state`):
+    a key with a newer state simply misses, and old keys fall out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> Any:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: tuple[object, ...], value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+# The cards and the suggestions of a board: making them takes a large round's rows (and, for
+# suggestions, its word statistics and embeddings), they change only when something in the round
+# does, and staff look at a board far more often than they change it.
+_kept = Kept(32)
 
 
 @lru_cache(maxsize=4)
@@ -374,36 +479,34 @@ def shared_embedder(backend: str, batch_size: int) -> Embedder | None:
 
 
 def _state(session: Session, round_id: int, theme_id: int) -> tuple[object, ...]:
-    """What the suggestions depend on: every decision and synthesis writes an event; new input
-    changes the count or the newest id of the round's handed-in contributions."""
+    """What a board is made from, in a few numbers: every decision and synthesis writes a block
+    event, every other change (a registry edit, an erasure) an audit entry; new or handed-in
+    input changes the count, newest id or latest time of the round's contributions."""
     last_event = session.scalar(
         select(func.max(BlockEvent.id)).where(BlockEvent.round_id == round_id)
     )
-    count, newest = session.execute(
-        select(func.count(), func.max(Contribution.id)).where(
+    last_entry = session.scalar(select(func.max(AuditEntry.id)))
+    count, newest, latest = session.execute(
+        select(func.count(), func.max(Contribution.id), func.max(Contribution.submitted_at)).where(
             Contribution.round_id == round_id, Contribution.draft.is_(False)
         )
     ).one()
-    return (round_id, theme_id, last_event, count, newest)
+    return (round_id, theme_id, last_event, last_entry, count, newest, latest)
 
 
 def _suggestions(
-    session: Session, ctx: App, round_id: int, theme_id: int
+    session: Session, ctx: App, round_id: int, theme_id: int, state: tuple[object, ...]
 ) -> Mapping[int, Sequence[Suggestion]]:
+    """Every contribution of the theme ranked in one batch (the tray pages through them)."""
     from consult.synthesis.service import suggest_in_theme
 
     synthesis = ctx.settings.synthesis
     embedder = shared_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
-    key = (id(ctx), embedder.name if embedder else "", *_state(session, round_id, theme_id))
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    found = suggest_in_theme(session, round_id, theme_id, embedder, SUGGESTIONS)
-    with _cache_lock:
-        _cache[key] = found
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    key = ("suggestions", str(ctx.settings.database_url), embedder.name if embedder else "", *state)
+    found: Mapping[int, Sequence[Suggestion]] | None = _kept.get(key)
+    if found is None:
+        found = suggest_in_theme(session, round_id, theme_id, embedder, SUGGESTIONS)
+        _kept.put(key, found)
     return found
 
 

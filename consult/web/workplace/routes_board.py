@@ -9,17 +9,18 @@ reason at the card it concerns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from consult.app import blocks
 from consult.app.blocks import DecisionError
-from consult.app.board import SearchFilter, round_boards, search, theme_board
+from consult.app.board import Board, Kept, SearchFilter, round_boards, search, theme_board
 from consult.app.signals import approval_signals
 from consult.i18n import N_, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
@@ -112,6 +113,7 @@ def _board_page(
     if found is None:
         return not_found(ctx, visit)
     base = _board_path(round_id, theme)
+    can_decide = visit.role in BLOCK_EDITORS
 
     def tray_url(page: int) -> str:
         return base + (f"?lade={page}" if page > 1 else "") + "#lade"
@@ -125,11 +127,37 @@ def _board_page(
         b=found,
         base=base,
         notice=notice,
-        can_decide=visit.role in BLOCK_EDITORS,
+        can_decide=can_decide,
+        members_html=_member_lists(ctx, found, visit.lang, can_decide),
         nowhere=NOWHERE,
         previous=tray_url(found.tray_page - 1) if found.tray_page > 1 else None,
         next=tray_url(found.tray_page + 1) if found.tray_page < found.tray_pages else None,
     )
+
+
+# The cards' lists of contributions are most of a large board's HTML and hold no form token:
+# made once per state of the board (language, whether they can be ticked) and kept.
+_lists = Kept(16)
+
+
+def _member_lists(
+    ctx: WebContext, board: Board, lang: str, can_decide: bool
+) -> Mapping[int, Markup]:
+    key = (*board.state, lang, can_decide)
+    found: Mapping[int, Markup] | None = _lists.get(key)
+    if found is None:
+        macro = ctx.app.env.get_template("web/workplace/_board_members.html").module.members  # type: ignore[attr-defined]
+        not_shown = gettext("The text is not shown: the contributor did not allow quoting.", lang)
+        by_staff = gettext("placed by staff", lang)
+        found = {
+            c.id: Markup(
+                macro(c, can_decide and c.is_draft and bool(c.members), not_shown, by_staff)
+            )
+            for c in board.cards
+        }
+        if board.state:
+            _lists.put(key, found)
+    return found
 
 
 @router.get("/rondes/{round_id}/bouwstenen/{theme}")
