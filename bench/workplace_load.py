@@ -279,12 +279,11 @@ def workspace(
     config = write_config(workdir, url, sink.port)
     with config.open("a", encoding="utf-8") as fh:
         # Plain HTTP on 127.0.0.1: the cookies must come back without TLS.
-        fh.write(
-            f'\n[synthesis]\nembedding_backend = "{backend}"\n\n[workplace]\ncookie_secure = false\n'
-        )
+        fh.write(f'\n[synthesis]\nembedding_backend = "{backend}"\n')
+        fh.write("\n[workplace]\ncookie_secure = false\n")
     env = os.environ | {
         CONFIG_ENV: str(config),
-        # Plain http on 127.0.0.1: cookies without the Secure flag, as wrk and httpx send them.
+        # The server runs on plain http on 127.0.0.1.
         "CONSULT_BASE_URL": "http://127.0.0.1",
         "CONSULT_SECRET_KEY": secrets.token_hex(32),
         "PREFECT_HOME": str(workdir / "prefect"),
