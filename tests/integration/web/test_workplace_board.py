@@ -173,6 +173,8 @@ def _notice(html: str) -> str:
 def test_round_lists_its_themes_with_counts(world: World) -> None:
     _seed(world)
     client, _ = _staff(world)
+    dashboard = client.get(f"/werkplek/rondes/{world.round_id}").text
+    assert f'href="/werkplek/rondes/{world.round_id}/bouwstenen"' in dashboard
     page = client.get(f"/werkplek/rondes/{world.round_id}/bouwstenen")
     assert page.status_code == 200
     assert problems(page.text) == []
