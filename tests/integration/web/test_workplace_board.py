@@ -457,3 +457,24 @@ def test_search_pages_through_many_hits(world: World) -> None:
     assert second_link
     second = client.get(second_link.group(1).replace("&amp;", "&")).text
     assert second.count('<li class="hit"') == 5
+
+
+def test_approving_a_theme_leaves_empty_drafts_and_other_themes_alone(world: World) -> None:
+    seeded = _seed(world)
+    with world.wired.db.unit_of_work() as session:
+        themes = {t.slug: t.id for t in session.scalars(select(Theme))}
+        empty = BuildingBlock(
+            round_id=world.round_id, theme_id=themes[THEME], title="Nog leeg", description="Leeg"
+        )
+        session.add(empty)
+        session.flush()
+        empty_id = empty.id
+    client, _ = _staff(world)
+    done = _post(client, f"{_board(world)}/alles-goedkeuren", {})
+    assert done.status_code == 303
+    assert "2 bouwstenen van dit thema zijn goedgekeurd" in _notice(
+        client.get(done.headers["location"]).text
+    )
+    assert _block(world, empty_id).status == BlockStatus.DRAFT  # type: ignore[union-attr]
+    assert _block(world, seeded.other).status == BlockStatus.DRAFT  # type: ignore[union-attr]
+    assert _block(world, seeded.parking).status == BlockStatus.APPROVED  # type: ignore[union-attr]
