@@ -227,11 +227,6 @@ class Board:
     def drafts(self) -> tuple[Card, ...]:
         return tuple(c for c in self.cards if c.is_draft)
 
-    @property
-    def open_cards(self) -> tuple[Card, ...]:
-        """Blocks that take contributions: the drafts (staff decisions change only those)."""
-        return self.drafts
-
 
 def _member(
     source: Source, shown: ContributionView, placed_by: str | None, labels: Mapping[object, str]

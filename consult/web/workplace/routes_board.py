@@ -269,10 +269,6 @@ def summary(
     )
 
 
-def _refuse(message: str) -> DecisionError:
-    return DecisionError(message)
-
-
 @router.post("/rondes/{round_id}/bouwstenen/{theme}/samenvoegen")
 def merge(round_id: str, theme: str, ctx: Ctx, visit: BlockEditor, form: Form) -> Response:
     """The ticked blocks (bron) go into the chosen one (doel)."""
@@ -283,9 +279,9 @@ def merge(round_id: str, theme: str, ctx: Ctx, visit: BlockEditor, form: Form) -
 
     def decision(s: Session, who: str) -> tuple[str, int | None]:
         if target is None:
-            raise _refuse(gettext("Choose the building block they go into.", lang))
+            raise DecisionError(gettext("Choose the building block they go into.", lang))
         if not sources:
-            raise _refuse(gettext("Tick the building blocks to merge.", lang))
+            raise DecisionError(gettext("Tick the building blocks to merge.", lang))
         for block_id in (target, *sources):
             blocks.check_on_board(s, block_id, rid, theme)
         blocks.merge(s, target, sources, who)
@@ -309,11 +305,11 @@ def members(
 
     def act(s: Session, bid: int, who: str) -> tuple[str, int | None]:
         if not chosen:
-            raise _refuse(gettext("Tick the contributions first.", lang))
+            raise DecisionError(gettext("Tick the contributions first.", lang))
         if action == "splitsen":
             return "gesplitst", blocks.split(s, bid, chosen, title, who)
         if target is None and to != NOWHERE:
-            raise _refuse(gettext("Choose where the contributions go.", lang))
+            raise DecisionError(gettext("Choose where the contributions go.", lang))
         if target is not None:
             blocks.check_on_board(s, target, rid, theme)
         for contribution in chosen:
@@ -381,9 +377,9 @@ def move(round_id: str, theme: str, ctx: Ctx, visit: BlockEditor, form: Form) ->
 
     def decision(s: Session, who: str) -> tuple[str, int | None]:
         if contribution is None:
-            raise _refuse(gettext("Choose the contribution to move.", lang))
+            raise DecisionError(gettext("Choose the contribution to move.", lang))
         if target is None and to != NOWHERE:
-            raise _refuse(gettext("Choose where the contribution goes.", lang))
+            raise DecisionError(gettext("Choose where the contribution goes.", lang))
         if target is not None:
             blocks.check_on_board(s, target, rid or 0, theme)
         blocks.move(s, contribution, target, who)
