@@ -111,6 +111,7 @@ def build_board_round(
     round's id and the staff account's TOTP secret."""
     from consult.app.board import shared_embedder
     from consult.synthesis.service import synthesise
+    from consult.synthesis.store import embed_missing
 
     rng = random.Random(seed)
     start = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
@@ -159,8 +160,12 @@ def build_board_round(
         synthesis = wired.settings.synthesis
         embedder = shared_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
         synthesise(session, round_id, embedder)
-        # Late input: handed in after the synthesis ran, waiting in the tray.
+        # Late input: handed in after the synthesis ran, waiting in the tray; embedded when
+        # stored, as the service does.
         session.add_all(add(n) for n in range(contributions - LATE, contributions))
+        session.flush()
+        if embedder is not None:
+            embed_missing(session, round_id, embedder)
         made = add_account(
             session, wired, STAFF_EMAIL, Role.STAF, name="Bench Staf", password=PASSWORD
         )
@@ -335,7 +340,8 @@ def main() -> None:
     )
     parser.add_argument("--contributions", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=4)
+    # Two staff members clicking through the board without pause.
+    parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(

@@ -492,15 +492,24 @@ def _state(session: Session, round_id: int, theme_id: int) -> tuple[object, ...]
 def _suggestions(
     session: Session, ctx: App, round_id: int, theme_id: int, state: tuple[object, ...]
 ) -> Mapping[int, Sequence[Suggestion]]:
-    """Every contribution of the theme ranked in one batch (the tray pages through them)."""
-    from consult.synthesis.service import suggest_in_theme
+    """Every contribution of the theme ranked in one batch (the tray pages through them). The
+    round's statistics are kept while its contributions stay the same: a decision only moves
+    contributions between blocks, which ranking them again takes little."""
+    from consult.synthesis.service import suggest_in_theme, theme_space
 
     synthesis = ctx.settings.synthesis
     embedder = shared_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
-    key = ("suggestions", str(ctx.settings.database_url), embedder.name if embedder else "", *state)
+    where = (str(ctx.settings.database_url), embedder.name if embedder else "")
+    key = ("suggestions", *where, *state)
     found: Mapping[int, Sequence[Suggestion]] | None = _kept.get(key)
     if found is None:
-        found = suggest_in_theme(session, round_id, theme_id, embedder, SUGGESTIONS)
+        # state: round, theme, last event, last audit entry, then the contributions' own.
+        space_key = ("space", *where, *state[:2], *state[4:])
+        space = _kept.get(space_key)
+        if space is None:
+            space = theme_space(session, round_id, theme_id, embedder)
+            _kept.put(space_key, space)
+        found = suggest_in_theme(session, round_id, theme_id, embedder, SUGGESTIONS, space=space)
         _kept.put(key, found)
     return found
 
