@@ -158,8 +158,6 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
-        "theme": "innovatie",
-        "block_id": "999999",
         **ids_in(world),
     }
     client = new_client(world.client)

@@ -89,6 +89,9 @@ def ids_in(world: World) -> dict[str, str]:
             "person_id": str(invitation.person_id),
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
+            # The building-block board: a theme of the round, and no such block.
+            "theme": "innovatie",
+            "block_id": "1",
         }
 
 
