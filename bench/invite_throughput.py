@@ -526,6 +526,10 @@ def write_config(workdir: Path, database_url: str, port: int, connections: int) 
                 f"port = {port}",
                 f"connections = {connections}",
                 "",
+                # Measured is sending; a mailing held for review would send nothing.
+                "[mail]",
+                "require_approval = false",
+                "",
             ]
         ),
         encoding="utf-8",

@@ -10,8 +10,12 @@ pages (filters and pages varied per request) for `seconds` each.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import secrets
+import tempfile
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,14 +25,17 @@ import httpx
 import pyotp
 
 # bench/ is on sys.path when a script in it runs.
-from web_load import WRK_MARK, WebServer, run_wrk
+from invite_throughput import bench_database
+from web_load import WRK_MARK, WebServer, run_wrk, write_config
 
 from consult.app.accounts import add_account
+from consult.mail.sink import EmlSink
 from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.launch import launch_round
+from consult.settings import CONFIG_ENV, load_settings
 from consult.spec import RoundSpec, SlotSpec, ThemeSpec
-from consult.wiring import App
+from consult.wiring import App, open_app
 from models import Invitation, InvitationStatus, Role
 
 EMAIL = "secretariaat@bench.example"
@@ -201,3 +208,64 @@ def measure(
     script = workdir / f"{name}.lua"
     script.write_text(lua, encoding="utf-8")
     return run_wrk(server.port, script, seconds, threads, connections)
+
+
+def run_national(
+    database: str,
+    stack: ExitStack,
+    *,
+    regions: int = 28,
+    organisations: int = 8000,
+    people: int = 20000,
+    invitees: int = 2000,
+    seconds: int = 10,
+    threads: int = 1,
+    connections: int = 2,
+) -> dict[str, Any]:
+    """The registry and round built in a throw-away PostgreSQL schema of `database`, `consult
+    web` started on it, and wrk against the dashboard and the people pages, signed in; the
+    p50 and p99 of each, in ms."""
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-workplace-")))
+    sink = stack.enter_context(EmlSink(workdir / "mail"))
+    database_url = stack.enter_context(bench_database(database, workdir))
+    config = write_config(workdir, database_url, sink.port)
+    with config.open("a", encoding="utf-8") as out:
+        # wrk and httpx talk plain HTTP to the server: a Secure cookie would not come back.
+        out.write("\n[workplace]\ncookie_secure = false\n")
+    env = os.environ | {
+        CONFIG_ENV: str(config),
+        "CONSULT_SECRET_KEY": secrets.token_hex(32),
+        "PREFECT_HOME": str(workdir / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    os.environ.update({k: env[k] for k in (CONFIG_ENV, "CONSULT_SECRET_KEY")})
+    with open_app(load_settings()) as wired:
+        rows = registry(wired, regions, organisations, people)
+        round_id, totp_secret = seed_round(wired, rows, invitees)
+        paths = people_paths(wired, round_id)
+    server = WebServer(env, 1, workdir / "server.log")
+    try:
+        cookie = session_cookie(server.port, totp_secret)
+        dashboard = measure(
+            server,
+            workdir,
+            "dashboard",
+            [f"/werkplek/rondes/{round_id}"],
+            cookie,
+            seconds,
+            threads,
+            connections,
+        )
+        listing = measure(server, workdir, "people", paths, cookie, seconds, threads, connections)
+    finally:
+        server.stop()
+    result: dict[str, Any] = {}
+    for name, measured in (("dashboard", dashboard), ("people", listing)):
+        bad = sum(measured[k] for k in ("connect", "read", "write", "timeout", "unexpected"))
+        result |= {
+            f"{name}_p50_ms": round(measured["p50_us"] / 1000, 1),
+            f"{name}_p99_ms": round(measured["p99_us"] / 1000, 1),
+            f"{name}_requests": measured["requests"],
+            f"{name}_errors": bad,
+        }
+    return result

@@ -40,6 +40,11 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "schedule": ("consult.cli_schedule", "schedule_app", _("Scheduling of sessions.")),
     "users": ("consult.cli_users", "users_app", _("Accounts of the workplace.")),
     "audit": ("consult.cli_audit", "audit_app", _("The audit log: who did what, when.")),
+    "mailing": (
+        "consult.cli_mailing",
+        "mailing_app",
+        _("Review and approve a round's mailings before they leave."),
+    ),
     "privacy": (
         "consult.cli_privacy",
         "privacy_app",
@@ -248,8 +253,16 @@ def _import_registry(file: Path) -> None:
             unchanged=counts.unchanged,
         )
     )
+    if parsed.coordinators:
+        console.print(
+            ngettext(
+                "%(num)s coordinator or steering-group member stored.",
+                "%(num)s coordinators and steering-group members stored.",
+                len(parsed.coordinators),
+            )
+        )
     if parsed.errors:
-        rejected = len(parsed.rejected_rows())
+        rejected = len(parsed.rejected_rows()) + len(parsed.rejected_coordinators())
         table = Table(title=ngettext("%(num)s row rejected", "%(num)s rows rejected", rejected))
         table.add_column(pgettext("rejected rows column", "row"), justify="right")
         table.add_column(pgettext("rejected rows column", "column"))
@@ -402,15 +415,18 @@ def _compile_report(round_slug: str, language: str, drafts: bool) -> None:
 
     round_id = _round_id(round_slug)
     ctx = current()
-    with working(_("Writing the report")), ctx.db.unit_of_work() as session:
-        files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
+    try:
+        with working(_("Writing the report")), ctx.db.unit_of_work() as session:
+            files = reports.compile_report(session, ctx, round_id, language, _now(), drafts)
+    except reports.NothingToReport as exc:
+        raise _fail(str(exc)) from exc
     table = Table(title=_("Report written"), show_header=False)
     table.add_column(style="bold")
     table.add_column()
     for kind in ("docx", "html", "markdown", "json"):
         if kind in files:
             table.add_row(REPORT_FILE_LABELS[kind], escape(files[kind]))
-    # The coverage charts (coverage-<theme>.png) sit next to the report files.
+    # The coverage charts (report.<language>.coverage-<theme>.png) sit next to the files.
     table.add_row(pgettext("report files", "Folder"), escape(str(Path(files["html"]).parent)))
     console.print(table)
 
@@ -454,8 +470,9 @@ def round_status_cmd(round_slug: RoundArg) -> None:
     )
 
     round_id = _round_id(round_slug)
-    with current().db.unit_of_work() as session:
-        view = round_status(session, round_id)
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        view = round_status(session, round_id, None, ctx.settings.mail.require_approval)
     table = Table(title=f"{escape(view.name)} ({view.slug}): {view.status}")
     for column, heading in zip(STATUS_COLUMNS, theme_columns(), strict=True):
         if column == "theme":
@@ -565,6 +582,9 @@ def outbox_send() -> None:
             later=counts.retry_later,
         )
     )
+    held = outbox.held_message(counts)
+    if held is not None:
+        console.print(held)
     problem = outbox.unreachable_message(ctx, counts)
     if problem is not None:
         raise _fail(problem)
@@ -894,6 +914,7 @@ def figure_labels() -> dict[str, str]:
         "sent": pgettext("figure", "sent"),
         "failed": pgettext("figure", "failed"),
         "retry_later": pgettext("figure", "retry later"),
+        "held": pgettext("figure", "awaiting approval"),
         "accepted": pgettext("figure", "yes"),
         "declined": pgettext("figure", "no"),
         "no_answer": pgettext("figure", "no answer"),

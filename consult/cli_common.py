@@ -65,7 +65,7 @@ def command_actor() -> str:
 def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) -> None:
     """How a mailing went; a relay that could not be reached ends the command (exit 1) with
     what stays queued."""
-    from consult.app.outbox import unreachable_message
+    from consult.app.outbox import held_message, unreachable_message
 
     console.print(
         _(
@@ -78,6 +78,9 @@ def show_mailing(ctx: AppContext, what: str, queued: int, counts: SendCounts) ->
             later=counts.retry_later,
         )
     )
+    held = held_message(counts)
+    if held is not None:
+        console.print(held)
     problem = unreachable_message(ctx, counts)
     if problem is not None:
         raise fail(problem)

@@ -57,6 +57,18 @@ class SmtpSettings(BaseModel):
     retry_wait_s: float = Field(default=120.0, ge=0)
 
 
+class MailSettings(BaseModel):
+    """Mailings to a round's invitees (its invitations, reminders, calendar invitations and
+    requests for input)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The secretariat approves each mailing of a round (after a preview) before its first
+    # message leaves; until then it waits in the outbox. A round's spec may say otherwise
+    # (require_approval).
+    require_approval: bool = True
+
+
 class ImapSettings(BaseModel):
     """The secretariat's mailbox, where invitees' calendar answers (iTIP REPLY) arrive."""
 
@@ -173,6 +185,7 @@ class Settings(BaseSettings):
     default_language: Literal["nl", "en"] = "nl"
     organiser: Organiser = Organiser()
     smtp: SmtpSettings = SmtpSettings()
+    mail: MailSettings = MailSettings()
     # None: no mailbox configured, so `consult replies poll` has nothing to read (and says so).
     imap: ImapSettings | None = None
     synthesis: SynthesisSettings = SynthesisSettings()

@@ -112,8 +112,29 @@ class RoundSpec(BaseModel):
     # Months the round's personal data is kept after its report; None: the configuration's
     # [privacy] retention_months.
     retention_months: int | None = Field(default=None, ge=1, le=240)
+    # Each mailing (invitations, reminders, calendar invitations, requests for input) waits in
+    # the outbox until the secretariat approves it; None: the configuration's
+    # [mail] require_approval (on unless switched off).
+    require_approval: bool | None = None
 
     _aware = field_validator("answer_deadline", "input_deadline")(_as_amsterdam)
+
+    @field_validator("meeting_url")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        # Filled in when sessions are placed, long after launch: a misspelt placeholder must
+        # stop the launch, not the scheduling.
+        try:
+            value.format(round="r", theme="t", slot=1, group=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                _(
+                    "meeting_url: use only the placeholders {round}, {theme}, {slot} and "
+                    "{group} (problem: %(problem)s)",
+                    problem=exc,
+                )
+            ) from exc
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> RoundSpec:
@@ -141,11 +162,23 @@ class RoundSpec(BaseModel):
 
 
 @dataclass(frozen=True)
+class SlotNote:
+    """One error or warning of a CalendarCheck, with the slot it is about (indexes into
+    spec.themes and that theme's slots), for a form that shows it next to the slot."""
+
+    theme: int
+    slot: int
+    text: str
+    refused: bool
+
+
+@dataclass(frozen=True)
 class CalendarCheck:
     """What launch thinks of the candidate slots' dates: errors stop it, warnings are shown."""
 
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[SlotNote, ...] = ()
 
 
 def holiday_name(day: date, language: str | None = None) -> str | None:
@@ -166,35 +199,40 @@ def check_calendar(spec: RoundSpec) -> CalendarCheck:
     """Every candidate slot must lie after the answer deadline (people need to know who comes)
     and end before the input deadline (input is asked about the sessions); holidays and
     weekends are refused or warned about as the spec says."""
-    errors: list[str] = []
-    warnings: list[str] = []
+    notes: list[SlotNote] = []
     answer = f"{spec.answer_deadline.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}"
     input_deadline = f"{spec.input_deadline.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}"
-    for theme in spec.themes:
-        for slot in theme.slots:
+    for t, theme in enumerate(spec.themes):
+        for n, slot in enumerate(theme.slots):
             start = slot.start.astimezone(AMSTERDAM)
+
+            def note(text: str, refused: bool, t: int = t, n: int = n) -> None:
+                notes.append(SlotNote(t, n, text, refused))
+
             when = _(
                 "theme %(theme)s, slot %(start)s",
                 theme=theme.slug,
                 start=start.strftime("%Y-%m-%d %H:%M"),
             )
             if slot.start <= spec.answer_deadline:
-                errors.append(
+                note(
                     _(
                         "%(when)s: is not after the answer deadline (%(deadline)s); choose a time "
                         "after the deadline or bring the deadline forward",
                         when=when,
                         deadline=answer,
-                    )
+                    ),
+                    True,
                 )
             if slot.end > spec.input_deadline:
-                errors.append(
+                note(
                     _(
                         "%(when)s: ends after the input deadline (%(deadline)s); choose an "
                         "earlier time or move the input deadline",
                         when=when,
                         deadline=input_deadline,
-                    )
+                    ),
+                    True,
                 )
             holiday = holiday_name(start.date())
             if holiday and spec.holiday_slots != "allow":
@@ -202,28 +240,34 @@ def check_calendar(spec: RoundSpec) -> CalendarCheck:
                     "%(when)s: falls on a public holiday (%(holiday)s)", when=when, holiday=holiday
                 )
                 if spec.holiday_slots == "refuse":
-                    errors.append(
+                    note(
                         _(
                             '%(problem)s; choose a working day or set holiday_slots = "warn"',
                             problem=text,
-                        )
+                        ),
+                        True,
                     )
                 else:
-                    warnings.append(text)
+                    note(text, False)
             if start.weekday() >= 5 and spec.weekend_slots != "allow":
                 text = _(
                     "%(when)s: falls in the weekend (%(day)s)", when=when, day=weekday_name(start)
                 )
                 if spec.weekend_slots == "refuse":
-                    errors.append(
+                    note(
                         _(
                             '%(problem)s; choose a working day or set weekend_slots = "warn"',
                             problem=text,
-                        )
+                        ),
+                        True,
                     )
                 else:
-                    warnings.append(text)
-    return CalendarCheck(tuple(errors), tuple(warnings))
+                    note(text, False)
+    return CalendarCheck(
+        tuple(n.text for n in notes if n.refused),
+        tuple(n.text for n in notes if not n.refused),
+        tuple(notes),
+    )
 
 
 class RoundSpecError(ValueError):
@@ -232,21 +276,32 @@ class RoundSpecError(ValueError):
 
 def load_round_spec(path: Path) -> RoundSpec:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        text = path.read_bytes()
     except OSError as exc:
         raise RoundSpecError(
             _("%(path)s: cannot read the file (%(reason)s)", path=path, reason=exc.strerror)
         ) from exc
+    return parse_round_spec(text, str(path))
+
+
+def parse_round_spec(content: bytes, source: str) -> RoundSpec:
+    """A spec from the bytes of a TOML file (a file on disk, or one uploaded in the
+    workplace); `source` names it in the messages."""
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RoundSpecError(
+            _("%(path)s: not valid TOML (%(reason)s)", path=source, reason=exc.reason)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise RoundSpecError(
-            _("%(path)s: not valid TOML (%(reason)s)", path=path, reason=exc)
+            _("%(path)s: not valid TOML (%(reason)s)", path=source, reason=exc)
         ) from exc
     try:
         return RoundSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(_problem(data, err) for err in exc.errors())
-        raise RoundSpecError(f"{path}: {problems}") from exc
+        raise RoundSpecError(f"{source}: {problems}") from exc
 
 
 def stored_spec(data: Mapping[str, Any]) -> RoundSpec:
@@ -280,16 +335,21 @@ _PROBLEMS = {
 }
 
 
+def problem_text(err: Any) -> str:
+    """What is wrong in one of pydantic's errors (`ValidationError.errors()`), in the reader's
+    language, without where: for a form that shows it next to its field."""
+    if err["type"] == "value_error":
+        # Our own validators speak the reader's language already; pydantic prefixes them.
+        return str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] in _PROBLEMS:
+        return _(_PROBLEMS[err["type"]], **(err.get("ctx") or {}))
+    return str(err["msg"])
+
+
 def _problem(data: Mapping[str, Any], err: Any) -> str:
     """One validation problem in the reader's language, at a place the secretariat recognises
     in its file."""
-    if err["type"] == "value_error":
-        # Our own validators speak the reader's language already; pydantic prefixes them.
-        message = str(err["msg"]).removeprefix("Value error, ")
-    elif err["type"] in _PROBLEMS:
-        message = _(_PROBLEMS[err["type"]], **(err.get("ctx") or {}))
-    else:
-        message = str(err["msg"])
+    message = problem_text(err)
     where = _place(data, tuple(err["loc"]))
     return f"{where}: {message}" if where else message
 

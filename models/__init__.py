@@ -21,9 +21,17 @@ from models.invitation import (
     Invitation,
     InvitationStatus,
 )
+from models.mailing import MailingApproval
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus, SuppressedAddress
 from models.privacy import ErasedAddress, address_hash
-from models.registry import Organisation, Person, Region, RegistryUpload
+from models.registry import (
+    CoordinatorRole,
+    Organisation,
+    Person,
+    Region,
+    RegionCoordinator,
+    RegistryUpload,
+)
 from models.round import (
     AttendeeStatus,
     CandidateSlot,
@@ -33,6 +41,7 @@ from models.round import (
     SessionAttendee,
     SessionStatus,
 )
+from models.schedule import ScheduleProposal
 from models.theme import Theme
 
 __all__ = [
@@ -53,10 +62,12 @@ __all__ = [
     "Contribution",
     "ContributionEmbedding",
     "ContributionKind",
+    "CoordinatorRole",
     "DelegationAttempt",
     "ErasedAddress",
     "Invitation",
     "InvitationStatus",
+    "MailingApproval",
     "Organisation",
     "OutboxKind",
     "OutboxMessage",
@@ -65,11 +76,13 @@ __all__ = [
     "Person",
     "QuotePermission",
     "Region",
+    "RegionCoordinator",
     "RegistryUpload",
     "ReplyOutcome",
     "Role",
     "Round",
     "RoundStatus",
+    "ScheduleProposal",
     "SessionAttendee",
     "SessionStatus",
     "SuppressedAddress",

@@ -49,6 +49,8 @@ class AuditAction(StrEnum):
     MAIL_DEFERRED = "mail.deferred"
     SCHEDULE_APPLIED = "schedule.apply"
     SLOT_WITHDRAWN = "schedule.withdraw_slot"
+    # A proposal computed and kept in the workplace, to be looked at before it is applied.
+    SCHEDULE_PROPOSED = "schedule.propose"
     ANSWER = "invitation.answer"
     AVAILABILITY = "invitation.availability"
     RANKING = "invitation.ranking"
@@ -73,6 +75,8 @@ class AuditAction(StrEnum):
     ORGANISATION_EDITED = "registry.edit_organisation"
     MAIL_RETRIED = "mail.retry"
     ADDRESS_RELEASED = "mail.release"
+    # A facilitator's note or lesson learned, taken during a session in the workplace.
+    SESSION_NOTE = "contribution.session_note"
 
 
 # Detail keys that must never reach the log: what they hold would outlive its purpose (links,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
+from models.base import Base, enum_column, utcnow
 
 
 class Region(Base):
@@ -19,6 +20,9 @@ class Region(Base):
     network: Mapped[str] = mapped_column(String(100), default="")
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="region")
+    coordinators: Mapped[list[RegionCoordinator]] = relationship(
+        back_populates="region", order_by="(RegionCoordinator.role, RegionCoordinator.name)"
+    )
 
 
 class Organisation(Base):
@@ -45,6 +49,30 @@ class Person(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
 
     organisation: Mapped[Organisation] = relationship(back_populates="people")
+
+
+class CoordinatorRole(StrEnum):
+    # The regional network's "spider in the web", one or two per region.
+    COORDINATOR = "coordinator"
+    # A member of the region's steering group.
+    STUURGROEP = "stuurgroep"
+
+
+class RegionCoordinator(Base):
+    """Who holds a region's network together: its coordinators and steering group. Not
+    necessarily invitees (not in `person`): they are kept by address, per region."""
+
+    __tablename__ = "region_coordinator"
+    __table_args__ = (UniqueConstraint("region_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower case
+    role: Mapped[CoordinatorRole] = mapped_column(enum_column(CoordinatorRole))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    region: Mapped[Region] = relationship(back_populates="coordinators")
 
 
 class RegistryUpload(Base):

@@ -78,7 +78,12 @@ def _migrated_schema(base: str) -> Iterator[str]:
         admin.dispose()
 
 
-def write_config(directory: Path, database_url: str, **extra: str | int) -> Path:
+def write_config(
+    directory: Path, database_url: str, require_approval: bool = False, **extra: str | int
+) -> Path:
+    """A configuration file for a test. Mailings need no approval unless asked for: most tests
+    are about what happens once mail leaves (tests of mailing review ask for it, or set it in
+    their round's spec)."""
     lines = [
         f'database_url = "{database_url}"',
         f'reports_dir = "{directory / "reports"}"',
@@ -87,6 +92,8 @@ def write_config(directory: Path, database_url: str, **extra: str | int) -> Path
         # Made on first use; here, so a test's links are sealed with a secret of its own.
         f'secret_key_file = "{directory / "secret.key"}"',
     ]
+    # Before [smtp]: some tests append [smtp] keys at the end of the file.
+    lines += ["[mail]", f"require_approval = {'true' if require_approval else 'false'}"]
     smtp = {k.removeprefix("smtp_"): v for k, v in extra.items() if k.startswith("smtp_")}
     if smtp:
         lines.append("[smtp]")

@@ -206,6 +206,7 @@ def action_label(action: str) -> str:
         Action.MAIL_DEFERRED: pgettext("audit action", "mail deferred"),
         Action.SCHEDULE_APPLIED: pgettext("audit action", "schedule applied"),
         Action.SLOT_WITHDRAWN: pgettext("audit action", "slot withdrawn"),
+        Action.SCHEDULE_PROPOSED: pgettext("audit action", "schedule proposal computed"),
         Action.ANSWER: pgettext("audit action", "answer"),
         Action.AVAILABILITY: pgettext("audit action", "availability"),
         Action.RANKING: pgettext("audit action", "theme order"),
@@ -229,6 +230,7 @@ def action_label(action: str) -> str:
         Action.ORGANISATION_EDITED: pgettext("audit action", "organisation's details changed"),
         Action.MAIL_RETRIED: pgettext("audit action", "failed mail queued again"),
         Action.ADDRESS_RELEASED: pgettext("audit action", "blocked address released"),
+        Action.SESSION_NOTE: pgettext("audit action", "session note taken"),
     }
     if action in labels:
         return labels[Action(action)]

@@ -25,6 +25,7 @@ def due(
     now: datetime,
     round_id: int | None = None,
     retention_months: int = PrivacySettings().retention_months,
+    require_approval: bool | None = None,
 ) -> list[Action]:
     """What is due now for one round, or for every active round and every round whose
     retention period ended. `retention_months`: the configuration's default."""
@@ -35,7 +36,11 @@ def due(
         expired = retention_round_ids(session, retention_months, now)
         ids = sorted(set(active) | set(expired))
     return [
-        a for rid in ids for a in due_actions(round_facts(session, rid, now, retention_months), now)
+        a
+        for rid in ids
+        for a in due_actions(
+            round_facts(session, rid, now, retention_months, require_approval), now
+        )
     ]
 
 

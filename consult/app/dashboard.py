@@ -5,6 +5,7 @@ does next and when, the state of its outgoing mail). Labels are in the current l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,10 +13,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.lifecycle import status_label
+from consult.app.mailings import held_count
 from consult.app.outbox import state_label
 from consult.app.status import RoundStatusView, round_status
 from consult.mail.operations import OutboxOverview, overview
-from models import Invitation, InvitationStatus, OutboxStatus, Round
+from models import (
+    AttendeeStatus,
+    ConsultationSession,
+    Invitation,
+    InvitationStatus,
+    Organisation,
+    OutboxStatus,
+    Person,
+    Region,
+    Round,
+    SessionAttendee,
+    SessionStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -74,10 +88,15 @@ class RoundDashboard:
     view: RoundStatusView
     outbox: OutboxOverview
     outbox_states: tuple[OutboxState, ...]
+    # Messages waiting for the secretariat's approval of their mailing (consult.app.mailings).
+    awaiting_approval: int = 0
 
 
-def round_dashboard(session: Session, round_id: int, now: datetime) -> RoundDashboard | None:
-    """The dashboard of one round; None when there is no such round."""
+def round_dashboard(
+    session: Session, round_id: int, now: datetime, require_approval: bool = True
+) -> RoundDashboard | None:
+    """The dashboard of one round; None when there is no such round. `require_approval`: the
+    configuration's [mail] require_approval, for a round whose spec does not say."""
     rnd = session.get(Round, round_id)
     if rnd is None:
         return None
@@ -86,10 +105,101 @@ def round_dashboard(session: Session, round_id: int, now: datetime) -> RoundDash
         id=rnd.id,
         answer_deadline=rnd.answer_deadline,
         input_deadline=rnd.input_deadline,
-        view=round_status(session, round_id, now),
+        view=round_status(session, round_id, now, require_approval),
         outbox=mail,
         outbox_states=tuple(
             OutboxState(status, state_label(status), mail.counts.get(status.value, 0))
             for status in OutboxStatus
         ),
+        awaiting_approval=held_count(session, round_id, require_approval),
+    )
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    """One region or sector of a round: how many of its invitees answered, said yes and sit in
+    a session."""
+
+    label: str
+    invited: int
+    answered: int
+    accepted: int
+    placed: int
+
+
+@dataclass(frozen=True)
+class Participation:
+    regions: tuple[ParticipationRow, ...]
+    sectors: tuple[ParticipationRow, ...]
+    # The largest number invited in any region or sector: the full width of the chart's bars.
+    scale: int
+
+
+def participation(
+    session: Session, round_id: int, sector_names: Mapping[str, str]
+) -> Participation:
+    """The round's participation per region and per sector (by name), in two grouped queries
+    whatever the size of the round; withdrawn invitations do not count."""
+    by_region: dict[str, Counter[str]] = {}
+    by_sector: dict[str, Counter[str]] = {}
+    for region, sector, status, n in session.execute(
+        select(Region.name, Organisation.sector, Invitation.status, func.count(Invitation.id))
+        .select_from(Invitation)
+        .join(Person, Person.id == Invitation.person_id)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .join(Region, Region.id == Organisation.region_id)
+        .where(Invitation.round_id == round_id, Invitation.status != InvitationStatus.WITHDRAWN)
+        .group_by(Region.name, Organisation.sector, Invitation.status)
+    ):
+        for counts in (
+            by_region.setdefault(region, Counter()),
+            by_sector.setdefault(sector, Counter()),
+        ):
+            counts["invited"] += n
+            if status != InvitationStatus.PENDING:
+                counts["answered"] += n
+            if status == InvitationStatus.ACCEPTED:
+                counts["accepted"] += n
+    for region, sector, n in session.execute(
+        select(Region.name, Organisation.sector, func.count(func.distinct(Person.id)))
+        .select_from(SessionAttendee)
+        .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
+        .join(Person, Person.id == SessionAttendee.person_id)
+        .join(Organisation, Organisation.id == Person.organisation_id)
+        .join(Region, Region.id == Organisation.region_id)
+        .where(
+            ConsultationSession.round_id == round_id,
+            ConsultationSession.status != SessionStatus.CANCELLED,
+            SessionAttendee.status == AttendeeStatus.SCHEDULED,
+        )
+        .group_by(Region.name, Organisation.sector)
+    ):
+        by_region.setdefault(region, Counter())["placed"] += n
+        by_sector.setdefault(sector, Counter())["placed"] += n
+
+    def rows(
+        groups: Mapping[str, Counter[str]], names: Mapping[str, str]
+    ) -> tuple[ParticipationRow, ...]:
+        return tuple(
+            sorted(
+                (
+                    ParticipationRow(
+                        names.get(key, key),
+                        c["invited"],
+                        c["answered"],
+                        c["accepted"],
+                        c["placed"],
+                    )
+                    for key, c in groups.items()
+                ),
+                key=lambda row: row.label,
+            )
+        )
+
+    regions = rows(by_region, {})
+    sectors = rows(by_sector, sector_names)
+    return Participation(
+        regions=regions,
+        sectors=sectors,
+        scale=max((row.invited for row in (*regions, *sectors)), default=0),
     )

@@ -86,10 +86,18 @@ def retention_round_ids(session: Session, default_months: int, now: datetime) ->
 
 
 def round_facts(
-    session: Session, round_id: int, now: datetime, retention_months: int | None = None
+    session: Session,
+    round_id: int,
+    now: datetime,
+    retention_months: int | None = None,
+    require_approval: bool | None = None,
 ) -> RoundFacts:
     """The round's facts; with the configuration's `retention_months`, also when its personal
-    data is to be removed."""
+    data is to be removed. With the configuration's `require_approval` (for a round whose spec
+    does not say), mail held for the approval of its mailing is not counted as waiting to be
+    sent: sending would not send it."""
+    from consult.app.mailings import held_count
+
     rnd = session.get_one(Round, round_id)
     asked = not_asked(session, round_id)
     sessions = tuple(
@@ -120,6 +128,7 @@ def round_facts(
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
     )
+    held = 0 if require_approval is None else held_count(session, round_id, require_approval)
     inviting = rnd.status == RoundStatus.INVITING
     spec = stored_spec(rnd.spec)
     return RoundFacts(
@@ -141,7 +150,7 @@ def round_facts(
         blocks=sum(blocks.values()),
         draft_blocks=blocks.get(BlockStatus.DRAFT, 0),
         approved_blocks=blocks.get(BlockStatus.APPROVED, 0),
-        outbox_waiting=waiting or 0,
+        outbox_waiting=max((waiting or 0) - held, 0),
         retention_ends=None
         if retention_months is None
         else retention_ends(

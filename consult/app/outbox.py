@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from consult.app import audit
 from consult.app.audit import mail_outcome
+from consult.app.mailings import holding
 from consult.i18n import ngettext, pgettext
 from consult.mail import operations
 from consult.mail.operations import (
@@ -31,6 +32,7 @@ __all__ = [
     "UnknownSuppression",
     "figures",
     "health",
+    "held_message",
     "release",
     "retry_failed",
     "send",
@@ -114,7 +116,9 @@ async def send(ctx: App, retry_wait: timedelta | None = None) -> SendCounts:
     """Send every due message; safe to repeat (sent rows are never claimed again). When not
     one connection to the relay could be made (after the configured timeout), it stops at
     once and says so in `unreachable`: the mail stays queued for the next run. Every outcome
-    is written to the audit log. `retry_wait`: see send_due."""
+    is written to the audit log. Mail of a round's mailing that awaits the secretariat's
+    approval stays waiting (consult.app.mailings), counted in `held`. `retry_wait`: see
+    send_due."""
     settings = ctx.settings
     return await send_due(
         ctx.db,
@@ -123,13 +127,30 @@ async def send(ctx: App, retry_wait: timedelta | None = None) -> SendCounts:
         retry_wait=retry_wait,
         sealer=ctx.sealer,
         on_outcome=mail_outcome,
+        held=holding(settings.mail.require_approval),
     )
 
 
 def figures(counts: SendCounts, queued: int | None = None) -> dict[str, int]:
     """The counts as the flows and the demo report them."""
     sent = {"sent": counts.sent, "failed": counts.failed, "retry_later": counts.retry_later}
+    if counts.held:
+        sent["held"] = counts.held
     return sent if queued is None else {"queued": queued, **sent}
+
+
+def held_message(counts: SendCounts) -> str | None:
+    """What to tell a person when mail waits for the approval of its mailing, in the current
+    language; None when nothing does."""
+    if not counts.held:
+        return None
+    return ngettext(
+        "%(num)s message waits for the approval of its mailing (consult mailing list ROUND, "
+        "or the round's mailings in the workplace)",
+        "%(num)s messages wait for the approval of their mailing (consult mailing list ROUND, "
+        "or the round's mailings in the workplace)",
+        counts.held,
+    )
 
 
 def unreachable_message(ctx: App, counts: SendCounts) -> str | None:

@@ -482,6 +482,8 @@ class SeatLine:
     group: int
     # False when the session was cancelled or the invitee taken out of it.
     active: bool
+    # The session, for a link to its notes.
+    session_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -597,6 +599,7 @@ def person_in_round(
             ConsultationSession.group_number,
             ConsultationSession.status,
             SessionAttendee.status,
+            ConsultationSession.id,
         )
         .select_from(SessionAttendee)
         .join(ConsultationSession, ConsultationSession.id == SessionAttendee.session_id)
@@ -663,8 +666,9 @@ def person_in_round(
                 end,
                 group,
                 cs_status == SessionStatus.PLANNED and seat_status == AttendeeStatus.SCHEDULED,
+                session_id,
             )
-            for t, start, end, group, cs_status, seat_status in seats
+            for t, start, end, group, cs_status, seat_status, session_id in seats
         ),
         contributions=tuple(
             ContributionLine(

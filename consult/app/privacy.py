@@ -7,7 +7,8 @@ reference to a person or an invitation, an address, a name, a role, what someone
 sent) and is in neither, so a new table cannot quietly escape export and erasure.
 
 Erasure removes the person's registry record, invitations, answers, availability, seats, mail
-(bodies and addresses), calendar replies and suppression; their contributions are deleted or
+(bodies and addresses), calendar replies, suppression and any place as a region's coordinator
+or steering-group member (found by address); their contributions are deleted or
 kept anonymised (sector and region only, never quoted again), as the secretariat chooses. Every
 building block that held them gets an "erase" event (the next report neither names nor quotes
 them) and report files already written are written again. Audit entries stay, with names and
@@ -56,6 +57,7 @@ from models import (
     OutboxMessage,
     Person,
     QuotePermission,
+    RegionCoordinator,
     RegistryUpload,
     Round,
     SessionAttendee,
@@ -119,6 +121,8 @@ PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "registry_upload": frozenset({"rows", "problems"}),
     # must_place: the addresses of people who must be placed.
     "round": frozenset({"spec"}),
+    # A region's coordinator or steering-group member, found by address.
+    "region_coordinator": frozenset({"name", "email", "role"}),
 }
 
 # Columns that look personal but are not an invitee's data, and why.
@@ -347,6 +351,9 @@ def export_person(session: Session, ctx: App, email: str, now: datetime) -> Pers
         "registry_upload": _rows(session, t("registry_upload"), _upload_filter(h)),
         "audit_entry": _rows(session, t("audit_entry"), _audit_filter(h)),
         "round": _rows(session, t("round"), Round.id.in_(_must_place_rounds(session, h.email))),
+        "region_coordinator": _rows(
+            session, t("region_coordinator"), _by_address(RegionCoordinator.email, h.email)
+        ),
     }
     result = PersonExport(
         person_id=h.person_id,
@@ -464,6 +471,9 @@ def _titles() -> dict[str, str]:
         "registry_upload": pgettext("export section", "Registry files waiting to be confirmed"),
         "audit_entry": pgettext("export section", "Audit log entries about you"),
         "round": pgettext("export section", "Rounds in which you must be placed"),
+        "region_coordinator": pgettext(
+            "export section", "Coordinator or steering-group member of a region"
+        ),
     }
 
 
@@ -487,6 +497,7 @@ _SHOWN: dict[str, tuple[str, ...]] = {
     "calendar_reply": ("received_at", "partstat", "outcome", "reason"),
     "registry_upload": ("file_name", "created_at"),
     "audit_entry": ("at", "actor", "action", "round_id", "details"),
+    "region_coordinator": ("region_id", "name", "email", "role"),
 }
 
 
@@ -531,6 +542,7 @@ def _heading(column: str) -> str:
         "action": pgettext("export column", "what"),
         "details": pgettext("export column", "details"),
         "slug": pgettext("export column", "short name"),
+        "region_id": pgettext("export column", "region"),
     }
     return headings.get(column, column)
 
@@ -664,6 +676,10 @@ def erase_person(
         delete(SuppressedAddress).where(_by_address(SuppressedAddress.email, h.email)),
     )
     remove("outbox_message", delete(OutboxMessage).where(OutboxMessage.id.in_(mail_ids)))
+    remove(
+        "region_coordinator",
+        delete(RegionCoordinator).where(_by_address(RegionCoordinator.email, h.email)),
+    )
     for model in (Availability, AccessToken, DelegationAttempt):
         remove(model.__tablename__, delete(model).where(model.invitation_id.in_(h.invitation_ids)))
     # A colleague the person handed an invitation on to keeps theirs.

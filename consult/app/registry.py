@@ -24,6 +24,7 @@ from consult.mail.operations import unsuppress
 from consult.registry.parsing import (
     LANGUAGE_ALIASES,
     MAX_FIELD_LENGTH,
+    CoordinatorRow,
     ParseResult,
     RegistryRow,
     RowError,
@@ -31,16 +32,23 @@ from consult.registry.parsing import (
     read_registry,
     reason_text,
 )
-from consult.registry.store import StoreCounts, store_rows, sync_reference_data
+from consult.registry.store import (
+    StoreCounts,
+    store_coordinators,
+    store_rows,
+    sync_reference_data,
+)
 from consult.taxonomy import Taxonomy
 from consult.text import clean_text
 from consult.tokens import hash_token
 from consult.wiring import App
 from models import (
+    CoordinatorRole,
     InvitationStatus,
     Organisation,
     Person,
     Region,
+    RegionCoordinator,
     RegistryUpload,
     RoundStatus,
     SuppressedAddress,
@@ -63,25 +71,37 @@ def import_file(session: Session, ctx: App, path: Path) -> tuple[ParseResult, St
     parsed = read_registry(path, sectors=taxonomy.sector_codes, regions=taxonomy.region_names)
     sync_reference_data(session, taxonomy)
     counts = store_rows(session, parsed.rows)
-    _record_import(session, path.name, len(parsed.rows), len(parsed.rejected_rows()), counts)
+    coordinators = store_coordinators(session, parsed.coordinators)
+    rejected = len(parsed.rejected_rows()) + len(parsed.rejected_coordinators())
+    _record_import(session, path.name, len(parsed.rows), rejected, counts, coordinators)
     return parsed, counts
 
 
 def _record_import(
-    session: Session, file_name: str, valid: int, rejected: int, counts: StoreCounts
+    session: Session,
+    file_name: str,
+    valid: int,
+    rejected: int,
+    counts: StoreCounts,
+    coordinators: StoreCounts,
 ) -> None:
+    details: dict[str, object] = {
+        "file": file_name,
+        "valid_rows": valid,
+        "rejected_rows": rejected,
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+    }
+    # Only for a file that had coordinators in it.
+    if coordinators.created or coordinators.updated or coordinators.unchanged:
+        details["coordinators_created"] = coordinators.created
+        details["coordinators_updated"] = coordinators.updated
     audit.record(
         session,
         audit.Action.REGISTRY_IMPORT,
         subject=("registry", None),
-        details={
-            "file": file_name,
-            "valid_rows": valid,
-            "rejected_rows": rejected,
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-        },
+        details=details,
     )
 
 
@@ -158,6 +178,8 @@ def correct_invitee_address(
 
 @dataclass(frozen=True)
 class Problem:
+    # The sheet, when the problem is on the coordinators' sheet (or file); "" otherwise.
+    sheet: str
     row: int
     # The column as the secretariat's spreadsheet names it; "" for the row as a whole.
     column: str
@@ -171,6 +193,8 @@ class UploadPreview:
     # Of the valid rows: people the registry does not have yet (by address); the others are
     # updated where they differ.
     new_people: int
+    # Of the valid rows: the regions' coordinators and steering-group members.
+    coordinators: int
     rejected_rows: int
     problem_count: int
     # The first PROBLEMS_SHOWN, by row.
@@ -219,13 +243,29 @@ def stage_upload(
             key_hash=hash_token(key),
             account_session_id=account_session_id,
             file_name=name,
-            rows=[asdict(row) for row in parsed.rows],
+            # The coordinators ride along, marked: every address in the file stays in one
+            # place that export and erasure look in (consult.app.privacy).
+            rows=[asdict(row) for row in parsed.rows]
+            + [{**asdict(row), "kind": _COORDINATOR} for row in parsed.coordinators],
             problems=[asdict(error) for error in parsed.errors],
             created_at=now,
         )
     )
     session.flush()
     return key
+
+
+_COORDINATOR: Final = "coordinator"
+
+
+def _split(rows: list[dict[str, object]]) -> tuple[list[RegistryRow], list[CoordinatorRow]]:
+    people = [RegistryRow(**r) for r in rows if r.get("kind") != _COORDINATOR]  # type: ignore[arg-type]
+    coordinators = [
+        CoordinatorRow(**{k: v for k, v in r.items() if k != "kind"})  # type: ignore[arg-type]
+        for r in rows
+        if r.get("kind") == _COORDINATOR
+    ]
+    return people, coordinators
 
 
 def _staged(
@@ -248,7 +288,8 @@ def upload_preview(
     if upload is None:
         return None
     errors = [RowError(**problem) for problem in upload.problems]
-    emails = [row["email"] for row in upload.rows]
+    people, coordinators = _split(upload.rows)
+    emails = [row.email for row in people]
     known = 0
     for start in range(0, len(emails), 1000):
         chunk = emails[start : start + 1000]
@@ -257,12 +298,14 @@ def upload_preview(
         file_name=upload.file_name,
         valid=len(upload.rows),
         new_people=len(emails) - known,
-        rejected_rows=len({error.row for error in errors}),
+        coordinators=len(coordinators),
+        rejected_rows=len({(error.sheet, error.row) for error in errors}),
         problem_count=len(errors),
         problems=tuple(
             Problem(
+                error.sheet,
                 error.row,
-                column_label(error.column) if error.column else "",
+                column_label(error.column, sheet=error.sheet) if error.column else "",
                 reason_text(error),
             )
             for error in errors[:PROBLEMS_SHOWN]
@@ -278,12 +321,13 @@ def confirm_upload(
     upload = _staged(session, account_session_id, key, now, lock=True)
     if upload is None:
         return None
-    rows = [RegistryRow(**row) for row in upload.rows]
-    rejected = len({problem["row"] for problem in upload.problems})
+    rows, coordinator_rows = _split(upload.rows)
+    rejected = len({(problem.get("sheet", ""), problem["row"]) for problem in upload.problems})
     session.delete(upload)
     sync_reference_data(session, ctx.taxonomy)
     counts = store_rows(session, rows)
-    _record_import(session, upload.file_name, len(rows), rejected, counts)
+    coordinators = store_coordinators(session, coordinator_rows)
+    _record_import(session, upload.file_name, len(rows), rejected, counts, coordinators)
     return counts
 
 
@@ -660,3 +704,47 @@ def update_organisation(
         )
     session.flush()
     return bool(changed)
+
+
+# --------------------------------------------------------------------------------------------
+# The regions' coordinators and steering groups
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    name: str
+    email: str
+    # "coordinator" or "stuurgroep", as the page words it: see `role_label`.
+    role: CoordinatorRole
+
+
+@dataclass(frozen=True)
+class RegionNetwork:
+    region: str
+    network: str
+    coordinators: tuple[Coordinator, ...]
+    steering_group: tuple[Coordinator, ...]
+
+
+def region_networks(
+    session: Session, taxonomy: Taxonomy, only: str = ""
+) -> tuple[RegionNetwork, ...]:
+    """Per region of the configuration (or only `only`), who coordinates its network and who
+    sits in its steering group."""
+    found: dict[str, list[Coordinator]] = {}
+    for region, name, email, role in session.execute(
+        select(Region.name, RegionCoordinator.name, RegionCoordinator.email, RegionCoordinator.role)
+        .join(Region, Region.id == RegionCoordinator.region_id)
+        .order_by(RegionCoordinator.name, RegionCoordinator.id)
+    ):
+        found.setdefault(region, []).append(Coordinator(name, email, role))
+    return tuple(
+        RegionNetwork(
+            r.name,
+            r.network,
+            tuple(c for c in found.get(r.name, []) if c.role == CoordinatorRole.COORDINATOR),
+            tuple(c for c in found.get(r.name, []) if c.role == CoordinatorRole.STUURGROEP),
+        )
+        for r in taxonomy.regions
+        if not only or r.name == only
+    )

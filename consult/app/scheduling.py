@@ -23,12 +23,14 @@ def schedule(
     round_id: int,
     now: datetime,
     options: SolverOptions | None = None,
+    planned: tuple[RoundProblem, Solution] | None = None,
 ) -> ScheduleResult:
-    """Ask the optimiser for a plan and change the sessions only where it differs from what
-    runs now; the calendar messages follow from the sessions' new state."""
+    """Ask the optimiser for a plan (or apply `planned`, a proposal the secretariat looked at,
+    checked by the caller under the round's lock) and change the sessions only where it differs from
+    what runs now; the calendar messages follow from the sessions' new state."""
     rnd = session.get_one(Round, round_id)
     domain = ctx.mail_context().domain
-    result = schedule_round(session, round_id, ctx.taxonomy, domain, now, options)
+    result = schedule_round(session, round_id, ctx.taxonomy, domain, now, options, planned)
     lifecycle.advance(rnd, RoundStatus.SCHEDULED)
     audit.record(
         session,

@@ -107,10 +107,16 @@ class RoundStatusView:
     accepted_unplaced: int = 0
 
 
-def round_status(session: Session, round_id: int, now: datetime | None = None) -> RoundStatusView:
+def round_status(
+    session: Session,
+    round_id: int,
+    now: datetime | None = None,
+    require_approval: bool | None = None,
+) -> RoundStatusView:
+    """`require_approval`: the configuration's [mail] require_approval (see round_facts)."""
     moment = now or datetime.now(UTC)
     rnd = session.get_one(Round, round_id)
-    facts = round_facts(session, round_id, moment)
+    facts = round_facts(session, round_id, moment, require_approval=require_approval)
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     accepted: Counter[str] = Counter()

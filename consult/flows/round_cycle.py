@@ -181,7 +181,11 @@ def compile_report_task(
     ctx = current()
     with ctx.db.unit_of_work() as session:
         moment = now or utcnow()
-        return reports.compile_report(session, ctx, round_id, language, moment, include_drafts)
+        try:
+            return reports.compile_report(session, ctx, round_id, language, moment, include_drafts)
+        except reports.NothingToReport as exc:
+            # Not a failure to retry: there is nothing to report yet, and it says so.
+            return {"nothing_to_report": str(exc)}
 
 
 @flow(name="compile-report")

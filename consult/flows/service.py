@@ -33,7 +33,13 @@ def plan_actions(now: datetime, round_id: int | None = None) -> list[Action]:
     """What is due now for one round, or for every active round."""
     ctx = current()
     with ctx.db.unit_of_work() as session:
-        return automation.due(session, now, round_id, ctx.settings.privacy.retention_months)
+        return automation.due(
+            session,
+            now,
+            round_id,
+            ctx.settings.privacy.retention_months,
+            ctx.settings.mail.require_approval,
+        )
 
 
 @task

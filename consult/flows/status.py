@@ -25,8 +25,11 @@ def artifact_key(slug: str) -> str:
 
 def publish_round_status(round_id: int, now: datetime | None = None) -> str:
     """Write the round's status artifact; returns its key."""
-    with current().db.unit_of_work() as session:
-        view = round_status(session, round_id, now or datetime.now(UTC))
+    ctx = current()
+    with ctx.db.unit_of_work() as session:
+        view = round_status(
+            session, round_id, now or datetime.now(UTC), ctx.settings.mail.require_approval
+        )
     key = artifact_key(view.slug)
     # _sync: in an async flow (or its hooks) Prefect would otherwise hand back a coroutine.
     create_markdown_artifact(  # type: ignore[call-arg]

@@ -21,7 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from icalendar.parser import Contentline
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,11 @@ logger = logging.getLogger("consult.mail")
 # Called with each message's outcome in the transaction that records it (the application layer
 # writes its audit entry there); the mail capability itself knows nothing of the log.
 OnOutcome = Callable[[Session, OutboxMessage, "DeliveryResult"], None]
+
+# Which due messages are held back for now (never NULL for a row), asked afresh for each batch:
+# the application layer decides (a round's mailing that awaits approval); the mail capability
+# only leaves those rows where they are, waiting, neither sent nor failed.
+Held = Callable[[Session], ColumnElement[bool] | None]
 
 # Why a message to an erased person's address is never sent (kept as its last error).
 ERASED_REPLY = "not sent: the address belongs to a person who was erased"
@@ -215,9 +220,15 @@ def hold_suppressed(session: Session, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list[OutboxMessage]:
+def claim(
+    session: Session,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    held: ColumnElement[bool] | None = None,
+) -> list[OutboxMessage]:
     """Lease up to `limit` due messages to this sender, after holding back those to
-    suppressed addresses.
+    suppressed addresses. Rows matching `held` are left waiting as they are.
 
     The lease is taken by one UPDATE that checks again that each row is still due, so two
     senders never hold the same row. On PostgreSQL, SKIP LOCKED already keeps them apart; SQLite
@@ -228,6 +239,7 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list
     due = and_(
         OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+        *([not_(held)] if held is not None else []),
     )
     candidates = list(
         session.scalars(
@@ -441,6 +453,8 @@ class SendCounts:
     sent: int = 0
     failed: int = 0
     retry_later: int = 0
+    # Waiting for the secretariat's approval of their mailing (see send_due's `held`).
+    held: int = 0
     # The relay could not be reached (its error): sending stopped, the rest stays queued.
     unreachable: str | None = None
 
@@ -551,11 +565,12 @@ async def _leases_held(db: Database, ids: list[int], lease: timedelta) -> AsyncI
         holder.cancel()
 
 
-def next_retry(session: Session) -> datetime | None:
-    """When the earliest message waiting for a retry falls due."""
+def next_retry(session: Session, held: ColumnElement[bool] | None = None) -> datetime | None:
+    """When the earliest message waiting for a retry falls due (of those not held)."""
     return session.scalar(
         select(func.min(OutboxMessage.claimed_until)).where(
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            *([not_(held)] if held is not None else []),
         )
     )
 
@@ -568,12 +583,14 @@ async def send_due(
     retry_wait: timedelta | None = None,
     sealer: LinkSealer | None = None,
     on_outcome: OnOutcome | None = None,
+    held: Held | None = None,
 ) -> SendCounts:
     """Send every due message, one claimed batch at a time. Messages whose retry falls due
-    within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too.
-    `sealer` opens the personal links of the messages that have them (`with_links`);
-    `on_outcome` hears of each message's outcome as it is recorded. A message to the address
-    of an erased person is never sent: it fails with ERASED_REPLY."""
+        within `retry_wait` (default: the settings' retry_wait_s) are waited for and sent too.
+        `sealer` opens the personal links of the messages that have them (`with_links`);
+        `on_outcome` hears of each message's outcome as it is recorded. A message to the address
+        of an erased person is never sent: it fails with ERASED_REPLY. Messages matching `held`
+    (asked for each batch) stay waiting; they are counted in `held`, not in `retry_later`."""
     from consult.mail.smtp import DeliveryResult, deliver, prepare
 
     policy = RetryPolicy.from_settings(smtp)
@@ -584,13 +601,14 @@ async def send_due(
     wait_until = utcnow() + retry_wait
     while True:
         with db.unit_of_work() as session:
-            rows = claim(session, size, utcnow(), policy.lease)
+            holding = held(session) if held is not None else None
+            rows = claim(session, size, utcnow(), policy.lease, holding)
             mails = [(row.id, to_outgoing(row), row.sealed_links) for row in rows]
             erased = erased_addresses(session, [mail.recipient_email for _, mail, _ in mails])
-            upcoming = None if mails else next_retry(session)
+            upcoming = None if mails else next_retry(session, holding)
         if not mails:
             if upcoming is None or upcoming > wait_until:
-                counts.retry_later = _count_waiting(db)
+                counts.retry_later, counts.held = _count_waiting(db, held)
                 return counts
             await asyncio.sleep(max((upcoming - utcnow()).total_seconds(), 0.01))
             continue
@@ -618,17 +636,17 @@ async def send_due(
             # Not one connection in this batch: waiting for retries would only repeat the
             # timeouts. The rest stays queued for the next run.
             counts.unreachable = recorder.unreached
-            counts.retry_later = _count_waiting(db)
+            counts.retry_later, counts.held = _count_waiting(db, held)
             return counts
 
 
-def _count_waiting(db: Database) -> int:
+def _count_waiting(db: Database, held: Held | None) -> tuple[int, int]:
+    """(waiting to be sent or retried, held back)."""
+    waiting = OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
     with db.unit_of_work() as session:
-        return (
-            session.scalar(
-                select(func.count(OutboxMessage.id)).where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-                )
-            )
-            or 0
-        )
+        total = session.scalar(select(func.count(OutboxMessage.id)).where(waiting)) or 0
+        holding = held(session) if held is not None else None
+        if holding is None:
+            return total, 0
+        kept = session.scalar(select(func.count(OutboxMessage.id)).where(waiting, holding)) or 0
+        return total - kept, kept

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -32,6 +33,20 @@ COLUMNS = ("organisation", "sector", "region", "name", "email", "role", "languag
 REQUIRED_COLUMNS = ("organisation", "sector", "region", "name", "email")
 MAX_FIELD_LENGTH = 200
 DEFAULT_LANGUAGE = "nl"
+# The regions' coordinators and steering groups: a sheet of their own in the workbook (named
+# as in COORDINATOR_SHEETS), or a CSV file with these columns and no organisation or sector.
+COORDINATOR_COLUMNS = ("region", "name", "email", "role")
+COORDINATOR_SHEETS = frozenset({"coordinatoren", "coördinatoren", "coordinators"})
+COORDINATOR_ROLES: Mapping[str, str] = {
+    "coordinator": "coordinator",
+    "coördinator": "coordinator",
+    "regiocoordinator": "coordinator",
+    "regiocoördinator": "coordinator",
+    "stuurgroep": "stuurgroep",
+    "stuurgroeplid": "stuurgroep",
+    "steeringgroup": "stuurgroep",
+    "steeringgroupmember": "stuurgroep",
+}
 
 # Header spellings seen in registries kept by Dutch secretariats; compared after _header_key().
 HEADER_ALIASES: Mapping[str, str] = {
@@ -66,9 +81,11 @@ LANGUAGE_ALIASES: Mapping[str, str] = {
 }
 
 
-def column_label(column: str, language: str | None = None) -> str:
+def column_label(column: str, language: str | None = None, sheet: str = "") -> str:
     """A column as the messages name it, matching the headers the secretariat typically uses
-    ("functie" in Dutch for `role`)."""
+    ("functie" in Dutch for `role`; on the coordinators' sheet "rol")."""
+    if sheet and column == "role":
+        return pgettext("coordinator column", "role", language)
     labels = {
         "organisation": pgettext("registry column", "organisation", language),
         "sector": pgettext("registry column", "sector", language),
@@ -88,6 +105,8 @@ _DUPLICATE_DETAIL_RE = re.compile(r"^also on row (\d+)$")
 # email headers or make two identical-looking values differ (clean_text drops the bidi ones).
 _INVISIBLE = dict.fromkeys([0x200B, 0xFEFF], None)
 _DISPLAY_LIMIT = 60
+# How problems on the coordinators' sheet (or in their CSV file) name where they are.
+COORDINATOR_SHEET_LABEL = "coordinatoren"
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,16 @@ class RegistryRow:
     email: str
     role: str
     language: str
+
+
+@dataclass(frozen=True)
+class CoordinatorRow:
+    row: int
+    region: str
+    name: str
+    email: str
+    # "coordinator" or "stuurgroep" (models.CoordinatorRole)
+    role: str
 
 
 @dataclass(frozen=True)
@@ -116,15 +145,22 @@ class RowError:
     reason: str
     value: str
     detail: str = ""
+    # The workbook's sheet when it is not the registry's own (the coordinators' sheet).
+    sheet: str = ""
 
 
 @dataclass
 class ParseResult:
     rows: list[RegistryRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    coordinators: list[CoordinatorRow] = field(default_factory=list)
 
     def rejected_rows(self) -> set[int]:
-        return {error.row for error in self.errors}
+        """The registry's rejected rows (the coordinators' are in `rejected_coordinators`)."""
+        return {error.row for error in self.errors if not error.sheet}
+
+    def rejected_coordinators(self) -> set[int]:
+        return {error.row for error in self.errors if error.sheet}
 
 
 @dataclass(frozen=True)
@@ -321,6 +357,69 @@ def parse_records(
     return result
 
 
+def parse_coordinator_records(
+    records: Iterable[Mapping[str, object]],
+    *,
+    regions: Collection[str],
+    first_row: int = 2,
+    sheet: str = COORDINATOR_SHEET_LABEL,
+) -> ParseResult:
+    """Validate the coordinators' records (keys: COORDINATOR_COLUMNS or their header aliases);
+    numbered, and reported with `sheet`, as `parse_records` does for the registry."""
+    region_lookup = _canonical_lookup(regions, "regions")
+    result = ParseResult()
+    first_seen: dict[tuple[str, str], int] = {}
+    for row, record in enumerate(records, start=first_row):
+        cells = _canonical_record(record)
+        raw = {column: _cell_text(cells.get(column)) for column in COORDINATOR_COLUMNS}
+        if not any(value.strip() for value in raw.values()):
+            continue
+        errors: list[RowError] = []
+        clean: dict[str, str] = {}
+        for column in COORDINATOR_COLUMNS:
+            if isinstance(cells.get(column), Formula):
+                errors.append(RowError(row, column, "formula", raw[column], sheet=sheet))
+                continue
+            text = _clean_text(raw[column])
+            if not text:
+                errors.append(RowError(row, column, "missing", raw[column], sheet=sheet))
+                continue
+            if column == "role":
+                role = COORDINATOR_ROLES.get(_match_key(text).replace("-", ""))
+                if role is None:
+                    errors.append(
+                        RowError(row, column, "bad_coordinator_role", raw[column], sheet=sheet)
+                    )
+                else:
+                    clean[column] = role
+                continue
+            value, reason, detail = _check_value(column, text, {}, region_lookup)
+            if reason:
+                errors.append(RowError(row, column, reason, raw[column], detail, sheet=sheet))
+            else:
+                clean[column] = value
+        if "region" in clean and "email" in clean:
+            key = (clean["region"], clean["email"])
+            if key in first_seen:
+                errors.append(
+                    RowError(
+                        row,
+                        "email",
+                        "duplicate_in_file",
+                        raw["email"],
+                        _DUPLICATE_DETAIL.format(row=first_seen[key]),
+                        sheet=sheet,
+                    )
+                )
+            else:
+                first_seen[key] = row
+        if errors:
+            result.errors.extend(errors)
+        else:
+            result.coordinators.append(CoordinatorRow(row=row, **clean))
+    return result
+
+
 # --------------------------------------------------------------------------------------------
 # Files
 
@@ -385,18 +484,35 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_xlsx_rows(path: Path) -> list[tuple[object, ...]]:
+def _read_xlsx_rows(
+    path: Path,
+) -> tuple[list[tuple[object, ...]] | None, list[tuple[object, ...]] | None]:
+    """(the registry's sheet, the coordinators' sheet); either may be absent (None)."""
     values = _xlsx_sheet_rows(path, data_only=True)
     # Read again for the formulas: a formula cell without a computed value reads as empty,
     # which would be reported as a missing value the secretariat can see in Excel.
     formulas = _xlsx_sheet_rows(path, data_only=False)
-    return [
-        tuple(
-            _formula_or(value, formula)
-            for value, formula in zip_longest(row, formulas[i] if i < len(formulas) else ())
+    found: list[list[tuple[object, ...]] | None] = []
+    for part, formula_part in zip(values, formulas, strict=True):
+        if part is None or formula_part is None:
+            found.append(None)
+            continue
+        found.append(
+            [
+                tuple(
+                    _formula_or(value, formula)
+                    for value, formula in zip_longest(
+                        row, formula_part[i] if i < len(formula_part) else ()
+                    )
+                )
+                for i, row in enumerate(part)
+            ]
         )
-        for i, row in enumerate(values)
-    ]
+    return found[0], found[1]
+
+
+def _is_coordinator_sheet(title: str) -> bool:
+    return _header_key(title) in COORDINATOR_SHEETS
 
 
 def _formula_or(value: object, formula: object) -> object:
@@ -405,7 +521,9 @@ def _formula_or(value: object, formula: object) -> object:
     return value
 
 
-def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]:
+def _xlsx_sheet_rows(
+    path: Path, *, data_only: bool
+) -> tuple[list[tuple[object, ...]] | None, list[tuple[object, ...]] | None]:
     # Imported here so that CSV-only use does not pay for loading openpyxl.
     from openpyxl import load_workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -421,15 +539,28 @@ def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]
         ) from exc
     try:
         sheets = workbook.worksheets
-        if not sheets or not isinstance(sheets[0], ReadOnlyWorksheet):
+        coordinators = [s for s in sheets if _is_coordinator_sheet(s.title)]
+        others = [s for s in sheets if not _is_coordinator_sheet(s.title)]
+        if (others and not isinstance(others[0], ReadOnlyWorksheet)) or not sheets:
             raise RegistryFileError(
                 _("The first sheet of %(file)s is not a worksheet with data.", file=path.name),
                 path=path,
             )
-        sheet = sheets[0]
-        # Some programs write a wrong size into the file; trusting it would silently drop rows.
-        sheet.reset_dimensions()
-        return list(sheet.iter_rows(values_only=True))
+
+        def rows_of(sheet: Any) -> list[tuple[object, ...]] | None:
+            if not isinstance(sheet, ReadOnlyWorksheet):
+                return None
+            # (openpyxl's stubs type iter_rows for the writable Worksheet only.)
+            readable: Any = sheet
+            # Some programs write a wrong size into the file; trusting it would silently
+            # drop rows.
+            readable.reset_dimensions()
+            return list(readable.iter_rows(values_only=True))
+
+        return (
+            rows_of(others[0]) if others else None,
+            rows_of(coordinators[0]) if coordinators else None,
+        )
     except RegistryFileError:
         raise
     except Exception as exc:
@@ -441,7 +572,9 @@ def _xlsx_sheet_rows(path: Path, *, data_only: bool) -> list[tuple[object, ...]]
         workbook.close()
 
 
-def _header_columns(header: Sequence[object], path: Path) -> dict[int, str]:
+def _header_columns(
+    header: Sequence[object], path: Path, required: Sequence[str] = REQUIRED_COLUMNS
+) -> dict[int, str]:
     positions: dict[int, str] = {}
     seen: dict[str, str] = {}
     for index, cell in enumerate(header):
@@ -462,7 +595,7 @@ def _header_columns(header: Sequence[object], path: Path) -> dict[int, str]:
             )
         seen[column] = text
         positions[index] = column
-    missing = [column for column in REQUIRED_COLUMNS if column not in seen]
+    missing = [column for column in required if column not in seen]
     if missing:
         names = ", ".join(f"{column_label(c)} ({c})" for c in missing)
         raise RegistryFileError(
@@ -480,7 +613,12 @@ def _header_columns(header: Sequence[object], path: Path) -> dict[int, str]:
 
 
 def _records(
-    rows: Sequence[Sequence[object]], path: Path, *, check_extra_cells: bool
+    rows: Sequence[Sequence[object]],
+    path: Path,
+    *,
+    check_extra_cells: bool,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    sheet: str = "",
 ) -> tuple[int, list[dict[str, object]], list[RowError]]:
     """Split raw rows into (first data row number, records, whole-row errors)."""
     header_index = next(
@@ -489,7 +627,7 @@ def _records(
     if header_index is None:
         raise RegistryFileError(_("The file %(file)s is empty.", file=path.name), path=path)
     header = rows[header_index]
-    positions = _header_columns(header, path)
+    positions = _header_columns(header, path, required)
     first_row = header_index + 2
     records: list[dict[str, object]] = []
     row_errors: list[RowError] = []
@@ -504,22 +642,47 @@ def _records(
         # (In Excel they are just notes in a column without a header.)
         extra = [_clean_text(_cell_text(c)) for c in cells[len(header) :]]
         if any(extra):
-            row_errors.append(RowError(row, "", "extra_cells", "; ".join(e for e in extra if e)))
+            row_errors.append(
+                RowError(row, "", "extra_cells", "; ".join(e for e in extra if e), sheet=sheet)
+            )
     return first_row, records, row_errors
+
+
+def _header_of(rows: Sequence[Sequence[object]]) -> set[str]:
+    header = next((cells for cells in rows if any(_cell_text(c).strip() for c in cells)), ())
+    return {column for column in map(_column_for_header, header) if column is not None}
+
+
+def _without_shifted(result: ParseResult, row_errors: list[RowError]) -> ParseResult:
+    if not row_errors:
+        return result
+    shifted = {error.row for error in row_errors}
+    result.rows = [r for r in result.rows if r.row not in shifted]
+    result.coordinators = [r for r in result.coordinators if r.row not in shifted]
+    order = {column: i for i, column in enumerate(("", *COLUMNS))}
+    result.errors = sorted(
+        [*result.errors, *row_errors], key=lambda e: (e.row, order.get(e.column, 0))
+    )
+    return result
 
 
 def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[str]) -> ParseResult:
     """Read a registry from .csv (UTF-8, `,` or `;`) or .xlsx (first sheet).
 
     The header is the first non-empty row; columns with other headers (notes, phone numbers)
-    are ignored.
+    are ignored. The regions' coordinators come from a sheet named "coordinatoren" in the
+    workbook, or from a CSV file of their own: one whose header has neither an organisation
+    nor a sector column (region, name, email, role: coordinator or stuurgroep).
     """
     suffix = path.suffix.lower()
-    rows: Sequence[Sequence[object]]
+    registry: Sequence[Sequence[object]] | None
+    coordinators: Sequence[Sequence[object]] | None = None
     if suffix == ".csv":
-        rows = _read_csv_rows(path)
+        registry = _read_csv_rows(path)
+        if not {"organisation", "sector"} & _header_of(registry) and _header_of(registry):
+            registry, coordinators = None, registry
     elif suffix == ".xlsx":
-        rows = _read_xlsx_rows(path)
+        registry, coordinators = _read_xlsx_rows(path)
     else:
         raise RegistryFileError(
             _(
@@ -529,15 +692,23 @@ def read_registry(path: Path, *, sectors: Collection[str], regions: Collection[s
             ),
             path=path,
         )
-    first_row, records, row_errors = _records(rows, path, check_extra_cells=suffix == ".csv")
-    result = parse_records(records, sectors=sectors, regions=regions, first_row=first_row)
-    if row_errors:
-        shifted = {error.row for error in row_errors}
-        result.rows = [r for r in result.rows if r.row not in shifted]
-        order = {column: i for i, column in enumerate(("", *COLUMNS))}
-        result.errors = sorted(
-            [*result.errors, *row_errors], key=lambda e: (e.row, order.get(e.column, 0))
+    check = suffix == ".csv"
+    result = ParseResult()
+    if registry is not None:
+        first_row, records, row_errors = _records(registry, path, check_extra_cells=check)
+        parsed = parse_records(records, sectors=sectors, regions=regions, first_row=first_row)
+        result = _without_shifted(parsed, row_errors)
+    if coordinators is not None:
+        sheet = COORDINATOR_SHEET_LABEL
+        first_row, records, row_errors = _records(
+            coordinators, path, check_extra_cells=check, required=COORDINATOR_COLUMNS, sheet=sheet
         )
+        parsed = parse_coordinator_records(
+            records, regions=regions, first_row=first_row, sheet=sheet
+        )
+        parsed = _without_shifted(parsed, row_errors)
+        result.coordinators = parsed.coordinators
+        result.errors = [*result.errors, *parsed.errors]
     return result
 
 
@@ -567,6 +738,8 @@ def reason_text(error: RowError, language: str | None = None) -> str:
         return _(
             "%(problem)s (did you mean '%(hint)s'?)", language, problem=what, hint=error.detail
         )
+    if reason == "bad_coordinator_role":
+        return _("unknown role %(value)s (use coordinator or stuurgroep)", language, value=value)
     if reason == "bad_language":
         return _("unknown language %(value)s (use nl or en)", language, value=value)
     if reason == "duplicate_in_file":
@@ -614,8 +787,10 @@ def format_error(error: RowError, language: str | None = None) -> str:
             "row %(row)s, column %(column)s",
             lang,
             row=error.row,
-            column=column_label(error.column, lang),
+            column=column_label(error.column, lang, error.sheet),
         )
     else:
         where = _("row %(row)s", lang, row=error.row)
+    if error.sheet:
+        where = _("sheet %(sheet)s, %(where)s", lang, sheet=error.sheet, where=where)
     return f"{where}: {reason_text(error, lang)}"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consult.registry.parsing import RegistryRow
+from consult.registry.parsing import CoordinatorRow, RegistryRow
 from consult.taxonomy import Taxonomy
-from models import Organisation, Person, Region, Theme
+from models import CoordinatorRole, Organisation, Person, Region, RegionCoordinator, Theme
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,30 @@ def store_rows(session: Session, rows: Sequence[RegistryRow]) -> StoreCounts:
         elif any(getattr(person, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(person, key, value)
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    return StoreCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+def store_coordinators(session: Session, rows: Sequence[CoordinatorRow]) -> StoreCounts:
+    """A region's coordinators and steering group, by (region, address): new ones added,
+    known ones updated; nobody is removed (a file may hold one region only)."""
+    regions = {r.name: r for r in session.scalars(select(Region))}
+    known = {(c.region_id, c.email): c for c in session.scalars(select(RegionCoordinator))}
+    created = updated = unchanged = 0
+    for row in rows:
+        region = regions[row.region]
+        role = CoordinatorRole(row.role)
+        found = known.get((region.id, row.email))
+        if found is None:
+            found = RegionCoordinator(region=region, name=row.name, email=row.email, role=role)
+            session.add(found)
+            known[(region.id, row.email)] = found
+            created += 1
+        elif (found.name, found.role) != (row.name, role):
+            found.name, found.role = row.name, role
             updated += 1
         else:
             unchanged += 1

@@ -38,6 +38,8 @@ from consult.i18n import gettext as _
 from consult.reports.chart import coverage_chart
 from consult.reports.content import BlockView, Report, ThemeSection
 from consult.reports.labels import (
+    annex_heading,
+    annex_intro,
     block_label,
     footnote_text,
     report_line,
@@ -182,6 +184,7 @@ def write_docx(report: Report, path: Path, *, charts: Mapping[str, bytes] | None
         if chart is None and section.blocks:
             chart = coverage_chart(section, report.sector_names, language)
         _theme(document, footnotes, section, chart, language)
+    _annex(document, report)
 
     core = document.core_properties
     core.title = title
@@ -227,6 +230,33 @@ def _theme(
         else:
             item.add_run(f"({_('not quotable', language)})").italic = True
         item.add_run(clean(f" — {c.attribution}"))
+
+
+def _annex(document: DocxDocument, report: Report) -> None:
+    """Every contribution a block rests on, under its number, so "#72" in a block can be looked
+    up on paper; the text only where its author allowed quoting (report content leaves it out
+    otherwise)."""
+    language = report.language
+    sections = [s for s in report.themes if s.blocks]
+    if not sections:
+        return
+    heading = document.add_heading(clean(annex_heading(language)), level=1)
+    heading.paragraph_format.page_break_before = True
+    document.add_paragraph(annex_intro(language))
+    for section in sections:
+        document.add_heading(clean(_("Theme: %(title)s", language, title=section.title)), level=2)
+        for index, block in enumerate(section.blocks):
+            document.add_heading(clean(f"{block_label(index)} · {block.title}"), level=3)
+            for c in block.contributions:
+                item = document.add_paragraph()
+                item.paragraph_format.keep_together = True
+                item.add_run(f"#{c.id}  ").bold = True
+                if c.quote is not None:
+                    item.add_run(clean(f"“{c.quote}”"))
+                    item.add_run(clean(f" — {c.attribution}")).italic = True
+                else:
+                    item.add_run(f"({_('not quotable', language)})").italic = True
+                    item.add_run(clean(f" — {c.attribution}"))
 
 
 def _block(

@@ -64,6 +64,20 @@ def rests_on_line(block: BlockView, language: str) -> str:
     )
 
 
+def annex_heading(language: str) -> str:
+    return _("Annex: the contributions the building blocks rest on", language)
+
+
+def annex_intro(language: str) -> str:
+    """Under the annex heading: what a reader finds there and what they do not."""
+    return _(
+        "Each contribution under its number, as its author allowed: the text of a "
+        "contribution that may not be quoted is left out, with only its sector and region; "
+        "a contribution that may be quoted by role shows role, sector and region, no name.",
+        language,
+    )
+
+
 def section_line(section: ThemeSection, language: str) -> str:
     """ "2 bouwstenen, 8 bijdragen." under a theme heading."""
     blocks = _blocks(len(section.blocks), language)

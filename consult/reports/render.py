@@ -1,11 +1,18 @@
 """Write a report as HTML, Markdown and Word, the coverage charts as PNG files next to them, and
-a JSON export of blocks with their contribution ids."""
+a JSON export of blocks with their contribution ids.
+
+Each language, and a report with drafts apart from the approved-only one, has files of its own in
+the round's folder (report.nl.docx next to report.en.docx and report.drafts.nl.docx), so writing
+one never overwrites another. The HTML file stands alone: its charts are inside it."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from jinja2 import Environment
 
@@ -14,6 +21,8 @@ from consult.reports.chart import chart_filename, coverage_chart
 from consult.reports.content import Report, quote_numbers
 from consult.reports.docx import write_docx
 from consult.reports.labels import (
+    annex_heading,
+    annex_intro,
     block_label,
     footnote_text,
     rests_on_line,
@@ -22,7 +31,67 @@ from consult.reports.labels import (
     status_word,
 )
 
-__all__ = ["ReportFiles", "export_json", "write_report"]
+__all__ = [
+    "FORMATS",
+    "LEGACY_NAMES",
+    "ReportFiles",
+    "ReportVariant",
+    "export_json",
+    "find_variants",
+    "remove_variant",
+    "variant_of",
+    "write_report",
+]
+
+# The formats a report is written in, as their file name ends.
+FORMATS: Final = ("docx", "html", "md")
+# What one report per folder was called before each language had files of its own: removed
+# when a report is written, so no old copy keeps what the database no longer holds.
+LEGACY_NAMES: Final = ("report.docx", "report.html", "report.md")
+_VARIANT_NAME = re.compile(r"^report(\.drafts)?\.([a-z]{2})\.(docx|html|md)$")
+
+
+@dataclass(frozen=True)
+class ReportVariant:
+    """One report of a round: its language, and whether draft blocks are in it."""
+
+    language: str
+    drafts: bool = False
+
+    @property
+    def stem(self) -> str:
+        return f"report{'.drafts' if self.drafts else ''}.{self.language}"
+
+    def file_name(self, fmt: str) -> str:
+        return f"{self.stem}.{fmt}"
+
+    def chart_name(self, theme_slug: str) -> str:
+        return f"{self.stem}.{chart_filename(theme_slug)}"
+
+
+def variant_of(name: str) -> tuple[ReportVariant, str] | None:
+    """The variant and format a report file name stands for, or None for any other name (the
+    download route serves only names this accepts)."""
+    found = _VARIANT_NAME.fullmatch(name)
+    if found is None:
+        return None
+    return ReportVariant(found.group(2), found.group(1) is not None), found.group(3)
+
+
+def find_variants(directory: Path) -> list[ReportVariant]:
+    """The reports written in this folder, in name order."""
+    if not directory.is_dir():
+        return []
+    found = {v[0] for p in directory.iterdir() if (v := variant_of(p.name)) is not None}
+    return sorted(found, key=lambda v: v.stem)
+
+
+def remove_variant(directory: Path, variant: ReportVariant) -> None:
+    """Remove one report's files and charts (a report that has nothing left to show)."""
+    for fmt in FORMATS:
+        (directory / variant.file_name(fmt)).unlink(missing_ok=True)
+    for chart in directory.glob(f"{variant.stem}.coverage-*.png"):
+        chart.unlink()
 
 
 @dataclass(frozen=True)
@@ -31,7 +100,9 @@ class ReportFiles:
     markdown: Path
     json: Path
     docx: Path
-    charts: tuple[Path, ...]  # one coverage-<theme>.png per theme with blocks
+    # One <stem>.coverage-<theme>.png per theme with blocks, for the Markdown file (HTML and
+    # Word carry the same pictures inside them).
+    charts: tuple[Path, ...]
 
 
 def export_json(report: Report) -> str:
@@ -68,22 +139,35 @@ def export_json(report: Report) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def write_report(env: Environment, report: Report, directory: Path) -> ReportFiles:
+def write_report(
+    env: Environment, report: Report, directory: Path, *, drafts: bool = False
+) -> ReportFiles:
+    """Write the report in its language; `drafts` names the files of a report that shows
+    draft blocks too."""
+    variant = ReportVariant(report.language, drafts)
     directory.mkdir(parents=True, exist_ok=True)
-    # Each chart is drawn once and used twice: as a file for HTML and Markdown, and inside Word.
+    # Each chart is drawn once and used three times: inside HTML and Word, as a file for
+    # Markdown.
     charts = {
         section.slug: coverage_chart(section, report.sector_names, report.language)
         for section in report.themes
         if section.blocks
     }
-    chart_paths = {slug: directory / chart_filename(slug) for slug in charts}
+    chart_paths = {slug: directory / variant.chart_name(slug) for slug in charts}
     context = {
         "report": report,
         # The templates' words come from the `report` catalog in this language.
         "lang": report.language,
         "generated": format_datetime(report.generated_at, report.language),
         "notes": quote_numbers(report),
+        # Markdown links its charts; HTML holds them, so the one file can be mailed on.
         "charts": {slug: path.name for slug, path in chart_paths.items()},
+        "inline_charts": {
+            slug: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            for slug, png in charts.items()
+        },
+        "annex_heading": lambda: annex_heading(report.language),
+        "annex_intro": lambda: annex_intro(report.language),
         # The same wording as in Word; autoescape still applies to what they return.
         "block_label": block_label,
         "status": lambda block: status_word(block.status, report.language),
@@ -93,18 +177,22 @@ def write_report(env: Environment, report: Report, directory: Path) -> ReportFil
         "section_line": lambda section: section_line(section, report.language),
     }
     files = ReportFiles(
-        html=directory / "report.html",
-        markdown=directory / "report.md",
+        html=directory / variant.file_name("html"),
+        markdown=directory / variant.file_name("md"),
         json=directory / "blocks.json",
-        docx=directory / "report.docx",
+        docx=directory / variant.file_name("docx"),
         charts=tuple(chart_paths.values()),
     )
     for slug, path in chart_paths.items():
         _write_bytes(path, charts[slug])
     # A theme that lost its blocks since the last run must not leave its old chart behind.
-    for old in directory.glob("coverage-*.png"):
+    for old in directory.glob(f"{variant.stem}.coverage-*.png"):
         if old not in files.charts:
             old.unlink()
+    for name in LEGACY_NAMES:
+        (directory / name).unlink(missing_ok=True)
+    for old in directory.glob("coverage-*.png"):
+        old.unlink()
     _write(files.html, env.get_template("report/report.html").render(context))
     _write(files.markdown, env.get_template("report/report.md").render(context))
     _write(files.json, export_json(report))

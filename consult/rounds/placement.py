@@ -74,13 +74,19 @@ def schedule_round(
     domain: str,
     now: datetime,
     options: SolverOptions | None = None,
+    planned: tuple[RoundProblem, Solution] | None = None,
 ) -> ScheduleResult:
+    """`planned`: a plan computed before and checked against the round under this lock by the
+    caller (who took the lock first), applied instead of asking the optimiser again."""
     # The deadline tick, a re-plan after an answer and the secretariat may all schedule one
     # round at the same moment. Side by side, each would create its own copy of every session
     # (and every attendee would get two invitations); one after the other, the later run plans
     # from the sessions the earlier one committed and changes only what is still wrong.
     hold_lock(session, LockSpace.SCHEDULE_ROUND, round_id)
-    rp, solution = propose(session, round_id, taxonomy, now, options)
+    if planned is None:
+        rp, solution = propose(session, round_id, taxonomy, now, options)
+    else:
+        rp, solution = planned
     changes = plan_changes(rp.running, solution.groups)
     apply_changes(session, round_id, changes, domain)
     session.flush()

@@ -184,7 +184,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             f'config_dir = "{PROJECT_ROOT / "config"}"\n'
             f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
             f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n",
+            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
+            # Mail leaves without a review of its mailing: these pages are the invitees'.
+            "[mail]\nrequire_approval = false\n",
             encoding="utf-8",
         )
         with pytest.MonkeyPatch.context() as mp:

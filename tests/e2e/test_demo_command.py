@@ -25,7 +25,7 @@ def test_demo_runs_twice_in_the_same_workspace(
         assert result.exit_code == 0, result.output
         assert "Samenvatting demo-ronde" in result.output
         assert str(workspace / "mail") in result.output
-        assert (workspace / "reports" / "demo-bouwstenen" / "report.html").is_file()
+        assert (workspace / "reports" / "demo-bouwstenen" / "report.drafts.nl.html").is_file()
         mails = list((workspace / "mail").glob("*.eml"))
         # A second run starts afresh: the same number of messages, not twice as many.
         assert 300 <= len(mails) <= 400

@@ -146,10 +146,10 @@ def test_a_demo_person_exported_then_erased_is_named_nowhere(
     workspace = result.workspace
     name, email = _quoted_by_name(db)
     report = workspace / "reports"
-    # Write the report as staff now see it (the demo's one showed drafts).
-    written = CliRunner().invoke(cli, ["report", "demo-bouwstenen"])
+    # Write the report again, drafts included (the demo approves no block).
+    written = CliRunner().invoke(cli, ["report", "demo-bouwstenen", "--drafts"])
     assert written.exit_code == 0, written.output
-    assert name in (next(report.iterdir()) / "report.html").read_text("utf-8")
+    assert name in (next(report.iterdir()) / "report.drafts.nl.html").read_text("utf-8")
     needles = [name.lower().encode("utf-8"), email.lower().encode("utf-8")]
     assert any(
         any(n in p.read_bytes().lower() for n in needles) for p in _consults_files(workspace)

@@ -91,7 +91,7 @@ def test_the_tick_after_the_retention_date_removes_the_rounds_personal_data(
     )
     [block] = blocks["themes"][0]["blocks"]
     assert block["support"]["contributors"] == 2
-    html = (app.settings.reports_dir / "voorjaar-2030" / "report.html").read_text("utf-8")
+    html = (app.settings.reports_dir / "voorjaar-2030" / "report.nl.html").read_text("utf-8")
     assert "Geef zij-instromers" in html
 
     # Done once: later ticks leave the round alone.

@@ -132,6 +132,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
             f'reports_dir = "{workdir / "reports"}"\n'
             f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
+            # Mailing review has its own browser test (test_workplace_mailings_browser.py).
+            "[mail]\nrequire_approval = false\n"
             # Plain HTTP on this machine: a Secure cookie would never be sent back.
             "[workplace]\ncookie_secure = false\n",
             encoding="utf-8",

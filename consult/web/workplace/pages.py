@@ -16,6 +16,7 @@ from consult.web.context import PAGE_HEADERS, WebContext, language_switch
 from consult.web.workplace import cookies
 from consult.web.workplace.roles import (
     ACCOUNT_MANAGERS,
+    REGION_VIEWERS,
     REGISTRY_KEEPERS,
     ROUND_READERS,
     home_for,
@@ -53,6 +54,7 @@ class Navigation:
     home: str
     registry: bool = False
     outbox: bool = False
+    regions: bool = False
 
 
 def _navigation(visit: Visit) -> Navigation | None:
@@ -65,6 +67,7 @@ def _navigation(visit: Visit) -> Navigation | None:
         home_for(role),
         registry=role in REGISTRY_KEEPERS,
         outbox=role in ROUND_READERS,
+        regions=role in REGION_VIEWERS,
     )
 
 

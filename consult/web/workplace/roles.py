@@ -25,8 +25,17 @@ ACCOUNT_MANAGERS: Final = frozenset({Role.BEHEERDER})
 REGISTRY_KEEPERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})
 REGISTRY_PATH: Final = f"{PREFIX}/register"
 OUTBOX_PATH: Final = f"{PREFIX}/uitgaand"
+# A region's view of a round: its coordinators for their own regions (checked per region in
+# consult.app.regions), the round readers for every region.
+REGION_VIEWERS: Final = ROUND_READERS | {Role.REGIOCOORDINATOR}
+REGIONS_PATH: Final = f"{PREFIX}/regio"
+# Notes taken during a session: the secretariat (who facilitates) and staff.
+NOTE_TAKERS: Final = frozenset({Role.SECRETARIAAT, Role.STAF})
 
 
 def home_for(role: Role) -> str:
-    """Where a role lands after signing in: the rounds, or its own account page."""
+    """Where a role lands after signing in: the rounds, a coordinator's regions, or its own
+    account page."""
+    if role == Role.REGIOCOORDINATOR:
+        return REGIONS_PATH
     return ROUNDS_PATH if role in ROUND_READERS else OWN_ACCOUNT_PATH

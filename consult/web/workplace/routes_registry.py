@@ -105,6 +105,7 @@ def organisations(
     asked = RegistryFilter(regio, sector, zoek, _id(pagina) or 1)
     with ctx.reading() as session, use_language(visit.lang):
         found = registry.browse_organisations(session, ctx.app.taxonomy, asked)
+        networks = registry.region_networks(session, ctx.app.taxonomy, found.chosen.region)
     path, page = f"{REGISTRY_PATH}/organisaties", found.chosen.page
     return render(
         ctx,
@@ -113,6 +114,7 @@ def organisations(
         listing=found,
         showing="organisations",
         notice=None,
+        networks=networks,
         filtered=found.chosen != RegistryFilter(page=page),
         previous=_list_url(path, found.chosen, page - 1) if page > 1 else None,
         next=_list_url(path, found.chosen, page + 1) if page < found.pages else None,

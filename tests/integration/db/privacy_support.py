@@ -25,9 +25,11 @@ from models import (
     CalendarReply,
     Contribution,
     ContributionKind,
+    CoordinatorRole,
     Invitation,
     Person,
     QuotePermission,
+    RegionCoordinator,
     ReplyOutcome,
 )
 from tests.integration.calendar.rounds import scheduled_round
@@ -139,6 +141,13 @@ def someone_everywhere(app: App) -> Someone:
             {"reply_id": reply.id, "partstat": "ACCEPTED"},
         )
         suppress(session, who.email, f"550 5.1.1 <{who.email}>: user unknown", None)
+        # They also sit in their region's steering group.
+        region = session.get_one(Person, who.person_id).organisation.region
+        session.add(
+            RegionCoordinator(
+                region=region, name=who.name, email=who.email, role=CoordinatorRole.STUURGROEP
+            )
+        )
         contribution_id = mine.id
     return Someone(
         who.person_id, who.name, who.email, who.round_id, who.invitation_id, contribution_id

@@ -77,6 +77,8 @@ def write_consult_toml(directory: Path, database_url: str, smtp: Mapping[str, ob
     ]
     for key, value in smtp.items():
         lines.append(f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value!r}")
+    # The mail here is about sending, not about reviewing a mailing first.
+    lines += ["[mail]", "require_approval = false"]
     path = directory / "consult.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

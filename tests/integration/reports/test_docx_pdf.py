@@ -73,13 +73,13 @@ def test_word_report_converts_to_a_pdf_with_a_page_per_theme(
         pytest.fail(f"LibreOffice took more than {TIMEOUT_SECONDS} s to convert {files.docx}")
     elapsed = time.monotonic() - started
 
-    pdf = out / "report.pdf"
+    pdf = out / files.docx.with_suffix(".pdf").name
     assert pdf.is_file(), (
         f"no PDF after {elapsed:.1f} s (exit {result.returncode})\n"
         f"stdout: {result.stdout}\nstderr: {result.stderr}"
     )
     assert pdf.read_bytes().startswith(b"%PDF")
-    # Title page, then each theme starts on its own page: at least 1 + number of themes.
-    minimum = 1 + len(sample.report.themes)
+    # Title page, then each theme starts on its own page, then the annex: at least 2 + themes.
+    minimum = 2 + len(sample.report.themes)
     pages = _page_count(pdf)
     assert pages >= minimum, f"{pages} pages, expected at least {minimum}"

@@ -89,14 +89,18 @@ def test_word_report_has_themes_blocks_support_tables_and_charts(
     assert headings(1) == [
         "Thema: Innovatie",
         "Thema: Behoud & betrokkenheid van zorgprofessionals",
+        "Bijlage: de bijdragen waarop de bouwstenen rusten",
     ]
-    # Approved blocks carry no status; a draft says so in its heading.
+    # Approved blocks carry no status; a draft says so in its heading. The annex repeats the
+    # themes, each block's contributions under it.
     assert headings(2) == [
         "B1 · Leerwerkplekken in de wijk",
         "B2 · Vaste begeleiding voor zij-instromers (concept)",
         "Niet ingedeeld",
         "B1 · Roostervrijheid en een vaste contactpersoon",
         "Niet ingedeeld",
+        "Thema: Innovatie",
+        "Thema: Behoud & betrokkenheid van zorgprofessionals",
     ]
     texts = [p.text for p in document.paragraphs]
     assert "Kernbegrippen: leerwerkplek, wijk, werkbegeleider" in texts
@@ -204,10 +208,12 @@ def test_html_and_markdown_show_support_chart_and_numbered_footnotes(
     html = files.html.read_text(encoding="utf-8")
     markdown = files.markdown.read_text(encoding="utf-8")
 
+    # Markdown links its charts, which lie next to it; HTML carries them inside.
     for chart in files.charts:
-        assert chart.parent == files.html.parent
-        assert f'<img src="{chart.name}"' in html
+        assert chart.parent == files.markdown.parent
         assert f"]({chart.name})" in markdown
+        assert chart.name not in html
+    assert html.count('<img src="data:image/png;base64,') == len(files.charts) == 2
     vvt = "Verpleeg- en verzorgingshuizen en thuiszorg (VVT)"
     assert f'<tr><td>{vvt}</td><td class="n">2</td></tr>' in html
     assert "| Verpleeg- en verzorgingshuizen en thuiszorg (VVT) | 2 |" in markdown
@@ -276,8 +282,8 @@ def test_chart_is_a_png_whose_size_depends_only_on_sectors_and_blocks(
     nl = _write(templates_env, make_sample("nl"), tmp_path / "nl")
     en = _write(templates_env, make_sample("en"), tmp_path / "en")
     assert [p.name for p in nl.charts] == [
-        "coverage-innovatie.png",
-        "coverage-behoud_betrokkenheid.png",
+        "report.nl.coverage-innovatie.png",
+        "report.nl.coverage-behoud_betrokkenheid.png",
     ]
     sizes = []
     for path in (*nl.charts, *en.charts):
@@ -410,9 +416,10 @@ def test_a_chart_from_an_earlier_run_is_removed_when_its_theme_has_no_blocks(
     second = write_report(
         templates_env, replace(sample.report, themes=(innovatie, emptied)), tmp_path
     )
-    assert [p.name for p in second.charts] == ["coverage-innovatie.png"]
-    assert sorted(p.name for p in tmp_path.glob("coverage-*.png")) == ["coverage-innovatie.png"]
-    assert "coverage-behoud_betrokkenheid.png" not in second.html.read_text(encoding="utf-8")
+    assert [p.name for p in second.charts] == ["report.nl.coverage-innovatie.png"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["report.nl.coverage-innovatie.png"]
+    markdown = second.markdown.read_text(encoding="utf-8")
+    assert "coverage-behoud_betrokkenheid.png" not in markdown
 
 
 HOSTILE = (

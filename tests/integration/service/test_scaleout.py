@@ -405,6 +405,6 @@ def _check_round(round_id: int, mail_dir: Path) -> None:
     assert contributions
     assert all(n == 1 for n in placed.values())
     assert set(placed) <= contributions
-    report = Path(load_settings().reports_dir) / "schaal-2031" / "report.md"
+    report = Path(load_settings().reports_dir) / "schaal-2031" / "report.nl.md"
     assert report.exists()
     assert PROJECT_ROOT.exists()

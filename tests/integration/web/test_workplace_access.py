@@ -17,6 +17,7 @@ from consult.web.workplace.access import Audience, GuardedRoute, guards
 from consult.web.workplace.router import workplace_routers
 from models import Role
 from tests.integration.web.conftest import World
+from tests.integration.web.sessions_support import seat
 from tests.integration.web.workplace_support import (
     add_member,
     csrf_of,
@@ -48,6 +49,8 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/taal"): "anyone",
     ("GET", "/werkplek/"): READERS,
     ("GET", "/werkplek/rondes/{round_id}"): READERS,
+    ("GET", "/werkplek/rondes/nieuw"): MANAGERS,
+    ("POST", "/werkplek/rondes/nieuw"): MANAGERS,
     ("GET", "/werkplek/accounts"): {Role.BEHEERDER},
     ("POST", "/werkplek/accounts"): {Role.BEHEERDER},
     ("POST", "/werkplek/accounts/{account_id}/uitschakelen"): {Role.BEHEERDER},
@@ -92,12 +95,31 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
             "heropenen",
         )
     },
+    ("GET", "/werkplek/rondes/{round_id}/indeling"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/voorstel"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/toepassen"): MANAGERS,
+    ("POST", "/werkplek/rondes/{round_id}/indeling/slots/{slot_id}/intrekken"): MANAGERS,
+    ("GET", "/werkplek/bouwstenen/{block_id}"): READERS,
+    ("GET", "/werkplek/bijdragen/{contribution_id}"): READERS,
+    ("GET", "/werkplek/sessies/{session_id}"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/rapporten/{filename}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/rapporten"): READERS,
+    # A region's view: the round readers see every region, a coordinator their own (the
+    # matrix's coordinator looks after Twente; another region is refused by the page).
+    ("GET", "/werkplek/regio"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/regio/{region}"): READERS | {Role.REGIOCOORDINATOR},
+    ("GET", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
+    ("POST", "/werkplek/sessies/{session_id}/notities"): {Role.SECRETARIAAT, Role.STAF},
+    ("GET", "/werkplek/rondes/{round_id}/mailings"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/mailings/{kind}"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/mailings/{kind}/goedkeuren"): MANAGERS,
 }
 HOMES = {
     Role.BEHEERDER: "/werkplek/",
     Role.SECRETARIAAT: "/werkplek/",
     Role.STAF: "/werkplek/",
-    Role.REGIOCOORDINATOR: "/werkplek/account",
+    Role.REGIOCOORDINATOR: "/werkplek/regio",
 }
 
 
@@ -158,6 +180,8 @@ def test_every_route_lets_in_exactly_the_visitors_it_is_for(world: World, visito
         "round_id": str(world.round_id),
         "token": secrets.token_urlsafe(32),
         "account_id": str(target_id),
+        "region": "Twente",
+        "session_id": str(seat(world, ["ggz.twente@example.org"])),
         **ids_in(world),
     }
     client = new_client(world.client)

@@ -8,15 +8,25 @@ import re
 from datetime import timedelta
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from consult.mail.outbox import suppress
 from consult.web.workplace.access import guards
 from consult.web.workplace.router import workplace_routers
-from models import Account, OutboxMessage, OutboxStatus, Role
+from models import (
+    Account,
+    Invitation,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Region,
+    Role,
+)
 from models.audit import AuditEntry
 from tests.integration.web.a11y import problems
 from tests.integration.web.conftest import World
+from tests.integration.web.sessions_support import seat
 from tests.integration.web.test_invitee_routes import accept, snapshot
 from tests.integration.web.workplace_support import (
     add_member,
@@ -59,7 +69,7 @@ def test_the_dashboard_follows_answers_bounces_and_the_outbox(world: World) -> N
     assert "antwoordtermijn sluit" in dashboard.text
 
     # An invitee answers on their page; a mail server refuses another address for good.
-    _, token = world.first("innovatie")
+    accepted_id, token = world.first("innovatie")
     accept(world, token)
     with world.wired.db.unit_of_work() as session:
         bounced = session.scalars(
@@ -77,6 +87,27 @@ def test_the_dashboard_follows_answers_bounces_and_the_outbox(world: World) -> N
         }
     after = client.get(f"/werkplek/rondes/{world.round_id}")
     assert _row(after.text, "Innovatie")[:3] == ["3", "1", "1"]
+    # Participation per region and per sector: the numbers, and a bar as long as the invited.
+    with world.wired.db.unit_of_work() as session:
+        region = session.scalars(
+            select(Region.name)
+            .join(Organisation, Organisation.region_id == Region.id)
+            .join(Person, Person.organisation_id == Organisation.id)
+            .join(Invitation, Invitation.person_id == Person.id)
+            .where(Invitation.id == accepted_id)
+        ).one()
+        invited_there = session.scalar(
+            select(func.count(Invitation.id))
+            .join(Person, Person.id == Invitation.person_id)
+            .join(Organisation, Organisation.id == Person.organisation_id)
+            .join(Region, Region.id == Organisation.region_id)
+            .where(Invitation.round_id == world.round_id, Region.name == region)
+        )
+    regions = after.text.split('id="per-region"')[1].split("</table>")[0]
+    cells = _row(regions, region)
+    assert cells[:4] == [str(invited_there), "1", "1", "0"]
+    assert 'class="bar-accepted" width="' in cells[4]
+    assert "Per sector" in after.text
     cells = _row(after.text, address)
     assert "geblokkeerd" in cells[1] and "uitnodiging" in cells[2]
     assert "550 5.1.1" in cells[3] and "&lt;vvt.achterhoek@example.org&gt;" in cells[3]
@@ -107,7 +138,7 @@ def test_staff_read_the_rounds_and_a_regional_coordinator_is_refused(world: Worl
     member = add_member(world.wired, Role.REGIOCOORDINATOR)
     assert submit_password(coordinator, member.email, member.password).status_code == 303
     landed = submit_code(coordinator, pyotp.TOTP(member.totp_secret).at(world.clock.now))
-    assert landed.headers["location"] == "/werkplek/account"
+    assert landed.headers["location"] == "/werkplek/regio"
     own = coordinator.get("/werkplek/account")
     assert own.status_code == 200 and problems(own.text) == []
     assert "regiocoördinator" in own.text and "Twente" in own.text
@@ -181,17 +212,30 @@ def test_an_administrator_adds_and_disables_accounts(world: World) -> None:
 def test_no_workplace_get_changes_the_database(world: World) -> None:
     admin = new_client(world.client)
     sign_in(admin, add_member(world.wired, Role.BEHEERDER), world.clock)
-    values = {"round_id": str(world.round_id), "token": "x" * 43, **ids_in(world)}
+    # The session notes are the secretariat's and staff's, not an administrator's.
+    secretariat = new_client(world.client)
+    sign_in(secretariat, add_member(world.wired, Role.SECRETARIAAT), world.clock)
+    values = {
+        "round_id": str(world.round_id),
+        "token": "x" * 43,
+        "region": "Twente",
+        "session_id": str(seat(world, ["ggz.twente@example.org"])),
+        **ids_in(world),
+    }
     paths = [
-        re.sub(r"{(\w+)}", lambda m: values[m.group(1)], r.path)
+        (
+            admin if r.guard.allows(Role.BEHEERDER) else secretariat,
+            re.sub(r"{(\w+)}", lambda m: values[m.group(1)], r.path),
+        )
         for r in guards(workplace_routers())
         if r.method == "GET"
     ]
     # A minute later: the first request notes the session's activity, the rest do not.
     world.clock.now += timedelta(minutes=1)
     admin.get("/werkplek/account")
+    secretariat.get("/werkplek/account")
     before = snapshot(world.wired.db)
-    for path in paths:
-        assert admin.get(path).status_code in (200, 303, 404), path
-        assert admin.head(path).status_code in (200, 303, 404), path
+    for client, path in paths:
+        assert client.get(path).status_code in (200, 303, 404), path
+        assert client.head(path).status_code in (200, 303, 404), path
     assert snapshot(world.wired.db) == before

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consult.app import accounts
 from consult.wiring import App
-from models import Account, AuditEntry, Invitation, Role
+from models import Account, AuditEntry, CandidateSlot, Invitation, Role
 from tests.integration.web.conftest import BASE_URL, Clock, World
 
 PASSWORD = "een lange zin als wachtwoord"
@@ -78,20 +78,33 @@ def sign_in(client: TestClient, member: Member, clock: Clock) -> None:
 
 def ids_in(world: World) -> dict[str, str]:
     """A value for each id in the workplace's addresses: the round's first invitation, its
-    person and organisation, and an upload key (of no upload)."""
+    person and organisation, an upload key (of no upload), its first candidate slot, a mailing
+    (its invitations), and ids of no block, contribution, session or report file."""
     with world.wired.db.unit_of_work() as session:
         invitation = session.scalars(
             select(Invitation).where(Invitation.round_id == world.round_id).order_by(Invitation.id)
         ).first()
         assert invitation is not None
+        slot_id = session.scalars(
+            select(CandidateSlot.id)
+            .where(CandidateSlot.round_id == world.round_id)
+            .order_by(CandidateSlot.id)
+        ).first()
         return {
             "invitation_id": str(invitation.id),
             "person_id": str(invitation.person_id),
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
-            # The building-block board: a theme of the round, and no such block.
+            # The building-block board: a theme of the round.
             "theme": "innovatie",
+            "slot_id": str(slot_id),
+            # Lineage and reports: no such block, contribution, session or report file in
+            # this round (a 404 is an answer, not a refusal).
             "block_id": "1",
+            "contribution_id": "1",
+            "session_id": "1",
+            "filename": "report.nl.docx",
+            "kind": "invitation",
         }
 
 
