@@ -156,7 +156,7 @@ def seed_round(wired: App, rows: list[RegistryRow], invitees: int) -> tuple[int,
     return result.round_id, made.totp_secret
 
 
-def session_cookie(port: int, totp_secret: str) -> str:
+def session_cookie(port: int, totp_secret: str, email: str = EMAIL) -> str:
     """Sign in through the pages (password, then code); the session cookie's value."""
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         page = client.get("/werkplek/aanmelden")
@@ -164,7 +164,7 @@ def session_cookie(port: int, totp_secret: str) -> str:
         assert csrf, page.text
         first = client.post(
             "/werkplek/aanmelden",
-            data={"csrf": csrf.group(1), "email": EMAIL, "password": PASSWORD},
+            data={"csrf": csrf.group(1), "email": email, "password": PASSWORD},
         )
         assert first.status_code == 303, first.text
         code_page = client.get("/werkplek/aanmelden/code")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.app.signals import approval_signals, round_ids_of
@@ -33,7 +33,7 @@ from consult.synthesis.decisions import (
     status_label,
 )
 from consult.wiring import App
-from models import BlockStatus, Theme
+from models import BlockStatus, BuildingBlock, Theme, block_contribution
 
 if TYPE_CHECKING:
     from consult.synthesis.service import Suggestion
@@ -43,7 +43,10 @@ __all__ = [
     "DecisionError",
     "NewBlock",
     "StatusChange",
+    "ThemeApproval",
     "announce_decided",
+    "approve_theme",
+    "check_on_board",
     "create",
     "describe",
     "describe_block",
@@ -153,9 +156,54 @@ def suggest(session: Session, ctx: App, contribution_id: int, limit: int = 5) ->
     """The blocks of its theme a contribution fits best, scored with the configured embedder.
     Raises LookupError for an unknown contribution."""
     # The model and the text statistics take a second to load: only this command needs them.
-    from consult.synthesis.embeddings import load_embedder
+    from consult.app.board import shared_embedder
     from consult.synthesis.service import suggest_blocks
 
     synthesis = ctx.settings.synthesis
-    embedder = load_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
+    embedder = shared_embedder(synthesis.embedding_backend, synthesis.embedding_batch_size)
     return suggest_blocks(session, contribution_id, embedder, limit)
+
+
+def check_on_board(session: Session, block_id: int, round_id: int, theme: str) -> None:
+    """A decision made on one theme's board is about a block of that round and theme: a stale
+    page or an edited form naming another block is refused with a message, not carried out."""
+    block = session.get(BuildingBlock, block_id)
+    if block is None:
+        raise DecisionError(_("unknown building block %(block)s", block=block_id))
+    if block.round_id != round_id or block.theme.slug != theme:
+        raise DecisionError(
+            _(
+                "building block %(block)s is not on this board (another round or theme)",
+                block=block_id,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ThemeApproval:
+    change: StatusChange
+    # Draft blocks without contributions: there is nothing to approve in them.
+    empty: tuple[int, ...]
+
+
+def approve_theme(session: Session, round_id: int, theme: str, actor: str) -> ThemeApproval:
+    """Approve every draft block of one theme of a round that has contributions, as one
+    decision (all or nothing). Empty drafts are left as they are and named."""
+    theme_id = session.scalar(select(Theme.id).where(Theme.slug == theme))
+    if theme_id is None:
+        raise DecisionError(_("unknown theme '%(theme)s'", theme=theme))
+    counts = session.execute(
+        select(BuildingBlock.id, func.count(block_contribution.c.contribution_id))
+        .outerjoin(block_contribution, block_contribution.c.block_id == BuildingBlock.id)
+        .where(
+            BuildingBlock.round_id == round_id,
+            BuildingBlock.theme_id == theme_id,
+            BuildingBlock.status == BlockStatus.DRAFT,
+        )
+        .group_by(BuildingBlock.id)
+        .order_by(BuildingBlock.id)
+    ).all()
+    filled = [bid for bid, n in counts if n]
+    empty = tuple(bid for bid, n in counts if not n)
+    change = set_status(session, filled, BlockStatus.APPROVED, actor)
+    return ThemeApproval(change, empty)

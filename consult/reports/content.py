@@ -20,6 +20,7 @@ from models import (
     BlockStatus,
     BuildingBlock,
     Contribution,
+    ContributionKind,
     Invitation,
     Organisation,
     Person,
@@ -109,33 +110,69 @@ def sector_name(taxonomy: Taxonomy, code: str, language: str) -> str:
     return sector.name_en if language == "en" else sector.name_nl
 
 
-def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> ContributionView:
+@dataclass(frozen=True)
+class Source:
+    """What `view` needs of a contribution, as plain values: a screen of thousands of
+    contributions reads them in one query instead of as objects."""
+
+    id: int
+    kind: ContributionKind
+    text: str
+    permission: QuotePermission
+    sector_code: str
+    region: str
+    role: str
+    contributor: str
+    # The author's name and organisation; None once the contribution is anonymised.
+    name: str | None = None
+    organisation: str = ""
+
+
+def source_of(contribution: Contribution) -> Source:
     person = contribution.person
-    sector = sector_name(taxonomy, contribution.sector, language)
-    region = contribution.region
+    return Source(
+        contribution.id,
+        contribution.kind,
+        contribution.text,
+        contribution.quote_permission,
+        contribution.sector,
+        contribution.region,
+        contribution.role,
+        contribution.contributor,
+        person.name if person is not None else None,
+        person.organisation.name if person is not None else "",
+    )
+
+
+def view(contribution: Contribution, taxonomy: Taxonomy, language: str) -> ContributionView:
+    return view_of(source_of(contribution), taxonomy, language)
+
+
+def view_of(source: Source, taxonomy: Taxonomy, language: str) -> ContributionView:
+    sector = sector_name(taxonomy, source.sector_code, language)
+    region = source.region
     where = f"{sector}, {region}"
-    permission = contribution.quote_permission
-    text: str | None = contribution.text
+    permission = source.permission
+    text: str | None = source.text
     # An anonymised contribution has no person left to name: role only, whatever it allowed.
-    if permission == QuotePermission.ATTRIBUTABLE and person is not None:
-        org = person.organisation
-        who = ", ".join(x for x in (person.name, person.role, org.name) if x)
+    if permission == QuotePermission.ATTRIBUTABLE and source.name is not None:
+        who = ", ".join(x for x in (source.name, source.role, source.organisation) if x)
         attribution = f"{who} ({where})"
     elif permission != QuotePermission.NOT_QUOTABLE:
-        role = contribution.role or _("participant", language)
+        role = source.role or _("participant", language)
         attribution = f"{role}, {where}"
     else:
         text, attribution = None, where
     # Cleaned again on the way out: rows stored before every edge cleaned its input (SQLite
     # kept NUL bytes) must not carry a bidi override or a control character into a report.
     return ContributionView(
-        contribution.id,
-        contribution.kind.value,
+        source.id,
+        source.kind.value,
         None if text is None else clean_text(text),
         clean_text(attribution),
         sector,
         region,
-        contribution.contributor,
+        source.contributor,
     )
 
 

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from consult.i18n import gettext as _
 from consult.synthesis.decisions import staff_unassigned_ids
 from consult.synthesis.describe import Description
 from consult.synthesis.embeddings import Embedder, method_of
-from consult.synthesis.features import Text, represent, theme_centre
+from consult.synthesis.features import Corpus, Text, represent, theme_centre
 from consult.synthesis.guide import suggest
 from consult.synthesis.pipeline import Params, Unit, corpus_of, run
 from consult.synthesis.store import embed_missing, stored_vectors
@@ -244,30 +245,73 @@ def suggest_blocks(
     target = session.get(Contribution, contribution_id)
     if target is None:
         raise LookupError(_("unknown contribution %(id)s", id=contribution_id))
-    round_id = target.round_id
+    if embedder is not None:
+        embed_missing(session, target.round_id, embedder)
+    found = suggest_in_theme(session, target.round_id, target.theme_id, embedder, limit, target)
+    return found.get(target.id, [])
+
+
+@dataclass(frozen=True)
+class ThemeSpace:
+    """A theme's contributions as rows to compare blocks with, and the round's statistics they
+    were made with: it changes only when contributions do, not when staff move them, so a
+    caller may keep it across decisions."""
+
+    row: Mapping[int, int]  # contribution id -> row of X
+    X: sp.csr_matrix
+    corpus: Corpus
+    centre: npt.NDArray[np.float32] | None
+
+
+def theme_space(
+    session: Session,
+    round_id: int,
+    theme_id: int,
+    embedder: Embedder | None = None,
+    extra: Contribution | None = None,
+) -> ThemeSpace:
+    """Reads only: contributions without a stored vector are embedded in memory, not stored
+    (`extra` is one more contribution, e.g. a draft, to represent as well)."""
     contributions = _handed_in(session, round_id)
-    if target not in contributions:
-        contributions = [*contributions, target]
+    if extra is not None and extra not in contributions:
+        contributions = [*contributions, extra]
     vectors: dict[int, npt.NDArray[np.float32]] = {}
     if embedder is not None:
-        embed_missing(session, round_id, embedder)
         vectors = stored_vectors(session, [c.id for c in contributions], embedder.name)
     corpus = corpus_of([_unit(c, vectors) for c in contributions], embedder)
-    in_theme = [c for c in contributions if c.theme_id == target.theme_id]
-    row = {c.id: n for n, c in enumerate(in_theme)}
+    in_theme = [c for c in contributions if c.theme_id == theme_id]
+    texts_in_theme = [Text(c.text, c.language, vectors.get(c.id)) for c in in_theme]
+    centre = theme_centre(texts_in_theme, corpus) if in_theme else None
+    X = represent(texts_in_theme, corpus=corpus, centre=centre) if in_theme else None
+    return ThemeSpace({c.id: n for n, c in enumerate(in_theme)}, X, corpus, centre)
+
+
+def suggest_in_theme(
+    session: Session,
+    round_id: int,
+    theme_id: int,
+    embedder: Embedder | None = None,
+    limit: int = 5,
+    extra: Contribution | None = None,
+    space: ThemeSpace | None = None,
+) -> dict[int, list[Suggestion]]:
+    """The best blocks for every handed-in contribution of one theme at once (the staff board's
+    tray asks for many): the round's statistics are built once, or taken from `space`."""
+    if space is None:
+        space = theme_space(session, round_id, theme_id, embedder, extra)
+    row = space.row
+    if not row:
+        return {}
     blocks = session.scalars(
         select(BuildingBlock)
         .where(
             BuildingBlock.round_id == round_id,
-            BuildingBlock.theme_id == target.theme_id,
+            BuildingBlock.theme_id == theme_id,
             BuildingBlock.status != BlockStatus.REJECTED,
         )
-        .options(joinedload(BuildingBlock.contributions))
+        .options(selectinload(BuildingBlock.contributions).load_only(Contribution.id))
         .order_by(BuildingBlock.id)
-    ).unique()
-    texts_in_theme = [Text(c.text, c.language, vectors.get(c.id)) for c in in_theme]
-    centre = theme_centre(texts_in_theme, corpus)
-    X = represent(texts_in_theme, corpus=corpus, centre=centre)
+    ).all()
     groups: dict[str, list[int]] = {}
     texts: dict[str, str] = {}
     titles: dict[int, str] = {}
@@ -279,7 +323,12 @@ def suggest_blocks(
             texts[key] = _description(block)
     described = {}
     if texts:
-        rows = represent([Text(t, "nl") for t in texts.values()], corpus=corpus, centre=centre)
+        rows = represent(
+            [Text(t, "nl") for t in texts.values()], corpus=space.corpus, centre=space.centre
+        )
         described = {k: rows[n].toarray().ravel() for n, k in enumerate(texts)}
-    ranked = suggest(X, groups, described, limit)[row[target.id]]
-    return [Suggestion(int(k), titles[int(k)], score) for k, score in ranked]
+    ranked = suggest(space.X, groups, described, limit)
+    return {
+        cid: [Suggestion(int(k), titles[int(k)], score) for k, score in ranked[n]]
+        for cid, n in row.items()
+    }

@@ -18,6 +18,8 @@ ALL_ROLES: Final = frozenset(Role)
 ROUND_READERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF})
 # Changes to a round (launch, mailings, people): the secretariat and administrators.
 ROUND_MANAGERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})
+# Decisions on building blocks (rename, merge, split, move, approve, reject, reopen): staff.
+BLOCK_EDITORS: Final = frozenset({Role.STAF})
 ACCOUNT_MANAGERS: Final = frozenset({Role.BEHEERDER})
 # The registry holds everyone's contact details: only those who keep it see it.
 REGISTRY_KEEPERS: Final = frozenset({Role.BEHEERDER, Role.SECRETARIAAT})

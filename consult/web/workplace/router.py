@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from consult.web.workplace import (
     routes_accounts,
+    routes_board,
     routes_launch,
     routes_lineage,
     routes_mailings,
@@ -38,6 +39,7 @@ def workplace_routers() -> Sequence[APIRouter]:
             routes_outbox.router,
             routes_mailings.router,
             routes_privacy.router,
+            routes_board.router,
             routes_schedule.router,
             routes_lineage.router,
             routes_regions.router,

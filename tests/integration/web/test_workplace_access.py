@@ -33,6 +33,8 @@ CODE = "/werkplek/aanmelden/code"
 READERS = {Role.BEHEERDER, Role.SECRETARIAAT, Role.STAF}
 # Changes to rounds and the registry (which holds everyone's contact details).
 MANAGERS = {Role.BEHEERDER, Role.SECRETARIAAT}
+# Decisions on building blocks.
+BLOCK_EDITORS = {Role.STAF}
 # Who may use each route: "anyone", "pending" (password checked, code to come), or the roles.
 POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("GET", "/werkplek/aanmelden"): "anyone",
@@ -74,6 +76,25 @@ POLICY: dict[tuple[str, str], str | set[Role]] = {
     ("POST", "/werkplek/uitgaand/vrijgeven"): MANAGERS,
     ("POST", "/werkplek/register/mensen/{person_id}/export"): MANAGERS,
     ("GET", "/werkplek/audit"): {Role.BEHEERDER},
+    ("GET", "/werkplek/rondes/{round_id}/bouwstenen"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/bouwstenen/{theme}"): READERS,
+    ("GET", "/werkplek/rondes/{round_id}/bijdragen"): READERS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/verplaatsen"): BLOCK_EDITORS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/alles-goedkeuren"): BLOCK_EDITORS,
+    ("POST", "/werkplek/rondes/{round_id}/bouwstenen/{theme}/samenvoegen"): BLOCK_EDITORS,
+    **{
+        ("POST", f"/werkplek/rondes/{{round_id}}/bouwstenen/{{theme}}/blokken/{{block_id}}/{a}"): (
+            BLOCK_EDITORS
+        )
+        for a in (
+            "titel",
+            "samenvatting",
+            "bijdragen",
+            "goedkeuren",
+            "afwijzen",
+            "heropenen",
+        )
+    },
     ("GET", "/werkplek/rondes/{round_id}/indeling"): READERS,
     ("POST", "/werkplek/rondes/{round_id}/indeling/voorstel"): MANAGERS,
     ("POST", "/werkplek/rondes/{round_id}/indeling/toepassen"): MANAGERS,

@@ -95,6 +95,8 @@ def ids_in(world: World) -> dict[str, str]:
             "person_id": str(invitation.person_id),
             "organisation_id": str(invitation.person.organisation_id),
             "key": "k" * 32,
+            # The building-block board: a theme of the round.
+            "theme": "innovatie",
             "slot_id": str(slot_id),
             # Lineage and reports: no such block, contribution, session or report file in
             # this round (a 404 is an answer, not a refusal).
