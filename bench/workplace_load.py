@@ -19,8 +19,14 @@ board_after_decision_ms (the board right after a rename, median of 3, nothing ke
 board_requests_per_s, board_errors, board_html_kb, board_blocks, board_contributions,
 board_unassigned, board_sql_queries (per board request, counted in-process),
 board_server_cpu_ms (the server's CPU time per board request), settings.
-The functions take their workspace as arguments, so other parts of the workplace (the
-dashboard and people pages of bench/workplace_national.py) can be measured by the same script.
+
+The secretariat's pages (`run_national` in bench/workplace_national.py): in another throw-away
+schema, a registry of national size (28 regions, 8,000 organisations, 20,000 people) and a round
+inviting 2,000 of them with answers as a real round has them; a secretariat account signs in and
+wrk asks for the round's dashboard, then for its people pages (pages and filters varied), for
+`seconds` each. Keys: dashboard_p50_ms, dashboard_p99_ms, people_p50_ms, people_p99_ms (target:
+p99 < 200 ms), dashboard_requests, dashboard_errors, people_requests, people_errors.
+`--skip-national` or `--skip-board` leaves a part out.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from workplace_national import (
     SESSION_COOKIE,
     measure,
     registry,
+    run_national,
     session_cookie,
 )
 
@@ -355,23 +362,43 @@ def main() -> None:
         default=os.environ.get("CONSULT_TEST_DATABASE_URL") or DEFAULT_PG,
         help="PostgreSQL server (a throw-away schema is made in it)",
     )
+    parser.add_argument("--skip-board", action="store_true", help="leave out the board")
+    parser.add_argument(
+        "--skip-national", action="store_true", help="leave out the dashboard and people pages"
+    )
+    parser.add_argument("--national-people", type=int, default=20000)
+    parser.add_argument("--national-invitees", type=int, default=2000)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     result: dict[str, Any] = {}
-    with ExitStack() as stack:
-        wired, env, workdir = workspace(stack, args.database_url, args.backend)
-        result.update(
-            measure_board(
-                wired,
-                env,
-                workdir,
-                args.contributions,
-                args.seconds,
-                args.threads,
-                args.connections,
-                args.workers,
+    if not args.skip_board:
+        with ExitStack() as stack:
+            wired, env, workdir = workspace(stack, args.database_url, args.backend)
+            result.update(
+                measure_board(
+                    wired,
+                    env,
+                    workdir,
+                    args.contributions,
+                    args.seconds,
+                    args.threads,
+                    args.connections,
+                    args.workers,
+                )
             )
-        )
+    if not args.skip_national:
+        with ExitStack() as stack:
+            result.update(
+                run_national(
+                    args.database_url,
+                    stack,
+                    people=args.national_people,
+                    invitees=args.national_invitees,
+                    seconds=args.seconds,
+                    threads=1,
+                    connections=args.connections,
+                )
+            )
     result["settings"] = {
         "contributions": args.contributions,
         "seconds": args.seconds,
@@ -379,6 +406,8 @@ def main() -> None:
         "wrk_threads": args.threads,
         "workers": args.workers,
         "backend": args.backend,
+        "national_people": args.national_people,
+        "national_invitees": args.national_invitees,
         "cpus": os.cpu_count(),
     }
     print(json.dumps(result))

@@ -41,6 +41,7 @@ from models import (  # noqa: E402
     Person,
     Role,
     Round,
+    Theme,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,6 +57,7 @@ class Ids:
     person_id: int
     block_id: int
     session_id: int
+    theme: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,18 @@ PAGES = (
         Role.SECRETARIAAT,
         lambda ids: f"/werkplek/sessies/{ids.session_id}/notities",
         "Sessienotities",
+    ),
+    Shot(
+        "mailings",
+        Role.SECRETARIAAT,
+        lambda ids: f"/werkplek/rondes/{ids.round_id}/mailings",
+        "Mailings van een ronde",
+    ),
+    Shot(
+        "board",
+        Role.STAF,
+        lambda ids: f"/werkplek/rondes/{ids.round_id}/bouwstenen/{ids.theme}",
+        "Bouwstenenbord van een thema",
     ),
     Shot(
         "block",
@@ -180,7 +194,12 @@ def _ids(session: Session) -> Ids:
     ).first()
     if block_id is None or session_id is None:
         raise SystemExit("the demo made no building block or no session")
-    return Ids(round_id, invitation.id, person.id, block_id, session_id)
+    theme = session.scalars(
+        select(Theme.slug)
+        .join(BuildingBlock, BuildingBlock.theme_id == Theme.id)
+        .where(BuildingBlock.id == block_id)
+    ).one()
+    return Ids(round_id, invitation.id, person.id, block_id, session_id, theme)
 
 
 @contextmanager
