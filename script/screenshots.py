@@ -20,7 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models import Role  # noqa: E402
-from tests.e2e.demo_site import add_accounts, demo_ids, run_demo, running_web, sign_in  # noqa: E402
+from tests.e2e.demo_site import (  # noqa: E402
+    add_accounts,
+    demo_ids,
+    run_demo,
+    running_web,
+    sign_in_as,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 WORKSPACE = ROOT / "var" / "screenshots"
@@ -96,7 +102,7 @@ def main() -> None:
             for shot in PAGES:
                 if shot.role not in pages:
                     pages[shot.role] = browser.new_page(viewport={"width": 1280, "height": 900})
-                    sign_in(pages[shot.role], base_url, shot.role, secrets[shot.role])
+                    sign_in_as(pages[shot.role], base_url, shot.role, secrets[shot.role])
                 page = pages[shot.role]
                 address = shot.path.format(**ids)
                 # Back to the top first: an address that differs only in its #anchor would not

@@ -7,14 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pyotp
 from sqlalchemy import select
 
 from consult.app.accounts import add_account
@@ -31,6 +28,7 @@ from models import (
     Round,
     Theme,
 )
+from tests.e2e.workplace_site import serving, sign_in
 
 PASSWORD = "een lange zin als wachtwoord voor de demo"
 
@@ -131,42 +129,19 @@ def _wired(config: Path) -> Iterator[Any]:
 @contextmanager
 def running_web(config: Path, log_path: Path) -> Iterator[str]:
     """`consult web` on the demo's database, on a free port; its base URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, CONFIG_ENV: str(config)}
-    env.pop("PREFECT_API_URL", None)
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"consult web did not start:\n{log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+    with serving(config, free_port(), log_path) as base_url:
+        yield base_url
 
 
-def sign_in(page: Any, base_url: str, role: Role, secret: str, code: bool = True) -> None:
-    """Through the sign-in page: the password, then (unless `code` is False) the TOTP code."""
+def sign_in_as(page: Any, base_url: str, role: Role, secret: str) -> None:
+    """Signed in as the demo's account of `role`."""
+    sign_in(page, base_url, account_email(role), PASSWORD, secret)
+
+
+def password_only(page: Any, base_url: str, role: Role) -> None:
+    """The password of the demo's account of `role` given, the code not yet."""
     page.goto(f"{base_url}/werkplek/aanmelden")
     page.get_by_label("E-mailadres").fill(account_email(role))
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Verder").click()
     page.wait_for_url("**/werkplek/aanmelden/code")
-    if code:
-        page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Aanmelden").click()
-        page.wait_for_url(lambda url: "/aanmelden" not in url)

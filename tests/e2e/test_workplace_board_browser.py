@@ -9,14 +9,10 @@ test-artifacts/workplace-board/.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -40,13 +36,11 @@ from tests.conftest import _migrated_schema, _pg_base_url
 from tests.e2e.test_workplace_browser import ARTIFACTS as AXE_REPORTS
 from tests.e2e.test_workplace_browser import (
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _axe,
     _registry,
     _spec,
-    _wait_until_healthy,
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -147,20 +141,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "workplace-board-browser-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            # Word weights alone: the suggestions need no model for these texts.
-            '[synthesis]\nembedding_backend = "tfidf"\n'
-            # Plain HTTP on this machine: a Secure cookie would never be sent back.
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
+        # Word weights alone: the suggestions need no model for these texts.
+        config = write_config(
+            workdir,
+            database_url,
+            base_url,
+            sink.port,
+            extra='[synthesis]\nembedding_backend = "tfidf"\n',
         )
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
@@ -177,34 +164,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     session, wired, EMAIL, Role.STAF, name="Sanne Staf", password=PASSWORD
                 )
             assert made.totp_secret is not None
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(base_url, round_id, made.totp_secret, blocks, late, late_stage)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -213,14 +174,7 @@ def signed_in(site: Site, browser: Any) -> dict[str, Any]:
     TOTP code is accepted only once)."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{site.base_url}/werkplek/aanmelden")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url("**/werkplek/")
+    sign_in(page, site.base_url, EMAIL, PASSWORD, site.totp_secret)
     state: dict[str, Any] = context.storage_state()
     context.close()
     return state

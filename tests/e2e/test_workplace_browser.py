@@ -10,18 +10,12 @@ to test-artifacts/workplace/.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pyotp
 import pytest
 from sqlalchemy import select
@@ -39,11 +33,10 @@ from consult.wiring import open_app
 from models import Invitation, OutboxMessage, OutboxStatus, Role
 from models.base import utcnow
 from tests.conftest import _migrated_schema, _pg_base_url
+from tests.e2e.workplace_site import CHROMIUM, serving, write_config
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 AXE = PROJECT_ROOT / "tests" / "browser_tools" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "workplace"
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -123,20 +116,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "workplace-browser-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            # Mailing review has its own browser test (test_workplace_mailings_browser.py).
-            "[mail]\nrequire_approval = false\n"
-            # Plain HTTP on this machine: a Secure cookie would never be sent back.
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
+        # Mailing review has its own browser test (test_workplace_mailings_browser.py).
+        config = write_config(
+            workdir, database_url, base_url, sink.port, extra="[mail]\nrequire_approval = false\n"
         )
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
@@ -166,48 +148,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     password=PASSWORD,
                 )
             assert made.totp_secret is not None
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(base_url, made.totp_secret)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
-
-
-def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"consult web exited:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"consult web did not answer /health:\n{log.read_text(errors='replace')}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _axe(page: Any, name: str) -> list[str]:

@@ -25,7 +25,6 @@ from tests.e2e.test_workplace_browser import (  # noqa: F401 (fixtures: pytest f
     PASSWORD,
     Site,
     _axe,
-    browser,
     site,
 )
 
@@ -74,7 +73,7 @@ def _type_into(page: Any, field_id: str, text: str) -> None:
 
 def test_a_secretariat_member_launches_a_round_with_the_keyboard_alone(
     site: Site,  # noqa: F811
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     today = utcnow().astimezone(AMS).date()

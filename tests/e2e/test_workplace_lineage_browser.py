@@ -8,15 +8,11 @@ Screenshots go to test-artifacts/workplace/.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import docx
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -24,7 +20,7 @@ from consult.app.accounts import add_account
 from consult.mail.sink import EmlSink, free_port
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.launch import launch_round
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.settings import CONFIG_ENV, load_settings
 from consult.wiring import open_app
 from models import Invitation, Role
 from models.base import utcnow
@@ -32,15 +28,13 @@ from tests.conftest import _migrated_schema, _pg_base_url
 from tests.e2e.test_workplace_browser import (
     ARTIFACTS,
     AXE,
-    CHROMIUM,
     PASSWORD,
     ROUND_NAME,
     _axe,
     _registry,
     _spec,
-    _wait_until_healthy,
-    browser,  # noqa: F401  (the fixture, shared)
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 from tests.integration.web.lineage_support import MOVED, SECRET, Lineage, seed_lineage
 
 pytestmark = pytest.mark.slow
@@ -65,18 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "workplace-lineage-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
-        )
+        config = write_config(workdir, database_url, base_url, sink.port)
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
             settings = load_settings()
@@ -95,27 +78,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 )
             assert made.totp_secret is not None
             lineage = seed_lineage(wired, round_id, utcnow())
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(base_url, made.totp_secret, lineage)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
 
 
 def test_staff_download_the_word_report_and_follow_lineage_both_ways(
     site: Site,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
@@ -125,15 +94,7 @@ def test_staff_download_the_word_report_and_follow_lineage_both_ways(
     found: list[str] = []
     ids = site.lineage
 
-    page.goto(f"{site.base_url}/werkplek/")
-    page.wait_for_url("**/werkplek/aanmelden")
-    page.get_by_label("E-mailadres").fill(STAFF)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url("**/werkplek/")
+    sign_in(page, site.base_url, STAFF, PASSWORD, site.totp_secret)
 
     # From the round's dashboard to its reports; write the Dutch, approved-only report.
     page.get_by_role("link", name=ROUND_NAME).click()

@@ -8,17 +8,13 @@ Screenshots go to test-artifacts/workplace/."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -28,19 +24,17 @@ from consult.registry.parsing import RegistryRow
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.invite import queue_invitations
 from consult.rounds.launch import launch_round
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.settings import CONFIG_ENV, load_settings
 from consult.wiring import open_app
 from models import Invitation, Role
 from tests.conftest import _migrated_schema, _pg_base_url
 from tests.e2e.test_workplace_browser import (
     ARTIFACTS,
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _axe,
     _spec,
-    _wait_until_healthy,
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -90,20 +84,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
         # No [mail] section: mailings wait for approval, as they do by default.
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "mailings-browser-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            # Plain HTTP on this machine: a Secure cookie would never be sent back.
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
-        )
+        config = write_config(workdir, database_url, base_url, sink.port)
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
             settings = load_settings()
@@ -123,34 +105,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     session, wired, EMAIL, Role.SECRETARIAAT, name="Sanne Visser", password=PASSWORD
                 )
             assert made.totp_secret is not None
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(base_url, made.totp_secret, round_id, invited, sink.directory)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _focused(page: Any) -> str:
@@ -176,15 +132,7 @@ def test_the_secretariat_previews_the_invitations_and_approves_them_by_keyboard(
     page = context.new_page()
     found: list[str] = []
 
-    page.goto(f"{site.base_url}/werkplek/")
-    page.wait_for_url("**/werkplek/aanmelden")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url("**/werkplek/")
+    sign_in(page, site.base_url, EMAIL, PASSWORD, site.totp_secret)
 
     # The dashboard says the invitations wait.
     page.goto(f"{site.base_url}/werkplek/rondes/{site.round_id}")

@@ -8,15 +8,11 @@ no serious or critical violation on these pages. Screenshots go to test-artifact
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -41,16 +37,14 @@ from tests.conftest import _migrated_schema, _pg_base_url
 from tests.e2e.test_workplace_browser import ARTIFACTS as AXE_ARTIFACTS
 from tests.e2e.test_workplace_browser import (
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     ROUND_NAME,
     _axe,
     _day,
     _registry,
     _spec,
-    _wait_until_healthy,
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -94,18 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "regions-browser-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
-        )
+        config = write_config(workdir, database_url, base_url, sink.port)
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
             settings = load_settings()
@@ -148,17 +131,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 )
                 session_id = planned.id
             assert facilitator.totp_secret and coordinator.totp_secret
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(
                 base_url,
                 database_url,
@@ -166,32 +139,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 facilitator.totp_secret,
                 coordinator.totp_secret,
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _sign_in(page: Any, base_url: str, email: str, totp_secret: str) -> None:
-    page.goto(f"{base_url}/werkplek/aanmelden")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
 
 
 def _checked_by_axe(browser: Any, signed_in: Any, url: str, name: str) -> list[str]:
@@ -216,7 +163,7 @@ def test_a_facilitator_records_three_notes_and_a_draft_survives_a_reload(
     # The app's own content security policy: the draft script must work under it.
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    _sign_in(page, site.base_url, FACILITATOR, site.facilitator_totp)
+    sign_in(page, site.base_url, FACILITATOR, PASSWORD, site.facilitator_totp)
     page.wait_for_url("**/werkplek/")
     page.get_by_role("link", name=ROUND_NAME).click()
     page.wait_for_url("**/werkplek/rondes/*")
@@ -284,7 +231,7 @@ def test_a_twente_coordinator_sees_twente_and_is_refused_zwolle(site: Site, brow
     AXE_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    _sign_in(page, site.base_url, COORDINATOR, site.coordinator_totp)
+    sign_in(page, site.base_url, COORDINATOR, PASSWORD, site.coordinator_totp)
     page.wait_for_url("**/werkplek/regio")
     assert page.get_by_role("heading", level=1).inner_text() == "Regio's"
     assert page.get_by_role("link", name="Zwolle").count() == 0

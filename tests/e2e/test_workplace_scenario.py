@@ -25,7 +25,6 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
@@ -33,7 +32,7 @@ from sqlalchemy import select
 from consult.app.accounts import add_account
 from consult.mail.sink import free_port
 from consult.registry.store import sync_reference_data
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.settings import CONFIG_ENV, load_settings
 from consult.spec import holiday_name
 from consult.wiring import open_app
 from models import Role, Round
@@ -43,11 +42,9 @@ from tests.e2e.test_workplace_browser import (
     AMS,
     ARTIFACTS,
     AXE,
-    CHROMIUM,
     _axe,
-    _wait_until_healthy,
-    browser,  # noqa: F401 (a fixture: pytest finds it here)
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -128,20 +125,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     smtp.start()
     try:
         with _migrated_schema(_pg_base_url()) as database_url:
-            config = workdir / "consult.toml"
-            config.write_text(
-                f'database_url = "{database_url}"\n'
-                f'base_url = "{base_url}"\n'
-                'secret_key = "workplace-scenario-test-secret"\n'
-                f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-                f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-                f'reports_dir = "{workdir / "reports"}"\n'
-                # Mailings wait for the secretariat's approval, as they do by default.
-                "[mail]\nrequire_approval = true\n"
-                f"[smtp]\nport = {smtp.port}\nretry_wait_s = 0\n"
-                # Plain HTTP on this machine: a Secure cookie would never be sent back.
-                "[workplace]\ncookie_secure = false\n",
-                encoding="utf-8",
+            # Mailings wait for the secretariat's approval, as they do by default.
+            config = write_config(
+                workdir,
+                database_url,
+                base_url,
+                smtp.port,
+                extra="[mail]\nrequire_approval = true\n",
             )
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv(CONFIG_ENV, str(config))
@@ -157,31 +147,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     password=PASSWORD,
                 )
             assert made.totp_secret is not None
-            env = {**os.environ, CONFIG_ENV: str(config)}
-            env.pop("PREFECT_API_URL", None)
-            log_path = workdir / "web.log"
-            with log_path.open("wb") as log:
-                server = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "consult",
-                        "web",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                try:
-                    _wait_until_healthy(base_url, server, log_path)
-                    yield Site(base_url, config, made.totp_secret, mailbox)
-                finally:
-                    server.terminate()
-                    server.wait(timeout=15)
+            with serving(config, port, workdir / "web.log"):
+                yield Site(base_url, config, made.totp_secret, mailbox)
     finally:
         smtp.stop()
 
@@ -214,7 +181,7 @@ def _round_slug(config: Path) -> str:
 
 def test_the_secretariat_runs_a_round_from_registry_to_answer_in_the_browser(
     site: Site,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
@@ -222,15 +189,7 @@ def test_the_secretariat_runs_a_round_from_registry_to_answer_in_the_browser(
     found: list[str] = []
 
     # Signing in: password, then the code of the authenticator app.
-    page.goto(f"{site.base_url}/werkplek/")
-    page.wait_for_url("**/werkplek/aanmelden")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url("**/werkplek/")
+    sign_in(page, site.base_url, EMAIL, PASSWORD, site.totp_secret)
 
     # The registry: two bad rows shown with their reason, the four good ones stored.
     page.goto(f"{site.base_url}/werkplek/register/inlezen")

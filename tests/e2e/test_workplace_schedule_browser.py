@@ -6,14 +6,10 @@ violation on any of these pages. Screenshots go to test-artifacts/workplace/."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -23,7 +19,7 @@ from consult.mail.sink import EmlSink, free_port
 from consult.registry.store import store_rows, sync_reference_data
 from consult.rounds.launch import launch_round
 from consult.rounds.respond import Reply, respond
-from consult.settings import CONFIG_ENV, PROJECT_ROOT, load_settings
+from consult.settings import CONFIG_ENV, load_settings
 from consult.wiring import open_app
 from models import CandidateSlot, Invitation, Person, Role, Theme
 from models.base import utcnow
@@ -31,7 +27,6 @@ from tests.conftest import _migrated_schema, _pg_base_url
 from tests.e2e.test_workplace_browser import (
     ARTIFACTS,
     AXE,
-    CHROMIUM,
     EMAIL,
     PASSWORD,
     ROUND_NAME,
@@ -40,9 +35,8 @@ from tests.e2e.test_workplace_browser import (
     _day,
     _registry,
     _spec,
-    _wait_until_healthy,
-    browser,  # noqa: F401 (the fixture)
 )
+from tests.e2e.workplace_site import CHROMIUM, serving, sign_in, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -60,18 +54,7 @@ def scheduling_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _migrated_schema(_pg_base_url()) as database_url, EmlSink(workdir / "mail") as sink:
-        config = workdir / "consult.toml"
-        config.write_text(
-            f'database_url = "{database_url}"\n'
-            f'base_url = "{base_url}"\n'
-            'secret_key = "workplace-schedule-test-secret"\n'
-            f'config_dir = "{PROJECT_ROOT / "config"}"\n'
-            f'templates_dir = "{PROJECT_ROOT / "templates"}"\n'
-            f'reports_dir = "{workdir / "reports"}"\n'
-            f"[smtp]\nport = {sink.port}\nretry_wait_s = 0\n"
-            "[workplace]\ncookie_secure = false\n",
-            encoding="utf-8",
-        )
+        config = write_config(workdir, database_url, base_url, sink.port)
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv(CONFIG_ENV, str(config))
             settings = load_settings()
@@ -110,27 +93,13 @@ def scheduling_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
                     password=PASSWORD,
                 )
             assert made.totp_secret is not None
-        env = {**os.environ, CONFIG_ENV: str(config)}
-        env.pop("PREFECT_API_URL", None)
-        log = (workdir / "web.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "consult", "web", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_healthy(base_url, server, workdir / "web.log")
+        with serving(config, port, workdir / "web.log"):
             yield Site(base_url, made.totp_secret), late
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            log.close()
 
 
 def test_the_secretariat_computes_looks_over_and_applies_a_proposal(
     scheduling_site: tuple[Site, str],
-    browser: Any,  # noqa: F811 (the fixture imported above)
+    browser: Any,
 ) -> None:
     site, late = scheduling_site
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -138,14 +107,7 @@ def test_the_secretariat_computes_looks_over_and_applies_a_proposal(
     page = context.new_page()
     found: list[str] = []
 
-    page.goto(f"{site.base_url}/werkplek/")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Verder").click()
-    page.wait_for_url("**/werkplek/aanmelden/code")
-    page.get_by_label("Code (6 cijfers)").fill(pyotp.TOTP(site.totp_secret).now())
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url("**/werkplek/")
+    sign_in(page, site.base_url, EMAIL, PASSWORD, site.totp_secret)
 
     page.get_by_role("link", name=ROUND_NAME).click()
     page.wait_for_url("**/werkplek/rondes/*")
