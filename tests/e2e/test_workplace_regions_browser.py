@@ -167,7 +167,8 @@ def test_a_facilitator_records_three_notes_and_a_draft_survives_a_reload(
     page.wait_for_url("**/werkplek/")
     page.get_by_role("link", name=ROUND_NAME).click()
     page.wait_for_url("**/werkplek/rondes/*")
-    page.get_by_role("link", name="Innovatie, groep 1").click()
+    # The session's notes, from the count of notes in the round's list of sessions.
+    page.get_by_role("link", name="Sessienotities van Innovatie, groep 1").click()
     notes_url = f"{site.base_url}/werkplek/sessies/{site.session_id}/notities"
     page.wait_for_url(notes_url)
     assert page.get_by_role("heading", level=1).inner_text() == "Notities van de sessie"
