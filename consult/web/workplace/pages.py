@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
 
@@ -173,3 +174,9 @@ def too_large(ctx: WebContext, visit: Visit, limit: int) -> HTMLResponse:
         ),
         (visit.path, gettext("Back to the form", lang)),
     )
+
+
+def filtered_address(path: str, query: Mapping[str, str]) -> str:
+    """`path` with the filled-in parts of `query` (a list page's filters and page number)."""
+    filled = urlencode({k: v for k, v in query.items() if v})
+    return path + (f"?{filled}" if filled else "")

@@ -25,7 +25,7 @@ from consult.app.signals import approval_signals
 from consult.i18n import N_, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import Form, field, fields, requires
-from consult.web.workplace.pages import Visit, not_found, render
+from consult.web.workplace.pages import Visit, filtered_address, not_found, render
 from consult.web.workplace.roles import BLOCK_EDITORS, PREFIX, ROUND_READERS
 from models import BlockStatus
 
@@ -413,8 +413,7 @@ def _search_url(round_id: int, chosen: SearchFilter, page: int) -> str:
         "permission": chosen.permission,
         "pagina": str(page) if page > 1 else "",
     }
-    filled = urlencode({k: v for k, v in query.items() if v})
-    return f"{PREFIX}/rondes/{round_id}/bijdragen" + (f"?{filled}" if filled else "")
+    return filtered_address(f"{PREFIX}/rondes/{round_id}/bijdragen", query)
 
 
 @router.get("/rondes/{round_id}/bijdragen")

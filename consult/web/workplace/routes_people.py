@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Final
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +18,7 @@ from consult.app.registry import AddressError, correct_invitee_address
 from consult.i18n import N_, format_datetime, format_time_range, gettext, ngettext, use_language
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import Form, field, requires
-from consult.web.workplace.pages import Visit, not_found, render
+from consult.web.workplace.pages import Visit, filtered_address, not_found, render
 from consult.web.workplace.roles import PREFIX, ROUND_MANAGERS, ROUND_READERS
 
 router = APIRouter(prefix=PREFIX)
@@ -83,8 +82,7 @@ def _people_url(round_id: int, chosen: PeopleFilter, page: int) -> str:
         "sector": chosen.sector,
         "pagina": str(page) if page > 1 else "",
     }
-    filled = urlencode({k: v for k, v in query.items() if v})
-    return f"{PREFIX}/rondes/{round_id}/mensen" + (f"?{filled}" if filled else "")
+    return filtered_address(f"{PREFIX}/rondes/{round_id}/mensen", query)
 
 
 @router.get("/rondes/{round_id}/mensen")

@@ -24,7 +24,7 @@ from consult.i18n import N_, gettext, ngettext, use_language
 from consult.registry.parsing import RegistryFileError
 from consult.web.context import WebContext, web_context
 from consult.web.workplace.access import Form, field, requires
-from consult.web.workplace.pages import Visit, not_found, render
+from consult.web.workplace.pages import Visit, filtered_address, not_found, render
 from consult.web.workplace.roles import PREFIX, REGISTRY_KEEPERS, REGISTRY_PATH
 
 router = APIRouter(prefix=PREFIX)
@@ -50,8 +50,7 @@ def _list_url(path: str, chosen: RegistryFilter, page: int) -> str:
         "zoek": chosen.text,
         "pagina": str(page) if page > 1 else "",
     }
-    filled = urlencode({k: v for k, v in query.items() if v})
-    return path + (f"?{filled}" if filled else "")
+    return filtered_address(path, query)
 
 
 def _stored_notice(lang: str, new: int, updated: int, unchanged: int) -> str:
